@@ -1,0 +1,229 @@
+//! Every setting of the server: its flag, its `CHATROOM_*` environment variable, its default.
+//!
+//! The table [`FLAGS`] is the single source of truth: `--help` is printed from it, and every flag
+//! can also be given through the environment (the flag wins when both are set), which is what a
+//! systemd unit or a container wants. Parsing uses `lexopt`, which is tiny and has no opinions.
+
+use std::ffi::OsString;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// The running server's settings. Built by [`Config::from_args`] (the binary) or by hand (tests).
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Address to listen on. An IP address and a port, never a host name: the server must not
+    /// need DNS (a LAN without internet has none that works).
+    pub bind: SocketAddr,
+    /// Serve `/echo`, a WebSocket that echoes every message, for the Autobahn conformance suite.
+    pub echo: bool,
+    /// Largest WebSocket frame and message accepted, in bytes; larger ones are closed with 1009.
+    pub max_message: usize,
+    /// `SO_SNDBUF` of each WebSocket: the kernel buffer that is each member's outbox.
+    pub send_buffer: usize,
+    /// How long one relay write may block on a member whose send buffer is full.
+    pub relay_timeout: Duration,
+    /// A WebSocket silent for longer than this is closed.
+    pub idle_timeout: Duration,
+    /// How often the server sends a WebSocket Ping to a silent member.
+    pub ping_interval: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            echo: false,
+            max_message: 64 * 1024,
+            send_buffer: 64 * 1024,
+            relay_timeout: Duration::from_millis(50),
+            idle_timeout: Duration::from_secs(75),
+            ping_interval: Duration::from_secs(30),
+        }
+    }
+}
+
+/// One row of the flag table: `--name`, its value's name (empty for a switch), its help line.
+struct Flag {
+    name: &'static str,
+    value: &'static str,
+    help: &'static str,
+}
+
+/// Every flag, in `--help` order. The env var of `--max-message` is `CHATROOM_MAX_MESSAGE`.
+const FLAGS: &[Flag] = &[
+    Flag { name: "bind", value: "IP:PORT", help: "address to listen on [default: 0.0.0.0:8080]" },
+    Flag { name: "echo", value: "", help: "also serve /echo, a WebSocket echo endpoint (for Autobahn)" },
+    Flag {
+        name: "max-message",
+        value: "BYTES",
+        help: "largest WebSocket frame/message accepted; larger ones close with 1009 [default: 65536]",
+    },
+    Flag {
+        name: "send-buffer",
+        value: "BYTES",
+        help: "kernel send buffer per WebSocket (SO_SNDBUF), the member's outbox [default: 65536]",
+    },
+    Flag {
+        name: "relay-timeout-ms",
+        value: "MS",
+        help: "how long a relay may wait on a member that stopped reading before dropping it [default: 50]",
+    },
+    Flag { name: "idle-timeout", value: "SECS", help: "close a WebSocket silent for this long [default: 75]" },
+    Flag { name: "ping-interval", value: "SECS", help: "send a WebSocket Ping after this much silence [default: 30]" },
+    Flag { name: "help", value: "", help: "print this help and exit" },
+    Flag { name: "version", value: "", help: "print the version and exit" },
+];
+
+/// What the command line asked for.
+#[derive(Debug)]
+pub enum Command {
+    /// Run the server with this configuration.
+    Serve(Config),
+    /// Print this text to stdout and exit 0 (`--help`, `--version`).
+    Print(String),
+}
+
+impl Config {
+    /// Reads the environment (`CHATROOM_*`) and then the arguments (which win).
+    /// `args` excludes the program name. Errors are one line, fit for stderr, and mean exit 2.
+    pub fn from_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
+        let mut config = Config::default();
+        // Environment first, so that flags override it.
+        for flag in FLAGS {
+            if matches!(flag.name, "help" | "version") {
+                continue;
+            }
+            let var = env_var_name(flag.name);
+            if let Some(value) = std::env::var_os(&var) {
+                let value = value.into_string().map_err(|_| format!("{var}: not valid UTF-8"))?;
+                config.set(flag.name, &value).map_err(|e| format!("{var}: {e}"))?;
+            }
+        }
+
+        let mut parser = lexopt::Parser::from_args(args);
+        while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+            match arg {
+                lexopt::Arg::Long("help") | lexopt::Arg::Short('h') => return Ok(Command::Print(help())),
+                lexopt::Arg::Long("version") | lexopt::Arg::Short('V') => {
+                    return Ok(Command::Print(format!("chatroom {}\n", env!("CARGO_PKG_VERSION"))))
+                }
+                lexopt::Arg::Long(name) => {
+                    let name = name.to_string();
+                    let flag = FLAGS
+                        .iter()
+                        .find(|f| f.name == name)
+                        .ok_or_else(|| format!("unknown flag --{name} (see --help)"))?;
+                    let value = if flag.value.is_empty() {
+                        "true".to_string()
+                    } else {
+                        parser
+                            .value()
+                            .map_err(|e| e.to_string())?
+                            .into_string()
+                            .map_err(|_| format!("--{name}: not valid UTF-8"))?
+                    };
+                    config.set(flag.name, &value).map_err(|e| format!("--{name}: {e}"))?;
+                }
+                other => return Err(other.unexpected().to_string()),
+            }
+        }
+        Ok(Command::Serve(config))
+    }
+
+    /// Sets one setting from its textual value (from a flag or an env var).
+    fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
+        match name {
+            "bind" => {
+                self.bind = value.parse().map_err(|_| {
+                    format!("{value:?} is not IP:PORT (a numeric address, e.g. 0.0.0.0:8080 or [::]:8080)")
+                })?
+            }
+            "echo" => self.echo = parse_bool(value)?,
+            "max-message" => self.max_message = parse_number(value, 1, usize::MAX)?,
+            "send-buffer" => self.send_buffer = parse_number(value, 4096, 64 << 20)?,
+            "relay-timeout-ms" => self.relay_timeout = Duration::from_millis(parse_number(value, 1, 60_000)? as u64),
+            "idle-timeout" => self.idle_timeout = Duration::from_secs(parse_number(value, 1, 86_400)? as u64),
+            "ping-interval" => self.ping_interval = Duration::from_secs(parse_number(value, 1, 86_400)? as u64),
+            _ => unreachable!("flag {name} is in FLAGS but not handled"),
+        }
+        Ok(())
+    }
+}
+
+/// `--max-message` → `CHATROOM_MAX_MESSAGE`.
+fn env_var_name(flag: &str) -> String {
+    format!("CHATROOM_{}", flag.replace('-', "_").to_ascii_uppercase())
+}
+
+fn parse_number(value: &str, min: usize, max: usize) -> Result<usize, String> {
+    let n: usize = value.trim().parse().map_err(|_| format!("{value:?} is not a whole number"))?;
+    if n < min || n > max {
+        return Err(format!("{n} is out of range ({min}..={max})"));
+    }
+    Ok(n)
+}
+
+fn parse_bool(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        _ => Err(format!("{value:?} is not a boolean (true/false)")),
+    }
+}
+
+/// The `--help` text, made from [`FLAGS`].
+pub fn help() -> String {
+    let mut out = format!(
+        "chatroom {}: a LAN chat server in one binary\n\nUSAGE:\n    chatroom [FLAGS]\n\nFLAGS (each also read from the env var shown):\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    for flag in FLAGS {
+        let left =
+            if flag.value.is_empty() { format!("--{}", flag.name) } else { format!("--{} {}", flag.name, flag.value) };
+        out.push_str(&format!("    {left:<28} {}\n", flag.help));
+        if !matches!(flag.name, "help" | "version") {
+            out.push_str(&format!("    {:<28} env: {}\n", "", env_var_name(flag.name)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, String> {
+        match Config::from_args(args.iter().map(OsString::from))? {
+            Command::Serve(c) => Ok(c),
+            Command::Print(_) => Err("printed".into()),
+        }
+    }
+
+    #[test]
+    fn defaults_and_flags() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(c.bind.to_string(), "0.0.0.0:8080");
+        assert_eq!(c.max_message, 65536);
+        let c = parse(&["--bind", "127.0.0.1:0", "--echo", "--max-message=100"]).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:0");
+        assert!(c.echo);
+        assert_eq!(c.max_message, 100);
+    }
+
+    #[test]
+    fn rejects_host_names_and_junk() {
+        assert!(parse(&["--bind", "localhost:8080"]).unwrap_err().contains("not IP:PORT"));
+        assert!(parse(&["--max-message", "lots"]).unwrap_err().contains("whole number"));
+        assert!(parse(&["--nope"]).unwrap_err().contains("unknown flag"));
+        assert!(parse(&["stray"]).is_err());
+    }
+
+    #[test]
+    fn help_lists_every_flag_and_env_var() {
+        let text = help();
+        for flag in FLAGS {
+            assert!(text.contains(&format!("--{}", flag.name)));
+        }
+        assert!(text.contains("CHATROOM_SEND_BUFFER"));
+    }
+}

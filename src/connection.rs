@@ -1,0 +1,309 @@
+//! The per-connection thread: HTTP requests until one of them upgrades, then the member's read loop.
+//!
+//! Every accepted TCP connection gets its own thread (`conn-N`, small explicit stack). It first
+//! speaks HTTP/1.1: read a head, route it, answer, and keep the connection for the next request
+//! while the client wants it and it stays busy. A valid upgrade turns the connection into a
+//! WebSocket, and from then on **this thread only reads**: it hands each received message to the
+//! room, whose relay writes to every member's socket from this same thread (see `room.rs`).
+//!
+//! How a WebSocket ends, and what the peer sees (RFC 6455 §7.4.1 codes):
+//! - the peer closes: tungstenite queues our Close reply and the next read writes it;
+//! - a frame or message over `--max-message`: 1009; invalid UTF-8 in a text message: 1007;
+//!   a protocol violation: 1002; a binary message in a chat room: 1003;
+//! - silence past the idle timeout: 1001 (pings are sent well before that);
+//! - the server shuts down: 1012, written by the signal thread (see `shutdown.rs`);
+//! - a relay found the member not reading: the socket is shut down, the peer sees 1006.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::frame::CloseFrame;
+use tungstenite::protocol::{Role, WebSocket, WebSocketConfig};
+use tungstenite::{Error as WsError, Message};
+
+use crate::frame::EncodedFrame;
+use crate::handshake;
+use crate::http::head::{self, HeadError, HeadLimits};
+use crate::http::response::Response;
+use crate::http::routes::{self, Endpoint, Route};
+use crate::inbound;
+use crate::member::{Member, Wire};
+use crate::render;
+use crate::room::Room;
+use crate::Shared;
+
+/// Stack size of each connection thread. The deepest path (serde_json's recursion limit of 128 on
+/// a hostile message) stays far below it; see `tests/limits.rs`. Only touched pages cost memory.
+pub const STACK_SIZE: usize = 128 * 1024;
+
+/// Largest request head (RFC 9110 leaves it to us; 16 KiB is generous for a chat page).
+pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+/// Time for a request head to arrive once its first byte has (the slowloris defence).
+pub const HEAD_DEADLINE: Duration = Duration::from_secs(10);
+/// Time a kept-alive connection may wait for its next request.
+pub const KEEP_ALIVE_IDLE: Duration = Duration::from_secs(5);
+/// After we send a Close frame in anger, how long we wait for the peer to finish before dropping
+/// the socket. Reading until then avoids a TCP reset that could discard our Close frame.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// Read buffer for WebSocket frames: small, because most chat frames are small and an idle
+/// member should cost little memory. A larger frame grows it as needed (up to `--max-message`).
+const READ_BUFFER: usize = 4 * 1024;
+
+/// Starts the thread for a freshly accepted connection.
+pub fn spawn(stream: TcpStream, peer: SocketAddr, id: u64, shared: Arc<Shared>) -> io::Result<()> {
+    thread::Builder::new().name(format!("conn-{id}")).stack_size(STACK_SIZE).spawn(move || {
+        eprintln!("conn-{id} {peer}: open");
+        let ending = serve(stream, peer, id, &shared);
+        eprintln!("conn-{id} {peer}: closed: {ending}");
+    })?;
+    Ok(())
+}
+
+/// How a connection ended, for the log line.
+struct Ending(String);
+
+impl std::fmt::Display for Ending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The HTTP part: requests until the connection closes or upgrades.
+fn serve(stream: TcpStream, peer: SocketAddr, id: u64, shared: &Arc<Shared>) -> Ending {
+    let mut buf = Vec::new();
+    let mut requests = 0u32;
+    loop {
+        let limits = HeadLimits {
+            max_bytes: MAX_HEAD_BYTES,
+            deadline: HEAD_DEADLINE,
+            // The first request gets the full deadline; later ones only the keep-alive idle time.
+            idle: if requests == 0 { HEAD_DEADLINE } else { KEEP_ALIVE_IDLE },
+        };
+        let request = match head::read_head(&stream, &mut buf, limits) {
+            Ok(request) => request,
+            Err(error) => {
+                let response = match &error {
+                    HeadError::Idle => return Ending(format!("http, {requests} requests")),
+                    HeadError::Io(e) => return Ending(format!("http, {requests} requests, {e}")),
+                    HeadError::TooLarge => {
+                        Response::text(431, "Request head too large (limit 16 KiB, 64 header lines).")
+                    }
+                    HeadError::Timeout => Response::text(408, "Request head not received in time."),
+                    HeadError::BadVersion => Response::text(505, "Only HTTP/1.0 and HTTP/1.1 are spoken here."),
+                    HeadError::Malformed(why) => Response::text(400, format!("Malformed request: {why}.")),
+                };
+                let _ = response.write_to(&stream, false, false);
+                return Ending(format!("http, {requests} requests, answered {}", response.status));
+            }
+        };
+        requests += 1;
+        let keep_alive = request.keep_alive();
+        match routes::route(&request, &shared.config) {
+            Route::Respond(response) => {
+                if response.write_to(&stream, request.method == "HEAD", keep_alive).is_err()
+                    || !keep_alive
+                    || response.close
+                {
+                    return Ending(format!("http, {requests} requests"));
+                }
+            }
+            Route::WebSocket(endpoint) => match handshake::validate(&request) {
+                Ok(upgrade) => {
+                    if let Err(e) = (&stream).write_all(&upgrade.response_bytes()) {
+                        return Ending(format!("upgrade not sent: {e}"));
+                    }
+                    let leftover = std::mem::take(&mut buf);
+                    return websocket(stream, peer, id, leftover, endpoint, shared);
+                }
+                Err(response) => {
+                    if response.write_to(&stream, false, keep_alive).is_err() || !keep_alive || response.close {
+                        return Ending(format!("http, {requests} requests, upgrade refused {}", response.status));
+                    }
+                }
+            },
+        }
+    }
+}
+
+/// The WebSocket part: become a member, run the read loop, leave.
+fn websocket(
+    stream: TcpStream,
+    peer: SocketAddr,
+    id: u64,
+    leftover: Vec<u8>,
+    endpoint: Endpoint,
+    shared: &Arc<Shared>,
+) -> Ending {
+    let config = &shared.config;
+    let member = match Member::new(id, peer, stream, config.send_buffer, config.relay_timeout) {
+        Ok(member) => Arc::new(member),
+        Err(e) => return Ending(format!("websocket setup failed: {e}")),
+    };
+    shared.register(&member);
+    let room = match &endpoint {
+        Endpoint::Chat { room } => Some(shared.rooms.get_or_create(room)),
+        Endpoint::Echo => None,
+    };
+    if let Some(room) = &room {
+        room.join(member.clone());
+    }
+    let ending = match member.go_live() {
+        Ok(()) => read_loop(&member, leftover, room.as_deref(), shared),
+        Err(e) => Ending(format!("websocket, could not start: {e}")),
+    };
+    if let Some(room) = &room {
+        room.leave(id);
+    }
+    shared.unregister(id);
+    member.shutdown();
+    ending
+}
+
+/// The member's read loop. Returns how the connection ended.
+fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&Room>, shared: &Shared) -> Ending {
+    let config = &shared.config;
+    let ws_config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .max_message_size(Some(config.max_message))
+        .max_frame_size(Some(config.max_message))
+        // Write each reply as soon as it is made: our Wire writes whole buffers under the lock.
+        .write_buffer_size(0);
+    let mut ws = WebSocket::from_partially_read(Wire(member.clone()), leftover, Role::Server, Some(ws_config));
+
+    // Wake up when it is time to ping (or to give up on) a silent peer.
+    let mut last_heard = Instant::now();
+    let mut pinged = false;
+    if let Err(e) = member.stream().set_read_timeout(Some(config.ping_interval.min(config.idle_timeout))) {
+        return Ending(format!("websocket, {e}"));
+    }
+    let mut peer_close: Option<String> = None;
+
+    loop {
+        let message = match ws.read() {
+            Ok(message) => message,
+            Err(WsError::ConnectionClosed) | Err(WsError::AlreadyClosed) => {
+                return Ending(format!("websocket, {}", peer_close.unwrap_or_else(|| "closed".into())));
+            }
+            Err(WsError::Io(e)) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                let silent = last_heard.elapsed();
+                if silent >= config.idle_timeout {
+                    return fail(&mut ws, member, CloseCode::Away, "idle timeout: no frames received");
+                }
+                if !pinged && silent >= config.ping_interval {
+                    // RFC 6455 §5.5.2: the peer must answer a Ping with a Pong; browsers do it
+                    // themselves, without any page script.
+                    if ws.send(Message::Ping(Default::default())).is_err() {
+                        return Ending("websocket, 1006 (ping not sent)".into());
+                    }
+                    pinged = true;
+                }
+                let next = if pinged { last_heard + config.idle_timeout } else { last_heard + config.ping_interval };
+                let wait = next.saturating_duration_since(Instant::now()).max(Duration::from_millis(10));
+                let _ = member.stream().set_read_timeout(Some(wait));
+                continue;
+            }
+            Err(WsError::Io(e)) => return Ending(format!("websocket, 1006 ({e})")),
+            Err(WsError::Capacity(_)) => {
+                return fail(
+                    &mut ws,
+                    member,
+                    CloseCode::Size,
+                    &format!("message too big: the limit is {} bytes", config.max_message),
+                );
+            }
+            Err(WsError::Utf8(_)) => {
+                return fail(&mut ws, member, CloseCode::Invalid, "invalid UTF-8 in a text message")
+            }
+            Err(WsError::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake)) => {
+                return Ending("websocket, 1006 (closed without a Close frame)".into());
+            }
+            Err(WsError::Protocol(p)) => {
+                return fail(&mut ws, member, CloseCode::Protocol, &format!("protocol error: {p}"))
+            }
+            Err(other) => return fail(&mut ws, member, CloseCode::Error, &format!("internal error: {other}")),
+        };
+        last_heard = Instant::now();
+        pinged = false;
+
+        let sent = match message {
+            Message::Text(text) if text.as_str() == "ping" => ws.send(Message::text("pong")),
+            Message::Text(text) => match room {
+                Some(room) => chat(&mut ws, room, text.as_str()),
+                None => ws.send(Message::Text(text)),
+            },
+            Message::Binary(data) => match room {
+                Some(_) => {
+                    return fail(
+                        &mut ws,
+                        member,
+                        CloseCode::Unsupported,
+                        "binary messages are not accepted: send JSON text",
+                    )
+                }
+                None => ws.send(Message::Binary(data)),
+            },
+            Message::Close(frame) => {
+                // tungstenite has queued the Close reply (RFC 6455 §5.5.1); the next read sends it.
+                member.begin_close();
+                peer_close = Some(match frame {
+                    Some(CloseFrame { code, reason }) => format!("{} {}", u16::from(code), reason.as_str()),
+                    None => "1005 (no status)".into(),
+                });
+                Ok(())
+            }
+            // Pings are answered by tungstenite; pongs only prove the peer is alive.
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => Ok(()),
+        };
+        if let Err(e) = sent {
+            return Ending(format!("websocket, 1006 (write failed: {e})"));
+        }
+    }
+}
+
+/// A text message in a chat room: relay it, or tell the sender why not.
+fn chat(ws: &mut WebSocket<Wire>, room: &Room, text: &str) -> tungstenite::Result<()> {
+    match inbound::parse_chat(text) {
+        Ok(Some(message)) => {
+            room.relay(&EncodedFrame::text(&render::message_fragment(&message)));
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(rejected) => ws.send(Message::text(render::notice_fragment(&rejected.explain()))),
+    }
+}
+
+/// Fails the WebSocket connection (RFC 6455 §7.1.7): send a Close frame with `code` and `reason`,
+/// then wait briefly for the peer to close its side before the socket is dropped.
+fn fail(ws: &mut WebSocket<Wire>, member: &Member, code: CloseCode, reason: &str) -> Ending {
+    member.begin_close();
+    let frame = CloseFrame { code, reason: reason.to_string().into() };
+    let _ = ws.close(Some(frame));
+    linger(member.stream());
+    Ending(format!("websocket, we closed {} {reason}", u16::from(code)))
+}
+
+/// Half-closes our side and drains what the peer still sends until it closes or [`LINGER`]
+/// passes. Closing a socket with unread data makes the kernel send a reset, and a reset can make
+/// the peer throw away our Close frame before its application reads it.
+fn linger(mut stream: &TcpStream) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let until = Instant::now() + LINGER;
+    let mut sink = [0u8; 1024];
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return;
+        }
+        match stream.read(&mut sink) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Writing one HTTP/1.1 response: status line, headers, body, in a single write.
+//!
+//! Every response carries an exact `Content-Length` (so keep-alive works without chunking), a
+//! `Content-Type`, and `X-Content-Type-Options: nosniff`. HTML pages also carry the strict
+//! Content-Security-Policy below.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+use std::net::TcpStream;
+
+/// The policy for every HTML page: everything from this server only, no inline script or style,
+/// no plugins, no framing. `connect-src 'self'` also covers `ws://` to the same host and port
+/// (CSP Level 3 §6.7.2.9), which is the chat's WebSocket.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// An HTTP response, ready to write.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(&'static str, Cow<'static, str>)>,
+    pub body: Cow<'static, [u8]>,
+    /// Close the connection after this response (errors where the stream may be out of step).
+    pub close: bool,
+}
+
+impl Response {
+    /// A response with a body of the given type.
+    pub fn new(status: u16, content_type: &'static str, body: impl Into<Cow<'static, [u8]>>) -> Response {
+        Response {
+            status,
+            headers: vec![("Content-Type", Cow::Borrowed(content_type))],
+            body: body.into(),
+            close: false,
+        }
+    }
+
+    /// A short plain-text answer, one line: what went wrong and what to do.
+    pub fn text(status: u16, line: impl Into<String>) -> Response {
+        let mut body = line.into();
+        body.push('\n');
+        Response::new(status, "text/plain; charset=utf-8", body.into_bytes())
+    }
+
+    /// An HTML page, with the strict CSP.
+    pub fn html(status: u16, body: impl Into<Cow<'static, [u8]>>) -> Response {
+        Response::new(status, "text/html; charset=utf-8", body)
+            .with_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+            .with_header("Cache-Control", "no-cache")
+            .with_header("Referrer-Policy", "no-referrer")
+    }
+
+    /// Adds a header.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<Cow<'static, str>>) -> Response {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// Marks the response as the last on its connection.
+    pub fn closing(mut self) -> Response {
+        self.close = true;
+        self
+    }
+
+    /// Serialises and writes the response. `head_only` is for HEAD requests: same headers,
+    /// including the Content-Length the body would have had, and no body (RFC 9110 §9.3.2).
+    pub fn write_to(&self, mut stream: &TcpStream, head_only: bool, keep_alive: bool) -> io::Result<()> {
+        let mut out = Vec::with_capacity(256 + if head_only { 0 } else { self.body.len() });
+        write!(out, "HTTP/1.1 {} {}\r\n", self.status, reason(self.status))?;
+        for (name, value) in &self.headers {
+            write!(out, "{name}: {value}\r\n")?;
+        }
+        write!(out, "Content-Length: {}\r\n", self.body.len())?;
+        out.extend_from_slice(b"X-Content-Type-Options: nosniff\r\n");
+        out.extend_from_slice(if keep_alive && !self.close {
+            b"Connection: keep-alive\r\n"
+        } else {
+            b"Connection: close\r\n"
+        });
+        out.extend_from_slice(b"\r\n");
+        if !head_only {
+            out.extend_from_slice(&self.body);
+        }
+        stream.write_all(&out)
+    }
+}
+
+/// The reason phrase for each status we send.
+pub fn reason(status: u16) -> &'static str {
+    match status {
+        101 => "Switching Protocols",
+        200 => "OK",
+        304 => "Not Modified",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        426 => "Upgrade Required",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        505 => "HTTP Version Not Supported",
+        _ => "Unknown",
+    }
+}

@@ -1,0 +1,85 @@
+//! The URLs under which other machines on the LAN can reach the server.
+//!
+//! We ask the operating system for its interface addresses (`getifaddrs(3)`): no packet is sent,
+//! no outside address is probed, no DNS is asked. A server bound to one address is reachable only
+//! there; one bound to `0.0.0.0` (or `[::]`) is reachable on every non-loopback address.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+/// Every non-loopback address of this machine's interfaces that are up, IPv4 first.
+pub fn interface_addresses() -> Vec<IpAddr> {
+    let mut found = Vec::new();
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `list` with a linked list that we read and then free exactly once.
+    unsafe {
+        if libc::getifaddrs(&mut list) != 0 {
+            return found;
+        }
+        let mut cursor = list;
+        while !cursor.is_null() {
+            let entry = &*cursor;
+            cursor = entry.ifa_next;
+            let up = entry.ifa_flags & (libc::IFF_UP as libc::c_uint) != 0;
+            if !up || entry.ifa_addr.is_null() {
+                continue;
+            }
+            match i32::from((*entry.ifa_addr).sa_family) {
+                libc::AF_INET => {
+                    let sin = &*(entry.ifa_addr as *const libc::sockaddr_in);
+                    found.push(IpAddr::V4(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr))));
+                }
+                libc::AF_INET6 => {
+                    let sin6 = &*(entry.ifa_addr as *const libc::sockaddr_in6);
+                    found.push(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)));
+                }
+                _ => {}
+            }
+        }
+        libc::freeifaddrs(list);
+    }
+    found.retain(|ip| !ip.is_loopback() && !is_ipv6_link_local(ip));
+    found.sort_by_key(|ip| (ip.is_ipv6(), *ip));
+    found.dedup();
+    found
+}
+
+/// fe80::/10 addresses need a zone (`%eth0`) to be usable in a URL, and browsers do not accept
+/// zones; leave them out.
+fn is_ipv6_link_local(ip: &IpAddr) -> bool {
+    matches!(ip, IpAddr::V6(v6) if (v6.segments()[0] & 0xffc0) == 0xfe80)
+}
+
+/// The URLs for LAN peers, given the address the server is listening on.
+pub fn peer_urls(listening: SocketAddr) -> Vec<String> {
+    let port = listening.port();
+    let ips: Vec<IpAddr> = if listening.ip().is_unspecified() {
+        // `[::]` also accepts IPv4 on Linux by default; `0.0.0.0` only IPv4.
+        interface_addresses().into_iter().filter(|ip| listening.is_ipv6() || ip.is_ipv4()).collect()
+    } else if listening.ip().is_loopback() {
+        Vec::new()
+    } else {
+        vec![listening.ip()]
+    };
+    ips.into_iter().map(|ip| format!("http://{}/", SocketAddr::new(ip, port))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_binds_have_no_lan_urls() {
+        assert!(peer_urls("127.0.0.1:8080".parse().unwrap()).is_empty());
+    }
+
+    #[test]
+    fn a_specific_bind_is_its_own_url() {
+        assert_eq!(peer_urls("192.0.2.7:80".parse().unwrap()), vec!["http://192.0.2.7:80/".to_string()]);
+        assert_eq!(peer_urls("[2001:db8::1]:8080".parse().unwrap()), vec!["http://[2001:db8::1]:8080/".to_string()]);
+    }
+
+    #[test]
+    fn interface_listing_excludes_loopback() {
+        assert!(interface_addresses().iter().all(|ip| !ip.is_loopback()));
+    }
+}

@@ -1,0 +1,151 @@
+//! # chatroom
+//!
+//! A real-time chat server in plain synchronous Rust. One process, no async runtime: a
+//! `std::net::TcpListener`, a thread per connection, and a mutex-guarded room registry that relays
+//! every message to every socket in the room. The page is embedded in the binary and uses htmx
+//! with its WebSocket extension; the server answers with HTML fragments swapped out-of-band.
+//!
+//! It is also meant to be read, as an example of how WebSockets work from the HTTP upgrade to the
+//! frames. A good reading order follows one message through the server:
+//!
+//! 1. [`Server::run`] (below): the accept loop, which never dies.
+//! 2. [`connection`]: the thread of one connection: HTTP requests, then the upgrade, then the
+//!    member's read loop.
+//! 3. [`http`]: reading a request head ([`http::head`]), routing it ([`http::routes`]), writing
+//!    a response ([`http::response`]).
+//! 4. [`handshake`]: the WebSocket opening handshake, RFC 6455 §4.2, done by hand.
+//! 5. [`inbound`]: what a member sent, parsed; [`render`]: what we send back, escaped.
+//! 6. [`room`]: the registry and the relay: one encoded frame ([`frame`]), written to every
+//!    [`member`]'s socket in turn under the room lock.
+//! 7. [`shutdown`]: SIGINT/SIGTERM → every WebSocket closed with 1012 → exit.
+//!
+//! The rest: [`config`] (every flag, its env var and default), [`assets`] (the embedded page),
+//! [`lan`] (the URLs to print for other machines).
+//!
+//! ## Threads, and what each may touch
+//!
+//! | thread | does | takes |
+//! |---|---|---|
+//! | `main` | accepts connections, spawns `conn-N` | nothing shared but the id counter |
+//! | `conn-N` | one connection: HTTP, then reads its member's frames and relays them | the room lock, then member write locks |
+//! | `signals` | on SIGINT/SIGTERM, writes 1012 to every member, exits | the member list, member write locks |
+//!
+//! Locks are always taken in this order: registry → room → member write lock. Each lock is held
+//! for a short, bounded time: a relay write blocks at most the relay timeout (`--relay-timeout-ms`).
+//!
+//! ## Simplifications, on purpose
+//! - HTTP has only GET and HEAD, and no request bodies (see [`http`]).
+//! - No TLS: on a LAN, or behind a reverse proxy that terminates it.
+//! - No permessage-deflate: chat messages are short, and compression costs CPU per member.
+
+pub mod assets;
+pub mod config;
+pub mod connection;
+pub mod frame;
+pub mod handshake;
+pub mod http;
+pub mod inbound;
+pub mod lan;
+pub mod member;
+pub mod render;
+pub mod room;
+pub mod shutdown;
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::member::Member;
+use crate::room::Rooms;
+
+/// What every connection thread shares.
+pub struct Shared {
+    pub config: Config,
+    pub rooms: Rooms,
+    /// Every open WebSocket, chat or echo, by connection id: for shutdown, which must reach them all.
+    members: Mutex<HashMap<u64, Arc<Member>>>,
+}
+
+impl Shared {
+    fn new(config: Config) -> Shared {
+        Shared { config, rooms: Rooms::default(), members: Mutex::new(HashMap::new()) }
+    }
+
+    fn members(&self) -> MutexGuard<'_, HashMap<u64, Arc<Member>>> {
+        self.members.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records an open WebSocket.
+    pub fn register(&self, member: &Arc<Member>) {
+        self.members().insert(member.id, member.clone());
+    }
+
+    /// Forgets a WebSocket that has ended.
+    pub fn unregister(&self, id: u64) {
+        self.members().remove(&id);
+    }
+
+    /// The open WebSockets, copied out so that the caller holds no lock while writing to them.
+    pub fn members_snapshot(&self) -> Vec<Arc<Member>> {
+        self.members().values().cloned().collect()
+    }
+
+    /// How many WebSockets are open.
+    pub fn member_count(&self) -> usize {
+        self.members().len()
+    }
+}
+
+/// A bound, not yet running server.
+pub struct Server {
+    listener: TcpListener,
+    shared: Arc<Shared>,
+}
+
+impl Server {
+    /// Binds the listening socket. Nothing is accepted until [`Server::run`].
+    pub fn bind(config: Config) -> io::Result<Server> {
+        let listener = TcpListener::bind(config.bind)?;
+        Ok(Server { listener, shared: Arc::new(Shared::new(config)) })
+    }
+
+    /// The address actually bound (with the real port when port 0 was asked for).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The state shared with every connection (for the signal thread).
+    pub fn shared(&self) -> Arc<Shared> {
+        self.shared.clone()
+    }
+
+    /// The accept loop. It never returns and never dies: an accept error (out of file
+    /// descriptors, say) is logged, and the loop backs off and tries again, because one bad
+    /// moment must not take the whole chat down.
+    pub fn run(self) -> ! {
+        let mut next_id: u64 = 0;
+        let ids = AtomicU64::new(0);
+        let mut backoff = Duration::ZERO;
+        loop {
+            match self.listener.accept() {
+                Ok((stream, peer)) => {
+                    backoff = Duration::ZERO;
+                    next_id = ids.fetch_add(1, Ordering::Relaxed) + 1;
+                    if let Err(e) = connection::spawn(stream, peer, next_id, self.shared.clone()) {
+                        // The stream was moved into the failed spawn and is closed by now.
+                        eprintln!("conn-{next_id} {peer}: no thread for it ({e}); connection dropped");
+                    }
+                }
+                Err(e) => {
+                    backoff = (backoff * 2).clamp(Duration::from_millis(5), Duration::from_secs(1));
+                    eprintln!("chatroom: accept failed after conn-{next_id}: {e}; retrying in {backoff:?}");
+                    std::thread::sleep(backoff);
+                }
+            }
+        }
+    }
+}
