@@ -26,6 +26,8 @@ pub struct Config {
     pub idle_timeout: Duration,
     /// How often the server sends a WebSocket Ping to a silent member.
     pub ping_interval: Duration,
+    /// Time allowed for a request head to arrive, from its first byte (the slowloris defence).
+    pub head_timeout: Duration,
 }
 
 impl Default for Config {
@@ -38,6 +40,7 @@ impl Default for Config {
             relay_timeout: Duration::from_millis(50),
             idle_timeout: Duration::from_secs(75),
             ping_interval: Duration::from_secs(30),
+            head_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -70,6 +73,11 @@ const FLAGS: &[Flag] = &[
     },
     Flag { name: "idle-timeout", value: "SECS", help: "close a WebSocket silent for this long [default: 75]" },
     Flag { name: "ping-interval", value: "SECS", help: "send a WebSocket Ping after this much silence [default: 30]" },
+    Flag {
+        name: "head-timeout",
+        value: "SECS",
+        help: "time for a request head to arrive; slower ones get 408 [default: 10]",
+    },
     Flag { name: "help", value: "", help: "print this help and exit" },
     Flag { name: "version", value: "", help: "print the version and exit" },
 ];
@@ -114,7 +122,11 @@ impl Config {
                         .find(|f| f.name == name)
                         .ok_or_else(|| format!("unknown flag --{name} (see --help)"))?;
                     let value = if flag.value.is_empty() {
-                        "true".to_string()
+                        // A switch: `--echo`, or `--echo=false` to override the environment.
+                        match parser.optional_value() {
+                            Some(v) => v.into_string().map_err(|_| format!("--{name}: not valid UTF-8"))?,
+                            None => "true".to_string(),
+                        }
                     } else {
                         parser
                             .value()
@@ -144,6 +156,7 @@ impl Config {
             "relay-timeout-ms" => self.relay_timeout = Duration::from_millis(parse_number(value, 1, 60_000)? as u64),
             "idle-timeout" => self.idle_timeout = Duration::from_secs(parse_number(value, 1, 86_400)? as u64),
             "ping-interval" => self.ping_interval = Duration::from_secs(parse_number(value, 1, 86_400)? as u64),
+            "head-timeout" => self.head_timeout = Duration::from_secs(parse_number(value, 1, 3600)? as u64),
             _ => unreachable!("flag {name} is in FLAGS but not handled"),
         }
         Ok(())

@@ -42,8 +42,6 @@ pub const STACK_SIZE: usize = 128 * 1024;
 
 /// Largest request head (RFC 9110 leaves it to us; 16 KiB is generous for a chat page).
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
-/// Time for a request head to arrive once its first byte has (the slowloris defence).
-pub const HEAD_DEADLINE: Duration = Duration::from_secs(10);
 /// Time a kept-alive connection may wait for its next request.
 pub const KEEP_ALIVE_IDLE: Duration = Duration::from_secs(5);
 /// After we send a Close frame in anger, how long we wait for the peer to finish before dropping
@@ -80,9 +78,9 @@ fn serve(stream: TcpStream, peer: SocketAddr, id: u64, shared: &Arc<Shared>) -> 
     loop {
         let limits = HeadLimits {
             max_bytes: MAX_HEAD_BYTES,
-            deadline: HEAD_DEADLINE,
+            deadline: shared.config.head_timeout,
             // The first request gets the full deadline; later ones only the keep-alive idle time.
-            idle: if requests == 0 { HEAD_DEADLINE } else { KEEP_ALIVE_IDLE },
+            idle: if requests == 0 { shared.config.head_timeout } else { KEEP_ALIVE_IDLE },
         };
         let request = match head::read_head(&stream, &mut buf, limits) {
             Ok(request) => request,

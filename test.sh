@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every check the project has. This is the README's test command, and what CI runs.
+#   build (release, static) → unit + integration tests → clippy → rustfmt → Autobahn (if Python 2.7)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "build (release, statically linked)"
+cargo build --release --workspace --bins
+if command -v file >/dev/null; then
+  file target/x86_64-unknown-linux-gnu/release/chatroom | tee /dev/stderr | grep -q 'statically linked' \
+    || { echo "chatroom is not statically linked" >&2; exit 1; }
+fi
+
+step "unit and integration tests"
+cargo test --workspace
+
+step "clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "rustfmt"
+cargo fmt --all --check
+
+step "Autobahn|Testsuite against /echo"
+if ls "${PYENV_ROOT:-$HOME/.pyenv}"/versions/2.7.*/bin/python2.7 >/dev/null 2>&1 || [ -n "${PY27:-}" ]; then
+  scripts/autobahn.sh target/autobahn
+else
+  echo "skipped: no Python 2.7 on this machine (the suite needs it)"
+fi
+
+printf '\nall checks passed\n'

@@ -1,0 +1,107 @@
+//! Relaying: everyone in the room gets every message, escaped; a member that stops reading is
+//! dropped without holding up the others; bad input gets a notice and the socket stays open.
+
+mod support;
+
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+use support::{Client, TestServer};
+
+#[test]
+fn three_members_all_receive_the_escaped_fragment() {
+    let server = TestServer::start(&[]);
+    let mut clients: Vec<Client> = (0..3).map(|_| Client::connect(&server.ws_url("/connect"))).collect();
+    clients[1].say(r#"  <script>alert("hi & bye")</script>  "#);
+    let expected = r#"<span class="text">&lt;script&gt;alert(&quot;hi &amp; bye&quot;)&lt;/script&gt;</span>"#;
+    for client in &mut clients {
+        let fragment = client.recv_text();
+        assert!(fragment.starts_with(r#"<ul id="messages" hx-swap-oob="beforeend"><li"#), "{fragment}");
+        assert!(fragment.contains(expected), "{fragment}");
+        assert!(!fragment.contains("<script>"));
+    }
+}
+
+#[test]
+fn empty_messages_are_ignored() {
+    let server = TestServer::start(&[]);
+    let mut a = Client::connect(&server.ws_url("/connect"));
+    let mut b = Client::connect(&server.ws_url("/connect"));
+    a.say("   ");
+    a.say("next");
+    assert!(b.recv_text().contains(">next<"));
+}
+
+#[test]
+fn bad_json_gets_a_notice_and_the_socket_stays_open() {
+    let server = TestServer::start(&[]);
+    let mut a = Client::connect(&server.ws_url("/connect"));
+    let mut b = Client::connect(&server.ws_url("/connect"));
+    for bad in ["not json", r#"{"message": 42}"#, "[1,2,3]", r#"{"text":"hi"}"#] {
+        a.send_text(bad);
+        let notice = a.recv_text();
+        assert!(notice.starts_with(r#"<p id="notice" hx-swap-oob="true""#), "{notice}");
+        assert!(notice.contains("{&quot;message&quot;: &quot;hello&quot;}"), "{notice}");
+    }
+    let too_long = "y".repeat(2001);
+    a.say(&too_long);
+    assert!(a.recv_text().contains("2001 characters"));
+    // Still open, and nobody else saw any of it.
+    a.say("valid");
+    assert!(a.recv_text().contains(">valid<"));
+    assert!(b.recv_text().contains(">valid<"));
+}
+
+/// Shrinks a client's receive buffer so that a client that does not read fills up quickly.
+fn shrink_receive_buffer(client: &Client) {
+    let size: libc::c_int = 4096;
+    // SAFETY: a valid socket, a pointer to a c_int and its size.
+    let rc = unsafe {
+        libc::setsockopt(
+            client.stream().as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            &size as *const libc::c_int as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0);
+}
+
+#[test]
+fn a_member_that_stops_reading_is_dropped_and_the_rest_keep_going() {
+    let server = TestServer::start(&["--send-buffer", "4096", "--relay-timeout-ms", "50"]);
+    let stuck = Client::connect(&server.ws_url("/connect"));
+    shrink_receive_buffer(&stuck);
+    let mut reader = Client::connect(&server.ws_url("/connect"));
+    let mut sender = Client::connect(&server.ws_url("/connect"));
+    let filler = "z".repeat(1900);
+
+    // Send until the server gives up on `stuck`; every message must reach `reader` promptly.
+    let mut dropped_after = None;
+    for i in 0..5000 {
+        let text = format!("{i} {filler}");
+        let sent = Instant::now();
+        sender.say(&text);
+        let got = reader.recv_containing(&format!(">{i} z"));
+        assert!(got.contains(&filler));
+        assert!(sent.elapsed() < Duration::from_secs(2), "message {i} took {:?}", sent.elapsed());
+        sender.recv_containing(&format!(">{i} z")); // keep the sender's own buffer empty too
+        if server.log().contains("dropped: stopped reading") {
+            dropped_after = Some(i);
+            break;
+        }
+    }
+    let dropped_after = dropped_after.expect("the stuck member was never dropped");
+    assert!(dropped_after > 0);
+    // After the drop, the room goes on at full speed.
+    for i in 0..20 {
+        let sent = Instant::now();
+        sender.say(&format!("after {i}"));
+        reader.recv_containing(&format!(">after {i}<"));
+        assert!(sent.elapsed() < Duration::from_secs(1));
+    }
+    // The stuck member's socket was shut down: once it reads, it sees the end.
+    let mut raw = stuck.stream().try_clone().unwrap();
+    support::expect_eof(&mut raw);
+}

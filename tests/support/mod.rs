@@ -1,0 +1,345 @@
+//! Test helpers: start the real `chatroom` binary on 127.0.0.1:0, talk to it over real sockets,
+//! and wait for things with timeouts (never fixed sleeps).
+#![allow(dead_code)] // each test file uses a different part of this module
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tungstenite::client::IntoClientRequest;
+use tungstenite::protocol::frame::CloseFrame;
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{Message, WebSocket};
+
+/// How long any single wait in a test may take before the test fails.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A running server process. Killed when dropped.
+pub struct TestServer {
+    child: Child,
+    pub addr: SocketAddr,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl TestServer {
+    /// Starts `chatroom --bind 127.0.0.1:0 ARGS...` and waits for its listening line.
+    pub fn start(args: &[&str]) -> TestServer {
+        Self::start_with_env(args, &[])
+    }
+
+    /// Like [`TestServer::start`], with extra environment variables.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> TestServer {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_chatroom"));
+        if !args.contains(&"--bind") {
+            command.args(["--bind", "127.0.0.1:0"]);
+        }
+        command.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("start chatroom");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        {
+            let stderr = stderr.clone();
+            let pipe = child.stderr.take().unwrap();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    let mut log = stderr.lock().unwrap();
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            });
+        }
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            if let Some(Ok(first)) = lines.next() {
+                let _ = tx.send(first);
+            }
+            for _ in lines {} // keep the pipe drained
+        });
+        let first = match rx.recv_timeout(TIMEOUT) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("server did not print its listening line; stderr:\n{}", stderr.lock().unwrap());
+            }
+        };
+        let addr = first
+            .strip_prefix("chatroom listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .parse()
+            .expect("address in the first line");
+        TestServer { child, addr, stderr }
+    }
+
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://{}{}", self.addr, path)
+    }
+
+    /// Everything the server wrote to stderr so far.
+    pub fn log(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits until the server's stderr contains `needle`.
+    pub fn wait_for_log(&self, needle: &str) -> String {
+        wait_until(&format!("log line containing {needle:?}"), || {
+            let log = self.log();
+            log.contains(needle).then_some(log)
+        })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe {
+            libc::kill(self.child.id() as i32, signal);
+        }
+    }
+
+    /// Waits for the process to exit, up to `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let until = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if Instant::now() >= until {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("--- server stderr ---\n{}", self.log());
+        }
+    }
+}
+
+/// Polls `check` until it returns `Some`, failing the test after [`TIMEOUT`].
+pub fn wait_until<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let until = Instant::now() + TIMEOUT;
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(Instant::now() < until, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A WebSocket test client over a plain TCP stream.
+pub struct Client {
+    pub ws: WebSocket<MaybeTlsStream<TcpStream>>,
+}
+
+impl Client {
+    /// Connects to `url` (e.g. `ws://127.0.0.1:1234/connect`).
+    pub fn connect(url: &str) -> Client {
+        Self::try_connect(url, &[]).unwrap_or_else(|e| panic!("connect {url}: {e}"))
+    }
+
+    /// Connects with extra request headers; returns the handshake error instead of panicking.
+    pub fn try_connect(url: &str, headers: &[(&str, &str)]) -> Result<Client, tungstenite::Error> {
+        let mut request = url.into_client_request()?;
+        for (name, value) in headers {
+            request
+                .headers_mut()
+                .insert(tungstenite::http::HeaderName::from_bytes(name.as_bytes()).unwrap(), value.parse().unwrap());
+        }
+        let (ws, _response) = tungstenite::connect(request)?;
+        let client = Client { ws };
+        client.stream().set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+        Ok(client)
+    }
+
+    pub fn stream(&self) -> &TcpStream {
+        match self.ws.get_ref() {
+            MaybeTlsStream::Plain(s) => s,
+            _ => unreachable!("tests use plain TCP"),
+        }
+    }
+
+    pub fn send_text(&mut self, text: &str) {
+        self.ws.send(Message::text(text)).expect("send");
+    }
+
+    /// Sends a chat message the way the page does.
+    pub fn say(&mut self, text: &str) {
+        let json = serde_json::json!({ "message": text, "HEADERS": { "HX-Request": "true" } });
+        self.send_text(&json.to_string());
+    }
+
+    /// The next message, or `None` if nothing came within `timeout`. Panics if the connection
+    /// ended (use [`Client::expect_close`] for that).
+    pub fn recv_within(&mut self, timeout: Duration) -> Option<Message> {
+        let until = Instant::now() + timeout;
+        loop {
+            match self.ws.read() {
+                Ok(Message::Ping(_)) | Ok(Message::Pong(_)) => {}
+                Ok(message) => return Some(message),
+                Err(tungstenite::Error::Io(e))
+                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
+                {
+                    if Instant::now() >= until {
+                        return None;
+                    }
+                }
+                Err(e) => panic!("connection failed while waiting for a message: {e}"),
+            }
+        }
+    }
+
+    /// The next text message; fails the test after [`TIMEOUT`].
+    pub fn recv_text(&mut self) -> String {
+        match self.recv_within(TIMEOUT) {
+            Some(Message::Text(text)) => text.to_string(),
+            Some(other) => panic!("expected a text message, got {other:?}"),
+            None => panic!("no message within {TIMEOUT:?}"),
+        }
+    }
+
+    /// Reads text messages until one contains `needle`; returns it. Fails after [`TIMEOUT`].
+    pub fn recv_containing(&mut self, needle: &str) -> String {
+        let until = Instant::now() + TIMEOUT;
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            match self.recv_within(left) {
+                Some(Message::Text(text)) if text.contains(needle) => return text.to_string(),
+                Some(_) => {}
+                None => panic!("no message containing {needle:?} within {TIMEOUT:?}"),
+            }
+        }
+    }
+
+    /// Reads until the server closes; returns its Close frame (code and reason). Fails if the
+    /// connection stays open past [`TIMEOUT`] or ends without a Close frame.
+    pub fn expect_close(&mut self) -> CloseFrame {
+        let until = Instant::now() + TIMEOUT;
+        loop {
+            match self.ws.read() {
+                Ok(Message::Close(Some(frame))) => return frame,
+                Ok(Message::Close(None)) => panic!("Close frame without a status code"),
+                Ok(_) => {}
+                Err(tungstenite::Error::Io(e))
+                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
+                {
+                    assert!(Instant::now() < until, "server did not close within {TIMEOUT:?}");
+                }
+                Err(e) => panic!("connection ended without a Close frame: {e}"),
+            }
+        }
+    }
+}
+
+/// An HTTP response as read off the wire.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    /// The value of header `name` (case-insensitive), if present.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    }
+
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Sends raw bytes on a new connection and reads one response (by Content-Length).
+pub fn http_raw(addr: SocketAddr, request: &[u8]) -> RawResponse {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    stream.write_all(request).expect("send request");
+    read_response(&mut stream, request.starts_with(b"HEAD"))
+}
+
+/// A plain `GET path` with a Host header.
+pub fn get(addr: SocketAddr, path: &str) -> RawResponse {
+    http_raw(addr, format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes())
+}
+
+/// Reads one response from `stream`: the head, then exactly Content-Length bytes of body.
+pub fn read_response(stream: &mut TcpStream, head_only: bool) -> RawResponse {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => buf.push(byte[0]),
+            Ok(_) => panic!("connection closed mid-head: {:?}", String::from_utf8_lossy(&buf)),
+            Err(e) => panic!("reading response head: {e} (got {:?})", String::from_utf8_lossy(&buf)),
+        }
+    }
+    let head = String::from_utf8(buf).expect("ASCII head");
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status code");
+    let mut response = RawResponse { status, head, body: Vec::new() };
+    let length: usize = response.header("Content-Length").map(|v| v.parse().unwrap()).unwrap_or(0);
+    if !head_only {
+        response.body = vec![0; length];
+        stream.read_exact(&mut response.body).expect("body");
+    }
+    response
+}
+
+/// Waits until the peer closes `stream` (EOF or reset). Fails after [`TIMEOUT`].
+pub fn expect_eof(stream: &mut TcpStream) {
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let mut sink = [0u8; 4096];
+    loop {
+        match stream.read(&mut sink) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                panic!("connection still open after {TIMEOUT:?}")
+            }
+            Err(_) => return, // reset counts as closed
+        }
+    }
+}
+
+/// A fresh, empty directory under the system temp dir, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("chatroom-test-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
