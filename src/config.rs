@@ -6,7 +6,10 @@
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
+
+use crate::history::FsyncPolicy;
 
 /// The running server's settings. Built by [`Config::from_args`] (the binary) or by hand (tests).
 #[derive(Clone, Debug)]
@@ -28,6 +31,13 @@ pub struct Config {
     pub ping_interval: Duration,
     /// Time allowed for a request head to arrive, from its first byte (the slowloris defence).
     pub head_timeout: Duration,
+    /// Messages kept in memory per room and replayed on join.
+    pub history: usize,
+    /// Where the room logs live.
+    pub data_dir: PathBuf,
+    /// No disk at all: history only in memory (`--data-dir` is then ignored).
+    pub memory: bool,
+    pub fsync: FsyncPolicy,
 }
 
 impl Default for Config {
@@ -41,6 +51,10 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(75),
             ping_interval: Duration::from_secs(30),
             head_timeout: Duration::from_secs(10),
+            history: 100,
+            data_dir: PathBuf::from("./chatroom-data"),
+            memory: false,
+            fsync: FsyncPolicy::Interval,
         }
     }
 }
@@ -78,6 +92,18 @@ const FLAGS: &[Flag] = &[
         value: "SECS",
         help: "time for a request head to arrive; slower ones get 408 [default: 10]",
     },
+    Flag { name: "history", value: "N", help: "messages per room kept in memory and replayed on join [default: 100]" },
+    Flag {
+        name: "data-dir",
+        value: "DIR",
+        help: "where each room's append-only log (ROOM.jsonl) lives [default: ./chatroom-data]",
+    },
+    Flag {
+        name: "fsync",
+        value: "POLICY",
+        help: "flush logs to disk: always (each message), interval (every second), never [default: interval]",
+    },
+    Flag { name: "memory", value: "", help: "keep history in memory only: no disk at all, nothing survives a restart" },
     Flag { name: "help", value: "", help: "print this help and exit" },
     Flag { name: "version", value: "", help: "print the version and exit" },
 ];
@@ -92,6 +118,11 @@ pub enum Command {
 }
 
 impl Config {
+    /// The data directory, unless `--memory`.
+    pub fn storage_dir(&self) -> Option<&std::path::Path> {
+        (!self.memory).then_some(self.data_dir.as_path())
+    }
+
     /// Reads the environment (`CHATROOM_*`) and then the arguments (which win).
     /// `args` excludes the program name. Errors are one line, fit for stderr, and mean exit 2.
     pub fn from_args(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
@@ -157,6 +188,22 @@ impl Config {
             "idle-timeout" => self.idle_timeout = Duration::from_secs(parse_number(value, 1, 86_400)? as u64),
             "ping-interval" => self.ping_interval = Duration::from_secs(parse_number(value, 1, 86_400)? as u64),
             "head-timeout" => self.head_timeout = Duration::from_secs(parse_number(value, 1, 3600)? as u64),
+            "history" => self.history = parse_number(value, 0, 100_000)?,
+            "data-dir" => {
+                if value.is_empty() {
+                    return Err("empty path".into());
+                }
+                self.data_dir = PathBuf::from(value);
+            }
+            "fsync" => {
+                self.fsync = match value.trim() {
+                    "always" => FsyncPolicy::Always,
+                    "interval" => FsyncPolicy::Interval,
+                    "never" => FsyncPolicy::Never,
+                    other => return Err(format!("{other:?} is not always, interval or never")),
+                }
+            }
+            "memory" => self.memory = parse_bool(value)?,
             _ => unreachable!("flag {name} is in FLAGS but not handled"),
         }
         Ok(())

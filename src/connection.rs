@@ -27,12 +27,14 @@ use tungstenite::{Error as WsError, Message};
 
 use crate::frame::EncodedFrame;
 use crate::handshake;
+use crate::history::StoredMessage;
 use crate::http::head::{self, HeadError, HeadLimits};
 use crate::http::response::Response;
 use crate::http::routes::{self, Endpoint, Route};
 use crate::inbound;
-use crate::member::{Member, Wire};
-use crate::render;
+use crate::member::{Format, Member, Wire};
+use crate::name;
+use crate::render::{self, Event, MessageEvent};
 use crate::room::Room;
 use crate::Shared;
 
@@ -101,7 +103,7 @@ fn serve(stream: TcpStream, peer: SocketAddr, id: u64, shared: &Arc<Shared>) -> 
         };
         requests += 1;
         let keep_alive = request.keep_alive();
-        match routes::route(&request, &shared.config) {
+        match routes::route(&request, shared) {
             Route::Respond(response) => {
                 if response.write_to(&stream, request.method == "HEAD", keep_alive).is_err()
                     || !keep_alive
@@ -116,7 +118,8 @@ fn serve(stream: TcpStream, peer: SocketAddr, id: u64, shared: &Arc<Shared>) -> 
                         return Ending(format!("upgrade not sent: {e}"));
                     }
                     let leftover = std::mem::take(&mut buf);
-                    return websocket(stream, peer, id, leftover, endpoint, shared);
+                    let format = if upgrade.protocol.is_some() { Format::Json } else { Format::Html };
+                    return websocket(stream, peer, id, leftover, endpoint, format, shared);
                 }
                 Err(response) => {
                     if response.write_to(&stream, false, keep_alive).is_err() || !keep_alive || response.close {
@@ -135,35 +138,74 @@ fn websocket(
     id: u64,
     leftover: Vec<u8>,
     endpoint: Endpoint,
+    format: Format,
     shared: &Arc<Shared>,
 ) -> Ending {
     let config = &shared.config;
-    let member = match Member::new(id, peer, stream, config.send_buffer, config.relay_timeout) {
+    let member = match Member::new(id, peer, format, stream, config.send_buffer, config.relay_timeout) {
         Ok(member) => Arc::new(member),
         Err(e) => return Ending(format!("websocket setup failed: {e}")),
     };
     shared.register(&member);
-    let room = match &endpoint {
-        Endpoint::Chat { room } => Some(shared.rooms.get_or_create(room)),
-        Endpoint::Echo => None,
+    let ending = match endpoint {
+        Endpoint::Echo => match member.go_live() {
+            Ok(()) => read_loop(&member, leftover, None, shared),
+            Err(e) => Ending(format!("websocket, could not start: {e}")),
+        },
+        Endpoint::Chat { room, name } => {
+            let room = shared.rooms.get_or_create(&room);
+            let ending = match join(&member, &room, name.as_deref()) {
+                Ok(()) => read_loop(&member, leftover, Some(&room), shared),
+                Err(e) => Ending(format!("websocket, could not join: {e}")),
+            };
+            room.leave(&member);
+            shared.rooms.forget_if_empty(&room.name);
+            ending
+        }
     };
-    if let Some(room) = &room {
-        room.join(member.clone());
-    }
-    let ending = match member.go_live() {
-        Ok(()) => read_loop(&member, leftover, room.as_deref(), shared),
-        Err(e) => Ending(format!("websocket, could not start: {e}")),
-    };
-    if let Some(room) = &room {
-        room.leave(id);
-    }
     shared.unregister(id);
     member.shutdown();
     ending
 }
 
+/// Joins `room` under the name asked for (or a guest name), then writes the welcome (history,
+/// roster, who you are) on the member's own thread, outside the room lock, and goes live.
+fn join(member: &Arc<Member>, room: &Room, asked: Option<&str>) -> io::Result<()> {
+    let (wanted, problem) = match asked.map(name::validate) {
+        Some(Ok(name)) => (name, None),
+        Some(Err(bad)) => (name::guest(), Some(bad.explain())),
+        None => (name::guest(), None),
+    };
+    let welcome = room.join(member, &wanted);
+    let you = welcome.name.as_str();
+    let notice = match (&problem, &welcome.taken) {
+        (Some(problem), _) => format!("{problem} You are {you}."),
+        (None, Some(taken)) => format!("The name {taken} is taken here, so you are {you}."),
+        (None, None) => format!("You joined #{} as {you}.", room.name),
+    };
+    let frames = match member.format {
+        Format::Html => {
+            let history: Vec<&StoredMessage> = welcome.history.iter().collect();
+            let roster: Vec<&str> = welcome.roster.iter().map(String::as_str).collect();
+            let shown = (problem.is_some() || welcome.taken.is_some()).then_some(notice.as_str());
+            EncodedFrame::text(&render::welcome_fragment(&room.path, &history, welcome.more, &roster, you, shown))
+        }
+        Format::Json => {
+            let messages = welcome.history.iter().map(|m| MessageEvent::new(&room.name, m)).collect();
+            let roster: Vec<&str> = welcome.roster.iter().map(String::as_str).collect();
+            EncodedFrame::texts(&[
+                &render::json(&Event::History { room: &room.name, messages, more: welcome.more }),
+                &render::json(&Event::Roster { room: &room.name, members: &roster }),
+                &render::json(&Event::Notice { text: &notice, name: Some(you) }),
+            ])
+        }
+    };
+    member.write_own(frames.as_bytes())?;
+    member.go_live()
+}
+
 /// The member's read loop. Returns how the connection ended.
-fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&Room>, shared: &Shared) -> Ending {
+fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&Arc<Room>>, shared: &Shared) -> Ending {
     let config = &shared.config;
     let ws_config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER)
@@ -231,7 +273,7 @@ fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&Room>, share
         let sent = match message {
             Message::Text(text) if text.as_str() == "ping" => ws.send(Message::text("pong")),
             Message::Text(text) => match room {
-                Some(room) => chat(&mut ws, room, text.as_str()),
+                Some(room) => chat(&mut ws, member, room, text.as_str()),
                 None => ws.send(Message::Text(text)),
             },
             Message::Binary(data) => match room {
@@ -264,15 +306,24 @@ fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&Room>, share
 }
 
 /// A text message in a chat room: relay it, or tell the sender why not.
-fn chat(ws: &mut WebSocket<Wire>, room: &Room, text: &str) -> tungstenite::Result<()> {
+fn chat(ws: &mut WebSocket<Wire>, member: &Member, room: &Room, text: &str) -> tungstenite::Result<()> {
     match inbound::parse_chat(text) {
         Ok(Some(message)) => {
-            room.relay(&EncodedFrame::text(&render::message_fragment(&message)));
+            room.say(member, &message);
             Ok(())
         }
         Ok(None) => Ok(()),
-        Err(rejected) => ws.send(Message::text(render::notice_fragment(&rejected.explain()))),
+        Err(rejected) => tell(ws, member.format, &rejected.explain()),
     }
+}
+
+/// An error notice for this member only, in its format.
+fn tell(ws: &mut WebSocket<Wire>, format: Format, text: &str) -> tungstenite::Result<()> {
+    let body = match format {
+        Format::Html => render::notice_fragment(text),
+        Format::Json => render::json(&Event::Error { text }),
+    };
+    ws.send(Message::text(body))
 }
 
 /// Fails the WebSocket connection (RFC 6455 §7.1.7): send a Close frame with `code` and `reason`,

@@ -46,6 +46,16 @@ impl EncodedFrame {
         Self::encode(OpCode::Control(Control::Close), &payload)
     }
 
+    /// Several final text frames back to back, to be written with one `write` (e.g. a JSON
+    /// `join` event and the `roster` that follows it).
+    pub fn texts(texts: &[&str]) -> Self {
+        let mut bytes = Vec::new();
+        for text in texts {
+            bytes.extend_from_slice(Self::text(text).as_bytes());
+        }
+        EncodedFrame(bytes)
+    }
+
     fn encode(opcode: OpCode, payload: &[u8]) -> Self {
         let header = FrameHeader { is_final: true, opcode, ..FrameHeader::default() };
         let len = payload.len() as u64;

@@ -43,10 +43,13 @@ pub mod config;
 pub mod connection;
 pub mod frame;
 pub mod handshake;
+pub mod history;
 pub mod http;
 pub mod inbound;
 pub mod lan;
 pub mod member;
+pub mod name;
+pub mod random;
 pub mod render;
 pub mod room;
 pub mod shutdown;
@@ -59,8 +62,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::config::Config;
+use crate::history::FsyncPolicy;
 use crate::member::Member;
-use crate::room::Rooms;
+use crate::room::{Rooms, Storage};
 
 /// What every connection thread shares.
 pub struct Shared {
@@ -71,8 +75,14 @@ pub struct Shared {
 }
 
 impl Shared {
-    fn new(config: Config) -> Shared {
-        Shared { config, rooms: Rooms::default(), members: Mutex::new(HashMap::new()) }
+    fn new(config: Config) -> Result<Shared, String> {
+        let storage = Storage {
+            history: config.history,
+            data_dir: config.storage_dir().map(|p| p.to_path_buf()),
+            fsync: config.fsync,
+        };
+        let rooms = Rooms::open(storage)?;
+        Ok(Shared { config, rooms, members: Mutex::new(HashMap::new()) })
     }
 
     fn members(&self) -> MutexGuard<'_, HashMap<u64, Arc<Member>>> {
@@ -107,10 +117,13 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds the listening socket. Nothing is accepted until [`Server::run`].
-    pub fn bind(config: Config) -> io::Result<Server> {
-        let listener = TcpListener::bind(config.bind)?;
-        Ok(Server { listener, shared: Arc::new(Shared::new(config)) })
+    /// Opens the data directory (loading every room's history) and binds the listening socket.
+    /// Nothing is accepted until [`Server::run`]. Errors are one line, naming what failed.
+    pub fn bind(config: Config) -> Result<Server, String> {
+        let bind = config.bind;
+        let shared = Arc::new(Shared::new(config)?);
+        let listener = TcpListener::bind(bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+        Ok(Server { listener, shared })
     }
 
     /// The address actually bound (with the real port when port 0 was asked for).
@@ -127,6 +140,16 @@ impl Server {
     /// descriptors, say) is logged, and the loop backs off and tries again, because one bad
     /// moment must not take the whole chat down.
     pub fn run(self) -> ! {
+        if self.shared.config.fsync == FsyncPolicy::Interval && self.shared.config.storage_dir().is_some() {
+            let shared = self.shared.clone();
+            let spawned = std::thread::Builder::new().name("fsync".into()).stack_size(64 * 1024).spawn(move || loop {
+                std::thread::sleep(Duration::from_secs(1));
+                shared.rooms.sync_logs();
+            });
+            if let Err(e) = spawned {
+                eprintln!("chatroom: warning: no fsync thread ({e}); logs are flushed by the kernel only");
+            }
+        }
         let mut next_id: u64 = 0;
         let ids = AtomicU64::new(0);
         let mut backoff = Duration::ZERO;

@@ -18,10 +18,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let server = match Server::bind(config.clone()) {
+    let server = match Server::bind(config) {
         Ok(server) => server,
         Err(e) => {
-            eprintln!("chatroom: cannot listen on {}: {e}", config.bind);
+            eprintln!("chatroom: {e}");
             return ExitCode::from(2);
         }
     };

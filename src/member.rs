@@ -21,7 +21,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How long a member's own writes may take (history replay, notices, echoes, control replies).
@@ -62,6 +62,15 @@ struct Outbox {
     pending: Vec<u8>,
 }
 
+/// What a member understands: the page's HTML fragments, or JSON events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// The htmx page: HTML fragments swapped out of band.
+    Html,
+    /// A client that asked for the `chatroom.json` subprotocol: one JSON event per frame.
+    Json,
+}
+
 /// One connected WebSocket peer.
 #[derive(Debug)]
 pub struct Member {
@@ -69,6 +78,9 @@ pub struct Member {
     pub id: u64,
     /// The peer's address, for logs and per-IP accounting.
     pub peer: SocketAddr,
+    pub format: Format,
+    /// The name it has in its room, decided under the room lock when it joins.
+    name: OnceLock<String>,
     /// The one file descriptor of the connection. `&TcpStream` is both `Read` and `Write`, so the
     /// reader and the writers share it without `try_clone`.
     stream: TcpStream,
@@ -82,6 +94,7 @@ impl Member {
     pub fn new(
         id: u64,
         peer: SocketAddr,
+        format: Format,
         stream: TcpStream,
         send_buffer: usize,
         relay_timeout: Duration,
@@ -93,10 +106,22 @@ impl Member {
         Ok(Member {
             id,
             peer,
+            format,
+            name: OnceLock::new(),
             stream,
             outbox: Mutex::new(Outbox { phase: Phase::Joining, pending: Vec::new() }),
             relay_timeout,
         })
+    }
+
+    /// The member's name in its room ("" before it has joined one).
+    pub fn name(&self) -> &str {
+        self.name.get().map_or("", String::as_str)
+    }
+
+    /// Sets the name; called once, by the room, under the room lock.
+    pub fn set_name(&self, name: String) {
+        let _ = self.name.set(name);
     }
 
     /// The socket, for the member's own reader (read timeouts, reads).

@@ -1,25 +1,38 @@
 //! Every piece of text the server sends that contains user input is made here, and escaped here.
 //!
-//! The page speaks HTML: the htmx ws extension swaps each top-level element of a received frame
-//! into the page by its `id`, as an out-of-band swap (`hx-swap-oob`). So one frame can append a
-//! message to `#messages` and replace `#notice` at the same time. Keeping all rendering in one
-//! module means one place to audit for escaping.
+//! Two audiences:
+//! - **the page** speaks HTML: the htmx ws extension swaps each top-level element of a received
+//!   frame into the page by its `id`, out of band (`hx-swap-oob`). So one frame can append a
+//!   message to `#messages`, replace the roster `#roster` and the notice line `#notice` at once;
+//! - **JSON clients** (subprotocol `chatroom.json`) get one JSON object per frame, with a `type`.
+//!
+//! Keeping all of it in one module gives one place to audit for escaping: user text goes into
+//! HTML only through [`escape_into`], and into JSON only through serde_json.
 
 use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::history::StoredMessage;
 
 /// Appends `text` to `out` with the five HTML-significant characters escaped. Enough for element
 /// content and for attribute values in double quotes, which is everywhere we put user text.
 pub fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+    let mut last = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let replacement = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&text[last..i]);
+        out.push_str(replacement);
+        last = i + 1;
     }
+    out.push_str(&text[last..]);
 }
 
 /// `text`, HTML-escaped.
@@ -29,33 +42,304 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// A chat message for the page: one `<li>` appended to the message list.
-pub fn message_fragment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 80);
-    out.push_str(r#"<ul id="messages" hx-swap-oob="beforeend"><li class="message"><span class="text">"#);
-    escape_into(&mut out, text);
-    out.push_str("</span></li></ul>");
+/// Percent-encodes `text` for a URL query value (everything but unreserved characters).
+pub fn url_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
     out
 }
 
-/// The chat page for `room`, whose WebSocket is at `connect`. Both are escaped, though the room
-/// name has already been validated to a safe alphabet: defence in depth costs nothing here.
-pub fn page(room: &str, connect: &str) -> String {
-    crate::assets::PAGE_TEMPLATE.replace("{{room}}", &escape(room)).replace("{{connect}}", &escape(connect))
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
-/// A notice for one member only (an error in what they sent), replacing the notice line.
+/// RFC 3339 UTC time with milliseconds, e.g. `2026-11-26T21:04:05.123Z`.
+pub fn rfc3339(ms: u64) -> String {
+    let (secs, millis) = (ms / 1000, ms % 1000);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (Howard Hinnant's algorithm,
+/// "chrono-Compatible Low-Level Date Algorithms").
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTML for the page
+// ---------------------------------------------------------------------------------------------
+
+/// One message as a list item. The `<time>` holds UTC; the page's script shows it in local time.
+/// `data-name` lets the page mark its own messages (names are unique in a room).
+pub fn message_item(out: &mut String, message: &StoredMessage) {
+    let iso = rfc3339(message.ts);
+    let _ = write!(out, r#"<li class="message" data-seq="{}" data-name=""#, message.seq);
+    escape_into(out, &message.name);
+    let _ = write!(out, r#""><time datetime="{iso}">{} UTC</time> <b class="name">"#, &iso[11..16]);
+    escape_into(out, &message.name);
+    out.push_str(r#"</b> <span class="text">"#);
+    escape_into(out, &message.text);
+    out.push_str("</span></li>");
+}
+
+/// A chat message for the page: one `<li>` appended to the message list.
+pub fn message_fragment(message: &StoredMessage) -> String {
+    let mut out = String::with_capacity(message.text.len() + message.name.len() * 2 + 200);
+    out.push_str(r#"<ul id="messages" hx-swap-oob="beforeend">"#);
+    message_item(&mut out, message);
+    out.push_str("</ul>");
+    out
+}
+
+/// A join or leave, appended to the message list, plus the roster as it now is.
+pub fn presence_fragment(name: &str, joined: bool, ts: u64, roster: &[&str]) -> String {
+    let mut out = String::with_capacity(200 + roster.len() * 24);
+    let iso = rfc3339(ts);
+    let (class, verb) = if joined { ("join", "joined") } else { ("leave", "left") };
+    let _ = write!(
+        out,
+        r#"<ul id="messages" hx-swap-oob="beforeend"><li class="event {class}"><time datetime="{iso}">{} UTC</time> <b class="name">"#,
+        &iso[11..16]
+    );
+    escape_into(&mut out, name);
+    let _ = write!(out, "</b> {verb}</li></ul>");
+    roster_into(&mut out, roster);
+    out
+}
+
+/// The roster element, replacing the page's whole `#roster`.
+fn roster_into(out: &mut String, roster: &[&str]) {
+    let _ = write!(out, r#"<ul id="roster" hx-swap-oob="true" aria-label="{} here">"#, roster.len());
+    for name in roster {
+        out.push_str(r#"<li data-name=""#);
+        escape_into(out, name);
+        out.push_str(r#"">"#);
+        escape_into(out, name);
+        out.push_str("</li>");
+    }
+    out.push_str("</ul>");
+}
+
+/// The "load older messages" item at the top of the list, or a marker for the very beginning.
+fn more_item(out: &mut String, room_path: &str, oldest: Option<u64>, more: bool) {
+    match oldest {
+        Some(seq) if more => {
+            let _ = write!(
+                out,
+                r##"<li id="more" class="more"><button type="button" hx-get="{room_path}/history?before={seq}&amp;limit=50&amp;format=html" hx-target="#more" hx-swap="outerHTML">Load older messages</button></li>"##
+            );
+        }
+        _ => out.push_str(r#"<li id="more" class="more start">This is the start of the conversation.</li>"#),
+    }
+}
+
+/// What a page gets on joining, in one frame: the recent history *replacing* the message list
+/// (so a reconnect never shows a message twice), the roster, who you are, and a notice.
+pub fn welcome_fragment(
+    room_path: &str,
+    history: &[&StoredMessage],
+    more: bool,
+    roster: &[&str],
+    you: &str,
+    notice: Option<&str>,
+) -> String {
+    let mut out = String::with_capacity(512 + history.iter().map(|m| m.text.len() + 160).sum::<usize>());
+    out.push_str(r#"<ul id="messages" hx-swap-oob="true" aria-live="polite">"#);
+    more_item(&mut out, room_path, history.first().map(|m| m.seq), more);
+    for message in history {
+        message_item(&mut out, message);
+    }
+    out.push_str("</ul>");
+    roster_into(&mut out, roster);
+    out.push_str(r#"<span id="me" hx-swap-oob="true" data-name=""#);
+    escape_into(&mut out, you);
+    out.push_str(r#"">"#);
+    escape_into(&mut out, you);
+    out.push_str("</span>");
+    match notice {
+        Some(text) => notice_into(&mut out, text, "info"),
+        None => out.push_str(r#"<p id="notice" hx-swap-oob="true"></p>"#),
+    }
+    out
+}
+
+/// A page of older messages for "load older messages": replaces the `#more` item with a new one
+/// and the messages before the ones shown.
+pub fn older_fragment(room_path: &str, page: &[StoredMessage], more: bool) -> String {
+    let mut out = String::with_capacity(256 + page.iter().map(|m| m.text.len() + 160).sum::<usize>());
+    more_item(&mut out, room_path, page.first().map(|m| m.seq), more);
+    for message in page {
+        message_item(&mut out, message);
+    }
+    out
+}
+
+/// A notice for one member only, replacing the notice line.
 pub fn notice_fragment(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 64);
-    let _ = write!(out, r#"<p id="notice" hx-swap-oob="true" class="notice error" role="alert">"#);
-    escape_into(&mut out, text);
-    out.push_str("</p>");
+    notice_into(&mut out, text, "error");
     out
+}
+
+fn notice_into(out: &mut String, text: &str, kind: &str) {
+    let _ = write!(out, r#"<p id="notice" hx-swap-oob="true" class="notice {kind}" role="alert">"#);
+    escape_into(out, text);
+    out.push_str("</p>");
+}
+
+/// One entry of the room list.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoomSummary {
+    pub name: String,
+    pub members: usize,
+    pub messages: u64,
+}
+
+/// The chat page for `room`.
+pub fn page(
+    room: &str,
+    room_path: &str,
+    connect: &str,
+    name: &str,
+    notice: Option<&str>,
+    rooms: &[RoomSummary],
+) -> String {
+    let mut list = String::new();
+    for summary in rooms {
+        let here = if summary.name == room { r#" aria-current="page""# } else { "" };
+        let _ = write!(
+            list,
+            r#"<li><a href="{}"{here}>#{}</a> <span class="count" title="people here">{}</span></li>"#,
+            escape(&room_url(&summary.name)),
+            escape(&summary.name),
+            summary.members
+        );
+    }
+    if rooms.is_empty() {
+        list.push_str(r#"<li class="empty">No other rooms yet.</li>"#);
+    }
+    crate::assets::PAGE_TEMPLATE
+        .replace("{{room}}", &escape(room))
+        .replace("{{room_path}}", &escape(room_path))
+        .replace("{{connect}}", &escape(connect))
+        .replace("{{name}}", &escape(name))
+        .replace("{{notice_class}}", if notice.is_some() { "notice error" } else { "" })
+        .replace("{{notice}}", &escape(notice.unwrap_or("")))
+        .replace("{{rooms}}", &list)
+}
+
+/// The page's URL for a room: the lobby is `/`.
+pub fn room_url(room: &str) -> String {
+    if room == crate::http::routes::DEFAULT_ROOM {
+        "/".into()
+    } else {
+        format!("/r/{room}")
+    }
+}
+
+/// A small page saying that `raw` is not a valid room name, and what is.
+pub fn bad_room_page(raw: &str) -> String {
+    let mut out = String::from(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>No such room · chatroom</title><link rel="stylesheet" href="/assets/style.css"></head><body><main class="plain"><h1>No such room</h1><p>"#,
+    );
+    escape_into(&mut out, raw);
+    out.push_str(" is not a valid room name. ");
+    escape_into(&mut out, crate::name::ROOM_RULE);
+    out.push_str(r#"</p><p><a href="/">Back to the lobby</a></p></main></body></html>"#);
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON events for JSON clients
+// ---------------------------------------------------------------------------------------------
+
+/// A `message` event (also the shape of each entry in a `history` event).
+#[derive(Serialize)]
+pub struct MessageEvent<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    room: &'a str,
+    seq: u64,
+    ts: String,
+    name: &'a str,
+    text: &'a str,
+}
+
+impl<'a> MessageEvent<'a> {
+    pub fn new(room: &'a str, message: &'a StoredMessage) -> Self {
+        MessageEvent {
+            kind: "message",
+            room,
+            seq: message.seq,
+            ts: rfc3339(message.ts),
+            name: &message.name,
+            text: &message.text,
+        }
+    }
+}
+
+/// Every other event a JSON client gets.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Event<'a> {
+    Join {
+        room: &'a str,
+        ts: String,
+        name: &'a str,
+    },
+    Leave {
+        room: &'a str,
+        ts: String,
+        name: &'a str,
+    },
+    Roster {
+        room: &'a str,
+        members: &'a [&'a str],
+    },
+    History {
+        room: &'a str,
+        messages: Vec<MessageEvent<'a>>,
+        more: bool,
+    },
+    Notice {
+        text: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<&'a str>,
+    },
+    Error {
+        text: &'a str,
+    },
+}
+
+/// Serialises an event to its JSON text.
+pub fn json(event: &impl Serialize) -> String {
+    serde_json::to_string(event).expect("events always serialise")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn msg(text: &str) -> StoredMessage {
+        StoredMessage { seq: 7, ts: 1_764_190_800_123, name: "<ann>".into(), text: text.into() }
+    }
 
     #[test]
     fn escapes_markup_and_quotes() {
@@ -67,15 +351,53 @@ mod tests {
     }
 
     #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(1_764_190_800_123), "2025-11-26T21:00:00.123Z");
+        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
     fn message_fragment_appends_one_item_out_of_band() {
         assert_eq!(
-            message_fragment("<b>hi</b>"),
-            r#"<ul id="messages" hx-swap-oob="beforeend"><li class="message"><span class="text">&lt;b&gt;hi&lt;/b&gt;</span></li></ul>"#
+            message_fragment(&msg("<b>hi</b>")),
+            concat!(
+                r#"<ul id="messages" hx-swap-oob="beforeend"><li class="message" data-seq="7" data-name="&lt;ann&gt;">"#,
+                r#"<time datetime="2025-11-26T21:00:00.123Z">21:00 UTC</time> <b class="name">&lt;ann&gt;</b> "#,
+                r#"<span class="text">&lt;b&gt;hi&lt;/b&gt;</span></li></ul>"#
+            )
         );
     }
 
     #[test]
-    fn notice_is_escaped() {
-        assert!(notice_fragment("<img src=x onerror=alert(1)>").contains("&lt;img src=x onerror=alert(1)&gt;"));
+    fn welcome_replaces_the_list() {
+        let m = msg("hello");
+        let html = welcome_fragment("/r/x", &[&m], true, &["<ann>", "bob"], "bob", Some("You are bob."));
+        assert!(html.starts_with(r#"<ul id="messages" hx-swap-oob="true""#));
+        assert!(html.contains("history?before=7&amp;limit=50"));
+        assert!(html.contains(
+            r#"<ul id="roster" hx-swap-oob="true" aria-label="2 here"><li data-name="&lt;ann&gt;">&lt;ann&gt;</li>"#
+        ));
+        assert!(html.contains(r#"<span id="me" hx-swap-oob="true" data-name="bob">bob</span>"#));
+    }
+
+    #[test]
+    fn json_events_have_a_type() {
+        let m = msg("a \"quote\"");
+        assert_eq!(
+            json(&MessageEvent::new("lobby", &m)),
+            r#"{"type":"message","room":"lobby","seq":7,"ts":"2025-11-26T21:00:00.123Z","name":"<ann>","text":"a \"quote\""}"#
+        );
+        assert_eq!(
+            json(&Event::Roster { room: "x", members: &["a", "b"] }),
+            r#"{"type":"roster","room":"x","members":["a","b"]}"#
+        );
+        assert_eq!(json(&Event::Error { text: "no" }), r#"{"type":"error","text":"no"}"#);
+        assert_eq!(json(&Event::Notice { text: "hi", name: None }), r#"{"type":"notice","text":"hi"}"#);
+    }
+
+    #[test]
+    fn url_encoding() {
+        assert_eq!(url_encode("ann b/é"), "ann%20b%2F%C3%A9");
     }
 }

@@ -48,4 +48,6 @@ pub fn close_everyone(shared: &Shared) {
     while shared.member_count() > 0 && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(10));
     }
+    // Every relayed message is already in the kernel's hands; make it durable too.
+    shared.rooms.sync_logs();
 }

@@ -11,7 +11,7 @@ use support::{Client, TestServer};
 #[test]
 fn three_members_all_receive_the_escaped_fragment() {
     let server = TestServer::start(&[]);
-    let mut clients: Vec<Client> = (0..3).map(|_| Client::connect(&server.ws_url("/connect"))).collect();
+    let mut clients: Vec<Client> = (0..3).map(|_| Client::join(&server.ws_url("/connect")).0).collect();
     clients[1].say(r#"  <script>alert("hi & bye")</script>  "#);
     let expected = r#"<span class="text">&lt;script&gt;alert(&quot;hi &amp; bye&quot;)&lt;/script&gt;</span>"#;
     for client in &mut clients {
@@ -25,8 +25,8 @@ fn three_members_all_receive_the_escaped_fragment() {
 #[test]
 fn empty_messages_are_ignored() {
     let server = TestServer::start(&[]);
-    let mut a = Client::connect(&server.ws_url("/connect"));
-    let mut b = Client::connect(&server.ws_url("/connect"));
+    let mut a = Client::join(&server.ws_url("/connect")).0;
+    let mut b = Client::join(&server.ws_url("/connect")).0;
     a.say("   ");
     a.say("next");
     assert!(b.recv_text().contains(">next<"));
@@ -35,12 +35,12 @@ fn empty_messages_are_ignored() {
 #[test]
 fn bad_json_gets_a_notice_and_the_socket_stays_open() {
     let server = TestServer::start(&[]);
-    let mut a = Client::connect(&server.ws_url("/connect"));
-    let mut b = Client::connect(&server.ws_url("/connect"));
+    let mut a = Client::join(&server.ws_url("/connect")).0;
+    let mut b = Client::join(&server.ws_url("/connect")).0;
     for bad in ["not json", r#"{"message": 42}"#, "[1,2,3]", r#"{"text":"hi"}"#] {
         a.send_text(bad);
         let notice = a.recv_text();
-        assert!(notice.starts_with(r#"<p id="notice" hx-swap-oob="true""#), "{notice}");
+        assert!(notice.starts_with(r#"<p id="notice" hx-swap-oob="true" class="notice error""#), "{notice}");
         assert!(notice.contains("{&quot;message&quot;: &quot;hello&quot;}"), "{notice}");
     }
     let too_long = "y".repeat(2001);
@@ -71,10 +71,10 @@ fn shrink_receive_buffer(client: &Client) {
 #[test]
 fn a_member_that_stops_reading_is_dropped_and_the_rest_keep_going() {
     let server = TestServer::start(&["--send-buffer", "4096", "--relay-timeout-ms", "50"]);
-    let stuck = Client::connect(&server.ws_url("/connect"));
+    let stuck = Client::join(&server.ws_url("/connect")).0;
     shrink_receive_buffer(&stuck);
-    let mut reader = Client::connect(&server.ws_url("/connect"));
-    let mut sender = Client::connect(&server.ws_url("/connect"));
+    let mut reader = Client::join(&server.ws_url("/connect")).0;
+    let mut sender = Client::join(&server.ws_url("/connect")).0;
     let filler = "z".repeat(1900);
 
     // Send until the server gives up on `stuck`; every message must reach `reader` promptly.

@@ -9,7 +9,7 @@ use tungstenite::protocol::frame::coding::CloseCode;
 
 fn shutdown_with(signal: i32) {
     let mut server = TestServer::start(&["--echo"]);
-    let mut clients: Vec<Client> = (0..3).map(|_| Client::connect(&server.ws_url("/connect"))).collect();
+    let mut clients: Vec<Client> = (0..3).map(|_| Client::join(&server.ws_url("/connect")).0).collect();
     clients.push(Client::connect(&server.ws_url("/echo")));
     // Make sure every member is fully in before the signal.
     clients[0].say("ready");

@@ -12,8 +12,8 @@ use tungstenite::Message;
 #[test]
 fn text_ping_gets_pong_and_is_not_relayed() {
     let server = TestServer::start(&[]);
-    let mut a = Client::connect(&server.ws_url("/connect"));
-    let mut b = Client::connect(&server.ws_url("/connect"));
+    let mut a = Client::join(&server.ws_url("/connect")).0;
+    let mut b = Client::join(&server.ws_url("/connect")).0;
     a.send_text("ping");
     assert_eq!(a.recv_text(), "pong");
     a.say("after the ping");
@@ -25,7 +25,7 @@ fn text_ping_gets_pong_and_is_not_relayed() {
 #[test]
 fn invalid_utf8_closes_with_1007() {
     let server = TestServer::start(&[]);
-    let mut client = Client::connect(&server.ws_url("/connect"));
+    let mut client = Client::join(&server.ws_url("/connect")).0;
     let bad = Frame::message(vec![b'h', b'i', 0xff, 0xfe], OpCode::Data(Data::Text), true);
     client.ws.send(Message::Frame(bad)).unwrap();
     let close = client.expect_close();
@@ -36,7 +36,7 @@ fn invalid_utf8_closes_with_1007() {
 #[test]
 fn oversized_message_closes_with_1009() {
     let server = TestServer::start(&["--max-message", "1024"]);
-    let mut client = Client::connect(&server.ws_url("/connect"));
+    let mut client = Client::join(&server.ws_url("/connect")).0;
     client.say("fits");
     assert!(client.recv_text().contains("fits"));
     client.send_text(&"x".repeat(2000));
@@ -48,7 +48,7 @@ fn oversized_message_closes_with_1009() {
 #[test]
 fn oversized_fragmented_message_closes_with_1009() {
     let server = TestServer::start(&["--max-message", "1024"]);
-    let mut client = Client::connect(&server.ws_url("/connect"));
+    let mut client = Client::join(&server.ws_url("/connect")).0;
     // Each fragment is under the frame limit; together they exceed the message limit.
     for (i, last) in [(0, false), (1, false), (2, true)] {
         let opcode = if i == 0 { OpCode::Data(Data::Text) } else { OpCode::Data(Data::Continue) };
@@ -60,7 +60,7 @@ fn oversized_fragmented_message_closes_with_1009() {
 #[test]
 fn protocol_violation_closes_with_1002() {
     let server = TestServer::start(&[]);
-    let mut client = Client::connect(&server.ws_url("/connect"));
+    let mut client = Client::join(&server.ws_url("/connect")).0;
     // A continuation frame with nothing to continue (RFC 6455 §5.4).
     client.ws.send(Message::Frame(Frame::message(vec![b'a'], OpCode::Data(Data::Continue), true))).unwrap();
     assert_eq!(client.expect_close().code, CloseCode::Protocol);
@@ -69,7 +69,7 @@ fn protocol_violation_closes_with_1002() {
 #[test]
 fn binary_in_a_chat_room_closes_with_1003() {
     let server = TestServer::start(&[]);
-    let mut client = Client::connect(&server.ws_url("/connect"));
+    let mut client = Client::join(&server.ws_url("/connect")).0;
     client.ws.send(Message::binary(vec![1, 2, 3])).unwrap();
     assert_eq!(client.expect_close().code, CloseCode::Unsupported);
 }
@@ -77,7 +77,7 @@ fn binary_in_a_chat_room_closes_with_1003() {
 #[test]
 fn clean_close_is_answered() {
     let server = TestServer::start(&[]);
-    let mut client = Client::connect(&server.ws_url("/connect"));
+    let mut client = Client::join(&server.ws_url("/connect")).0;
     client.ws.close(Some(CloseFrame { code: CloseCode::Normal, reason: "bye".into() })).unwrap();
     // Our Close is echoed, then the server ends the TCP connection (RFC 6455 §7.1.1).
     loop {
@@ -95,8 +95,8 @@ fn clean_close_is_answered() {
 fn server_pings_and_drops_silent_peers() {
     let server = TestServer::start(&["--ping-interval", "1", "--idle-timeout", "2"]);
     // One client never reads, so never answers the server's Pings.
-    let silent = Client::connect(&server.ws_url("/connect"));
-    let mut client = Client::connect(&server.ws_url("/connect"));
+    let silent = Client::join(&server.ws_url("/connect")).0;
+    let mut client = Client::join(&server.ws_url("/connect")).0;
     // The other reads, and tungstenite answers each Ping with a Pong as it reads. Three Pings take
     // longer than the idle timeout, so surviving them shows that answering keeps a member alive.
     let mut pings = 0;

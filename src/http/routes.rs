@@ -2,21 +2,33 @@
 //!
 //! | path | answer |
 //! |---|---|
-//! | `GET /` | the chat page of the default room, `lobby` |
+//! | `GET /` | the chat page of the default room, `lobby`, with the list of rooms |
 //! | `GET /connect` | the lobby's WebSocket |
+//! | `GET /r/ROOM` | the chat page of ROOM (1–32 of `[a-z0-9_-]` after lower-casing; else 404) |
+//! | `GET /r/ROOM/connect` | its WebSocket (`?name=` gives the member's name) |
+//! | `GET /r/ROOM/history?before=SEQ&limit=N` | older messages as JSON (`&format=html` for the page) |
+//! | `GET /new` | a new private room: a redirect to `/r/` + 26 random base32 characters |
+//! | `GET /api/rooms` | the room list as JSON |
 //! | `GET /assets/...` | the embedded files |
-//! | `GET /healthz` | `200 ok` |
+//! | `GET /healthz` | `200 ok`, or 503 with the reason (e.g. the history log cannot be written) |
 //! | `GET /echo` | with `--echo` only: a WebSocket that echoes (for the Autobahn suite) |
 //! | anything else | 404; a method other than GET or HEAD is 405 |
 
 use crate::assets;
-use crate::config::Config;
-use crate::http::head::Request;
+use crate::http::head::{percent_decode, Request};
 use crate::http::response::Response;
+use crate::name;
 use crate::render;
+use crate::Shared;
 
 /// The room behind `/` and `/connect`.
 pub const DEFAULT_ROOM: &str = "lobby";
+
+/// The cookie in which the page remembers a person's name.
+pub const NAME_COOKIE: &str = "chatroom_name";
+
+/// Most messages one history request may ask for.
+pub const MAX_HISTORY_PAGE: usize = 200;
 
 /// What a request leads to.
 #[derive(Debug)]
@@ -30,14 +42,14 @@ pub enum Route {
 /// The two kinds of WebSocket, served by the same connection code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
-    /// A member of a chat room.
-    Chat { room: String },
+    /// A member of a chat room, with the name it asked for (unvalidated), if any.
+    Chat { room: String, name: Option<String> },
     /// Every message is sent back to its sender (`--echo`).
     Echo,
 }
 
 /// Routes one request.
-pub fn route(request: &Request, config: &Config) -> Route {
+pub fn route(request: &Request, shared: &Shared) -> Route {
     if let Err(response) = check_no_body(request) {
         return Route::Respond(response);
     }
@@ -46,7 +58,7 @@ pub fn route(request: &Request, config: &Config) -> Route {
         // Simplification: we never read request bodies, so we cannot stay in step with a client
         // that sent one. Close after answering.
         return Route::Respond(
-            Response::text(405, format!("Method {method} is not allowed here: use GET."))
+            Response::text(405, format!("Method {} is not allowed here: use GET.", printable(method)))
                 .with_header("Allow", "GET, HEAD")
                 .closing(),
         );
@@ -58,16 +70,172 @@ pub fn route(request: &Request, config: &Config) -> Route {
             Route::Respond(Response::text(405, "A WebSocket is opened with GET.").with_header("Allow", "GET"))
         }
     };
-    match request.path.as_str() {
-        "/" => Route::Respond(Response::html(200, render::page(DEFAULT_ROOM, "/connect").into_bytes())),
-        "/connect" => websocket(Endpoint::Chat { room: DEFAULT_ROOM.to_string() }),
-        "/echo" if config.echo => websocket(Endpoint::Echo),
-        "/healthz" => Route::Respond(Response::text(200, "ok").with_header("Cache-Control", "no-store")),
-        path => match assets::find(path) {
-            Some((index, _)) => Route::Respond(assets::respond(index, request.header_str("If-None-Match"))),
-            None => Route::Respond(Response::text(404, format!("Nothing at {}: the chat is at /.", printable(path)))),
-        },
+    let path = request.path.as_str();
+    match path {
+        "/" => return Route::Respond(chat_page(request, shared, DEFAULT_ROOM)),
+        "/connect" => return websocket(Endpoint::Chat { room: DEFAULT_ROOM.to_string(), name: asked_name(request) }),
+        "/echo" if shared.config.echo => return websocket(Endpoint::Echo),
+        "/healthz" => return Route::Respond(health(shared)),
+        "/new" => {
+            return Route::Respond(
+                Response::text(303, "A new private room.")
+                    .with_header("Location", format!("/r/{}", name::private_room()))
+                    .with_header("Cache-Control", "no-store"),
+            )
+        }
+        "/api/rooms" => {
+            let body = serde_json::json!({ "rooms": shared.rooms.summaries() }).to_string();
+            return Route::Respond(
+                Response::new(200, "application/json", body.into_bytes()).with_header("Cache-Control", "no-store"),
+            );
+        }
+        _ => {}
     }
+    if path == "/r/" || path == "/r" {
+        // The page's "go to room" form.
+        let raw = request.query_param("room").unwrap_or_default();
+        return Route::Respond(match name::room(raw.trim()) {
+            Some(room) => Response::text(303, "To the room.").with_header("Location", format!("/r/{room}")),
+            None => Response::html(404, render::bad_room_page(&raw).into_bytes()),
+        });
+    }
+    if let Some(rest) = path.strip_prefix("/r/") {
+        let (raw_room, tail) = rest.split_once('/').map_or((rest, ""), |(r, t)| (r, t));
+        let decoded = percent_decode(raw_room).unwrap_or_default();
+        let Some(room) = name::room(&decoded) else {
+            return Route::Respond(Response::html(404, render::bad_room_page(&decoded).into_bytes()));
+        };
+        return match tail {
+            "" if room != raw_room => {
+                // One canonical URL per room, so that links and bookmarks agree.
+                let mut location = format!("/r/{room}");
+                if !request.query.is_empty() {
+                    location = format!("{location}?{}", request.query);
+                }
+                Route::Respond(Response::text(308, "This room's name is lower-case.").with_header("Location", location))
+            }
+            "" => Route::Respond(chat_page(request, shared, &room)),
+            "connect" => websocket(Endpoint::Chat { room, name: asked_name(request) }),
+            "history" => Route::Respond(history(request, shared, &room)),
+            _ => Route::Respond(not_found(path)),
+        };
+    }
+    match assets::find(path) {
+        Some((index, _)) => Route::Respond(assets::respond(index, request.header_str("If-None-Match"))),
+        None => Route::Respond(not_found(path)),
+    }
+}
+
+fn not_found(path: &str) -> Response {
+    Response::text(404, format!("Nothing at {}: the chat is at /.", printable(path)))
+}
+
+/// `/healthz`: 200 `ok`, or 503 with what is wrong (a history log that cannot be written).
+fn health(shared: &Shared) -> Response {
+    let response = match shared.rooms.disk.problem() {
+        None => Response::text(200, "ok"),
+        Some(problem) => Response::text(503, format!("degraded: {problem}")),
+    };
+    response.with_header("Cache-Control", "no-store")
+}
+
+/// The chat page for `room`, for the person named by `?name=`, their cookie, or a new guest name.
+fn chat_page(request: &Request, shared: &Shared, room: &str) -> Response {
+    let mut notice = None;
+    let mut remember = false;
+    let from_query = request.query_param("name").map(|raw| name::validate(&raw));
+    let name = match from_query {
+        Some(Ok(name)) => {
+            remember = true;
+            name
+        }
+        other => {
+            if let Some(Err(bad)) = other {
+                notice = Some(bad.explain());
+            }
+            match cookie(request, NAME_COOKIE).and_then(|raw| name::validate(&raw).ok()) {
+                Some(name) => name,
+                None => {
+                    remember = true;
+                    name::guest()
+                }
+            }
+        }
+    };
+    let (room_path, connect) = if room == DEFAULT_ROOM {
+        ("/".to_string(), format!("/connect?name={}", render::url_encode(&name)))
+    } else {
+        (format!("/r/{room}"), format!("/r/{room}/connect?name={}", render::url_encode(&name)))
+    };
+    let html = render::page(room, &room_path, &connect, &name, notice.as_deref(), &shared.rooms.summaries());
+    let mut response = Response::html(200, html.into_bytes());
+    if remember {
+        response = response.with_header(
+            "Set-Cookie",
+            format!("{NAME_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", render::url_encode(&name)),
+        );
+    }
+    response
+}
+
+/// The name a WebSocket asks for: `?name=`, else the page's name cookie. Validated on join.
+fn asked_name(request: &Request) -> Option<String> {
+    request.query_param("name").or_else(|| cookie(request, NAME_COOKIE))
+}
+
+/// The value of cookie `name`, percent-decoded.
+pub fn cookie(request: &Request, name: &str) -> Option<String> {
+    request
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("Cookie"))
+        .filter_map(|(_, v)| std::str::from_utf8(v).ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .and_then(|(_, v)| percent_decode(v))
+}
+
+/// `/r/ROOM/history?before=SEQ&limit=N[&format=html]`: older messages, oldest first.
+fn history(request: &Request, shared: &Shared, room: &str) -> Response {
+    let bad = |why: &str| Response::text(400, why.to_string());
+    let before = match request.query_param("before") {
+        None => u64::MAX,
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if n >= 1 => n,
+            _ => return bad("before must be a sequence number (a whole number from 1)."),
+        },
+    };
+    let limit = match request.query_param("limit") {
+        None => 50,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=MAX_HISTORY_PAGE).contains(&n) => n,
+            _ => return bad("limit must be a whole number from 1 to 200."),
+        },
+    };
+    let html = match request.query_param("format").as_deref() {
+        None | Some("json") => false,
+        Some("html") => true,
+        Some(_) => return bad("format must be json or html."),
+    };
+    let (page, more) = match shared.rooms.get(room) {
+        None => (Vec::new(), false),
+        Some(room) => match room.page_before(before, limit) {
+            Ok(found) => found,
+            Err(e) => {
+                eprintln!("chatroom: error: reading history of {}: {e}", room.name);
+                return Response::text(500, "Could not read the history log.");
+            }
+        },
+    };
+    if html {
+        let fragment = render::older_fragment(&format!("/r/{room}"), &page, more);
+        return Response::new(200, "text/html; charset=utf-8", fragment.into_bytes())
+            .with_header("Cache-Control", "no-store");
+    }
+    let messages: Vec<render::MessageEvent<'_>> = page.iter().map(|m| render::MessageEvent::new(room, m)).collect();
+    let body = serde_json::json!({ "room": room, "messages": messages, "more": more }).to_string();
+    Response::new(200, "application/json", body.into_bytes()).with_header("Cache-Control", "no-store")
 }
 
 /// GET and HEAD requests carry no body here (RFC 9110 §9.3.1: a body on GET has no meaning).
@@ -86,51 +254,7 @@ fn check_no_body(request: &Request) -> Result<(), Response> {
     }
 }
 
-/// A path, cut short and with anything but printable ASCII replaced, fit for a one-line answer.
-fn printable(path: &str) -> String {
-    path.chars().take(80).map(|c| if c.is_ascii_graphic() { c } else { '?' }).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn get(method: &str, path: &str, headers: &[(&str, &str)]) -> Route {
-        let request = Request {
-            method: method.into(),
-            path: path.into(),
-            query: String::new(),
-            minor_version: 1,
-            headers: headers.iter().map(|(n, v)| (n.to_string(), v.as_bytes().to_vec())).collect(),
-        };
-        route(&request, &Config::default())
-    }
-
-    fn status(route: Route) -> u16 {
-        match route {
-            Route::Respond(r) => r.status,
-            Route::WebSocket(_) => 101,
-        }
-    }
-
-    #[test]
-    fn routes_the_known_paths() {
-        assert_eq!(status(get("GET", "/", &[])), 200);
-        assert_eq!(status(get("HEAD", "/", &[])), 200);
-        assert_eq!(status(get("GET", "/healthz", &[])), 200);
-        assert_eq!(status(get("GET", "/assets/app.js", &[])), 200);
-        assert!(matches!(get("GET", "/connect", &[]), Route::WebSocket(Endpoint::Chat { .. })));
-        assert_eq!(status(get("GET", "/echo", &[])), 404, "echo is off by default");
-        assert_eq!(status(get("GET", "/nope", &[])), 404);
-        assert_eq!(status(get("POST", "/", &[])), 405);
-        assert_eq!(status(get("DELETE", "/connect", &[])), 405);
-    }
-
-    #[test]
-    fn refuses_bodies_and_ambiguous_lengths() {
-        assert_eq!(status(get("GET", "/", &[("Content-Length", "5")])), 400);
-        assert_eq!(status(get("GET", "/", &[("Content-Length", "0")])), 200);
-        assert_eq!(status(get("GET", "/", &[("Content-Length", "0"), ("Content-Length", "0")])), 400);
-        assert_eq!(status(get("GET", "/", &[("Transfer-Encoding", "chunked")])), 400);
-    }
+/// Text cut short and with anything but printable ASCII replaced, fit for a one-line answer.
+fn printable(text: &str) -> String {
+    text.chars().take(80).map(|c| if c.is_ascii_graphic() { c } else { '?' }).collect()
 }

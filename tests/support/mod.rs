@@ -23,6 +23,8 @@ pub struct TestServer {
     child: Child,
     pub addr: SocketAddr,
     stderr: Arc<Mutex<String>>,
+    /// The data dir made for this server, unless the test gave `--data-dir` or `--memory`.
+    data: Option<TempDir>,
 }
 
 impl TestServer {
@@ -36,6 +38,11 @@ impl TestServer {
         let mut command = Command::new(env!("CARGO_BIN_EXE_chatroom"));
         if !args.contains(&"--bind") {
             command.args(["--bind", "127.0.0.1:0"]);
+        }
+        // Every server gets its own fresh data dir, so tests never share history.
+        let data = (!args.contains(&"--data-dir") && !args.contains(&"--memory")).then(|| TempDir::new("data"));
+        if let Some(dir) = &data {
+            command.arg("--data-dir").arg(dir.path());
         }
         command.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         for (k, v) in env {
@@ -75,7 +82,12 @@ impl TestServer {
             .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
             .parse()
             .expect("address in the first line");
-        TestServer { child, addr, stderr }
+        TestServer { child, addr, stderr, data }
+    }
+
+    /// The data dir this server was given by [`TestServer::start`], if it made one.
+    pub fn data_dir(&self) -> Option<&Path> {
+        self.data.as_ref().map(TempDir::path)
     }
 
     pub fn ws_url(&self, path: &str) -> String {
@@ -168,6 +180,38 @@ impl Client {
         Ok(client)
     }
 
+    /// Connects to a chat room's WebSocket and reads the welcome frame (history, roster, name),
+    /// which is always the first frame a member gets; returns the client and the welcome.
+    pub fn join(url: &str) -> (Client, String) {
+        let mut client = Client::connect(url);
+        let welcome = client.recv_raw_text();
+        (client, welcome)
+    }
+
+    /// Connects to a chat room as a JSON client (subprotocol `chatroom.json`).
+    pub fn connect_json(url: &str) -> Client {
+        Self::try_connect(url, &[("Sec-WebSocket-Protocol", "chatroom.json")])
+            .unwrap_or_else(|e| panic!("connect {url}: {e}"))
+    }
+
+    /// The next text message parsed as JSON.
+    pub fn recv_json(&mut self) -> serde_json::Value {
+        let text = self.recv_raw_text();
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    }
+
+    /// Reads JSON events until one has `"type": kind`; returns it.
+    pub fn recv_json_type(&mut self, kind: &str) -> serde_json::Value {
+        let until = Instant::now() + TIMEOUT;
+        loop {
+            let event = self.recv_json();
+            if event["type"] == kind {
+                return event;
+            }
+            assert!(Instant::now() < until, "no {kind} event within {TIMEOUT:?}");
+        }
+    }
+
     pub fn stream(&self) -> &TcpStream {
         match self.ws.get_ref() {
             MaybeTlsStream::Plain(s) => s,
@@ -205,12 +249,23 @@ impl Client {
         }
     }
 
-    /// The next text message; fails the test after [`TIMEOUT`].
-    pub fn recv_text(&mut self) -> String {
+    /// The next text message, whatever it is; fails the test after [`TIMEOUT`].
+    pub fn recv_raw_text(&mut self) -> String {
         match self.recv_within(TIMEOUT) {
             Some(Message::Text(text)) => text.to_string(),
             Some(other) => panic!("expected a text message, got {other:?}"),
             None => panic!("no message within {TIMEOUT:?}"),
+        }
+    }
+
+    /// The next text message that is not a join/leave announcement (those arrive whenever
+    /// someone comes or goes); fails the test after [`TIMEOUT`].
+    pub fn recv_text(&mut self) -> String {
+        loop {
+            let text = self.recv_raw_text();
+            if !is_presence(&text) {
+                return text;
+            }
         }
     }
 
@@ -245,6 +300,11 @@ impl Client {
             }
         }
     }
+}
+
+/// Whether a page frame is a join or leave announcement.
+pub fn is_presence(fragment: &str) -> bool {
+    fragment.starts_with(r#"<ul id="messages" hx-swap-oob="beforeend"><li class="event"#)
 }
 
 /// An HTTP response as read off the wire.

@@ -1,0 +1,478 @@
+//! A room's history: the recent messages in memory, and the append-only log on disk.
+//!
+//! **The log** is one JSON Lines file per room, `DATA_DIR/ROOM.jsonl`, one message per line:
+//! `{"seq":12,"ts":1764190800123,"name":"ann","text":"hi"}`. A message is appended **before** it
+//! is relayed, under the room lock, so the file order is the relay order, and a message anyone has
+//! seen is already in the kernel's hands: a `kill -9` loses nothing that was relayed. Only a power
+//! cut can lose the last second, unless `--fsync always` (like Redis's `appendfsync`).
+//!
+//! **Sequence numbers** only grow, across restarts too: on start we read the log's last line and
+//! continue from there.
+//!
+//! **Starting up** reads only the tail of each log (enough for the in-memory history), reading the
+//! file backwards in chunks, so a year-long log starts as fast as a new one. A torn last line
+//! (the process died mid-write) is logged, cut off, and never stops the server from starting.
+//!
+//! **Paging back** (`/r/ROOM/history?before=SEQ`) binary-searches the log by byte offset, since
+//! sequence numbers grow along the file, then reads the page backwards from there: a few reads,
+//! whatever the depth, and never the whole log in memory.
+
+use std::collections::VecDeque;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+/// Reads from the log go in chunks of this size.
+const CHUNK: usize = 64 * 1024;
+
+/// One chat message, as stored and as replayed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredMessage {
+    /// Per-room sequence number, from 1, only growing.
+    pub seq: u64,
+    /// Server time when it was relayed, in milliseconds since the Unix epoch (UTC).
+    pub ts: u64,
+    pub name: String,
+    pub text: String,
+}
+
+/// When the log is flushed to the disk itself (`--fsync`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FsyncPolicy {
+    /// After every message: nothing is lost even on power failure, at a cost per message.
+    Always,
+    /// Once a second, from a background thread: a power cut loses at most about a second.
+    Interval,
+    /// Never explicitly: the kernel writes back when it likes (typically within 30 s).
+    Never,
+}
+
+/// The on-disk log of one room.
+pub struct Log {
+    path: PathBuf,
+    /// Shared with the fsync thread, which syncs it without taking the room lock.
+    file: Arc<File>,
+    /// Set by appends, cleared by the fsync thread.
+    dirty: AtomicBool,
+    /// The file's length after the last good append. Appends happen under the room lock; the
+    /// atomic is only for interior mutability.
+    len: AtomicU64,
+}
+
+impl Log {
+    /// Opens (creating if needed) the log at `path` for appending, repairs a torn tail, and reads
+    /// the last `keep` messages and the last sequence number.
+    pub fn open(path: &Path, keep: usize) -> io::Result<(Log, Vec<StoredMessage>, u64)> {
+        let file = OpenOptions::new().read(true).append(true).create(true).open(path)?;
+        let (recent, last_seq) = load_tail(&file, path, keep)?;
+        let len = AtomicU64::new(file.metadata()?.len());
+        Ok((
+            Log { path: path.to_path_buf(), file: Arc::new(file), dirty: AtomicBool::new(false), len },
+            recent,
+            last_seq,
+        ))
+    }
+
+    /// Appends one message as one line, in a single `write` (O_APPEND makes it land at the end,
+    /// whole, as far as other readers of the file are concerned).
+    pub fn append(&self, message: &StoredMessage, fsync: FsyncPolicy) -> io::Result<()> {
+        let mut line = serde_json::to_vec(message).expect("a message always serialises");
+        line.push(b'\n');
+        let before = self.len.load(Ordering::Relaxed);
+        if let Err(e) = (&*self.file).write_all(&line) {
+            // A full disk can take half a line. Cut it off, or the next append would be glued to
+            // it and both lines lost; what was on disk before stays as it was.
+            let _ = self.file.set_len(before);
+            return Err(e);
+        }
+        self.len.store(before + line.len() as u64, Ordering::Relaxed);
+        match fsync {
+            FsyncPolicy::Always => self.file.sync_data()?,
+            FsyncPolicy::Interval => self.dirty.store(true, Ordering::Release),
+            FsyncPolicy::Never => {}
+        }
+        Ok(())
+    }
+
+    /// Flushes to disk if anything was appended since the last call (the fsync thread's job).
+    pub fn sync_if_dirty(&self) -> io::Result<()> {
+        if self.dirty.swap(false, Ordering::AcqRel) {
+            self.file.sync_data()?;
+        }
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Up to `limit` messages with `seq < before`, oldest first, and whether older ones exist.
+    /// Reads the file through its own handle, so appends go on meanwhile.
+    pub fn page_before(&self, before: u64, limit: usize) -> io::Result<(Vec<StoredMessage>, bool)> {
+        let file = File::open(&self.path)?;
+        page_before(&file, before, limit)
+    }
+}
+
+/// The recent history of a room, in memory, and its log (none with `--memory`).
+pub struct History {
+    recent: VecDeque<StoredMessage>,
+    capacity: usize,
+    next_seq: u64,
+    log: Option<Arc<Log>>,
+}
+
+impl History {
+    /// A history that lives only in memory.
+    pub fn in_memory(capacity: usize) -> History {
+        History { recent: VecDeque::with_capacity(capacity.min(1024)), capacity, next_seq: 1, log: None }
+    }
+
+    /// A history backed by the log at `path`, loaded from its tail.
+    pub fn open(path: &Path, capacity: usize) -> io::Result<History> {
+        let (log, recent, last_seq) = Log::open(path, capacity)?;
+        Ok(History { recent: recent.into(), capacity, next_seq: last_seq + 1, log: Some(Arc::new(log)) })
+    }
+
+    /// The sequence number the next message will get.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// The log, for the fsync thread and the history API.
+    pub fn log(&self) -> Option<&Arc<Log>> {
+        self.log.as_ref()
+    }
+
+    /// Whether there is nothing, in memory or before it.
+    pub fn is_empty(&self) -> bool {
+        self.next_seq == 1
+    }
+
+    /// Records a new message: numbers it, writes it to the log (if any), keeps it in memory.
+    /// A log error is returned after the message is kept in memory: chat goes on without the disk.
+    pub fn append(&mut self, ts: u64, name: &str, text: &str, fsync: FsyncPolicy) -> (StoredMessage, io::Result<()>) {
+        let message = StoredMessage { seq: self.next_seq, ts, name: name.to_string(), text: text.to_string() };
+        self.next_seq += 1;
+        let written = match &self.log {
+            Some(log) => log.append(&message, fsync),
+            None => Ok(()),
+        };
+        if self.capacity > 0 {
+            if self.recent.len() == self.capacity {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(message.clone());
+        }
+        (message, written)
+    }
+
+    /// The recent messages, oldest first.
+    pub fn recent(&self) -> impl Iterator<Item = &StoredMessage> {
+        self.recent.iter()
+    }
+
+    /// Whether messages older than the in-memory ones exist.
+    pub fn has_older_than_recent(&self) -> bool {
+        self.recent.front().map_or(!self.is_empty(), |first| first.seq > 1)
+    }
+
+    /// Up to `limit` messages before `before` from memory (for `--memory`, or as a fallback).
+    pub fn page_in_memory(&self, before: u64, limit: usize) -> (Vec<StoredMessage>, bool) {
+        let older: Vec<&StoredMessage> = self.recent.iter().filter(|m| m.seq < before).collect();
+        let skip = older.len().saturating_sub(limit);
+        let more = skip > 0 || older.first().is_some_and(|m| m.seq > 1);
+        (older[skip..].iter().map(|m| (*m).clone()).collect(), more)
+    }
+}
+
+/// Reads the last `keep` messages and the last sequence number from the end of the log, reading
+/// backwards. Cuts off a torn last line (no newline at the end, or not valid JSON) with a warning.
+fn load_tail(file: &File, path: &Path, keep: usize) -> io::Result<(Vec<StoredMessage>, u64)> {
+    let len = file.metadata()?.len();
+    // 1. A torn tail: bytes after the last newline were a line being written when we died.
+    let good_end = end_of_last_full_line(file, len)?;
+    if good_end < len {
+        eprintln!(
+            "chatroom: warning: {}: dropping a torn last line ({} bytes, no newline); the message was never relayed",
+            path.display(),
+            len - good_end
+        );
+        file.set_len(good_end)?;
+    }
+    // 2. Walk back line by line until we have `keep` messages and know the last seq.
+    let mut recent = Vec::new();
+    let mut last_seq = None;
+    let mut first_line = true;
+    for line in lines_backwards(file, good_end) {
+        let line = line?;
+        match serde_json::from_slice::<StoredMessage>(&line) {
+            Ok(message) => {
+                last_seq.get_or_insert(message.seq);
+                if recent.len() < keep {
+                    recent.push(message);
+                }
+            }
+            Err(e) if first_line => {
+                // A corrupt last line (e.g. zeros after a crash on some file systems): cut it too.
+                eprintln!("chatroom: warning: {}: dropping a corrupt last line ({e})", path.display());
+                let start = good_end - line.len() as u64 - 1;
+                file.set_len(start)?;
+                return load_tail(file, path, keep);
+            }
+            Err(e) => eprintln!("chatroom: warning: {}: skipping a corrupt line ({e})", path.display()),
+        }
+        first_line = false;
+        if recent.len() >= keep && last_seq.is_some() {
+            break;
+        }
+    }
+    recent.reverse();
+    Ok((recent, last_seq.unwrap_or(0)))
+}
+
+/// The offset just after the last `\n` in the first `len` bytes (0 if none).
+fn end_of_last_full_line(file: &File, len: u64) -> io::Result<u64> {
+    let mut end = len;
+    let mut buf = vec![0u8; CHUNK];
+    while end > 0 {
+        let start = end.saturating_sub(CHUNK as u64);
+        let chunk = &mut buf[..(end - start) as usize];
+        file.read_exact_at(chunk, start)?;
+        if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
+}
+
+/// The complete lines before offset `end` (which must be a line start), last first, without their
+/// newlines. Reads backwards in chunks; holds at most one line plus one chunk in memory.
+fn lines_backwards(file: &File, end: u64) -> impl Iterator<Item = io::Result<Vec<u8>>> + '_ {
+    let mut pos = end; // bytes before `pos` not yet read
+    let mut pending: Vec<u8> = Vec::new(); // bytes read but not yet returned, in file order
+    let mut done = false;
+    std::iter::from_fn(move || loop {
+        if done {
+            return None;
+        }
+        // A line ends at pending's end; it starts after the last newline before that end.
+        let body_end = pending.len().checked_sub(1).filter(|&i| pending[i] == b'\n').unwrap_or(pending.len());
+        if let Some(nl) = pending[..body_end].iter().rposition(|&b| b == b'\n') {
+            let line = pending[nl + 1..body_end].to_vec();
+            pending.truncate(nl + 1);
+            return Some(Ok(line));
+        }
+        if pos == 0 {
+            done = true;
+            if body_end == 0 {
+                return None;
+            }
+            return Some(Ok(pending[..body_end].to_vec()));
+        }
+        let start = pos.saturating_sub(CHUNK as u64);
+        let mut chunk = vec![0u8; (pos - start) as usize];
+        if let Err(e) = file.read_exact_at(&mut chunk, start) {
+            done = true;
+            return Some(Err(e));
+        }
+        chunk.extend_from_slice(&pending);
+        pending = chunk;
+        pos = start;
+    })
+}
+
+/// The first parseable line starting at or after `offset` and before `limit`:
+/// `(line_start, seq)`. Skips the partial line `offset` may point into.
+fn seq_at_or_after(file: &File, offset: u64, limit: u64) -> io::Result<Option<(u64, u64)>> {
+    let mut reader = io::BufReader::with_capacity(8 * 1024, file);
+    let mut pos = offset;
+    reader.seek(SeekFrom::Start(offset))?;
+    let mut line = Vec::new();
+    if offset > 0 {
+        // Are we at a line start? Only if the byte before is a newline.
+        let mut prev = [0u8; 1];
+        file.read_exact_at(&mut prev, offset - 1)?;
+        if prev[0] != b'\n' {
+            pos += io::BufRead::read_until(&mut reader, b'\n', &mut line)? as u64;
+        }
+    }
+    while pos < limit {
+        line.clear();
+        let n = io::BufRead::read_until(&mut reader, b'\n', &mut line)? as u64;
+        if n == 0 || line.last() != Some(&b'\n') {
+            return Ok(None);
+        }
+        if let Ok(message) = serde_json::from_slice::<SeqOnly>(&line) {
+            return Ok(Some((pos, message.seq)));
+        }
+        pos += n;
+    }
+    Ok(None)
+}
+
+/// Parsing just the sequence number is enough for the binary search.
+#[derive(Deserialize)]
+struct SeqOnly {
+    seq: u64,
+}
+
+/// See [`Log::page_before`].
+fn page_before(file: &File, before: u64, limit: usize) -> io::Result<(Vec<StoredMessage>, bool)> {
+    let len = file.metadata()?.len();
+    let len = end_of_last_full_line(file, len)?; // ignore a line being appended right now
+                                                 // Binary search for `end`: the start of the first line with seq >= before (or len).
+                                                 // Invariant: every line starting before `lo` has seq < before; the line at `hi` (if any) has
+                                                 // seq >= before.
+    let (mut lo, mut hi) = (0u64, len);
+    while hi - lo > CHUNK as u64 {
+        let mid = lo + (hi - lo) / 2;
+        match seq_at_or_after(file, mid, hi)? {
+            Some((start, seq)) if seq < before => lo = start + 1,
+            Some((start, _)) => hi = start,
+            // No readable line in [mid, hi): corrupt bytes. Stop narrowing; the linear scan
+            // below is slower but correct, and `hi` is still a line start.
+            None => break,
+        }
+    }
+    // Finish with a short linear scan.
+    let mut end = hi;
+    let mut pos = lo;
+    while pos < hi {
+        match seq_at_or_after(file, pos, hi)? {
+            Some((start, seq)) if seq >= before => {
+                end = start;
+                break;
+            }
+            Some((start, _)) => pos = start + 1,
+            None => break,
+        }
+    }
+    let mut page = Vec::with_capacity(limit);
+    let mut more = false;
+    for line in lines_backwards(file, end) {
+        let line = line?;
+        let Ok(message) = serde_json::from_slice::<StoredMessage>(&line) else { continue };
+        if message.seq >= before {
+            continue;
+        }
+        if page.len() == limit {
+            more = true;
+            break;
+        }
+        page.push(message);
+    }
+    page.reverse();
+    Ok((page, more))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_path(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("chatroom-history-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("room.jsonl")
+    }
+
+    fn fill(path: &Path, n: u64) {
+        let mut history = History::open(path, 10).unwrap();
+        for i in 1..=n {
+            let (message, written) = history.append(
+                1_000 + i,
+                "ann",
+                &format!("message {i} {}", "x".repeat((i % 50) as usize)),
+                FsyncPolicy::Never,
+            );
+            written.unwrap();
+            assert_eq!(message.seq, i);
+        }
+    }
+
+    #[test]
+    fn appends_and_reloads_the_tail_and_sequence() {
+        let path = temp_path("reload");
+        fill(&path, 25);
+        let history = History::open(&path, 10).unwrap();
+        let seqs: Vec<u64> = history.recent().map(|m| m.seq).collect();
+        assert_eq!(seqs, (16..=25).collect::<Vec<_>>());
+        assert_eq!(history.next_seq(), 26);
+        assert!(history.has_older_than_recent());
+    }
+
+    #[test]
+    fn a_torn_last_line_is_cut_off_and_appends_continue() {
+        let path = temp_path("torn");
+        fill(&path, 5);
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(br#"{"seq":6,"ts":1,"name":"a","te"#).unwrap();
+        let mut history = History::open(&path, 100).unwrap();
+        assert_eq!(history.next_seq(), 6);
+        history.append(7, "bob", "after", FsyncPolicy::Never).1.unwrap();
+        let history = History::open(&path, 100).unwrap();
+        let seqs: Vec<u64> = history.recent().map(|m| m.seq).collect();
+        assert_eq!(seqs, vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(history.recent().last().unwrap().text, "after");
+    }
+
+    #[test]
+    fn a_corrupt_last_line_with_a_newline_is_cut_off_too() {
+        let path = temp_path("corrupt");
+        fill(&path, 3);
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(b"\0\0\0\0\n").unwrap();
+        let history = History::open(&path, 100).unwrap();
+        assert_eq!(history.next_seq(), 4);
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3);
+    }
+
+    #[test]
+    fn pages_back_through_a_long_log() {
+        let path = temp_path("pages");
+        fill(&path, 10_000);
+        let history = History::open(&path, 100).unwrap();
+        let log = history.log().unwrap();
+        let (page, more) = log.page_before(5_000, 50).unwrap();
+        assert_eq!(page.iter().map(|m| m.seq).collect::<Vec<_>>(), (4_950..5_000).collect::<Vec<_>>());
+        assert!(more);
+        let (page, more) = log.page_before(30, 50).unwrap();
+        assert_eq!(page.iter().map(|m| m.seq).collect::<Vec<_>>(), (1..30).collect::<Vec<_>>());
+        assert!(!more);
+        let (page, more) = log.page_before(u64::MAX, 3).unwrap();
+        assert_eq!(page.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![9_998, 9_999, 10_000]);
+        assert!(more);
+        let (page, more) = log.page_before(1, 10).unwrap();
+        assert!(page.is_empty() && !more);
+        // Walk the whole log back, page by page.
+        let mut before = u64::MAX;
+        let mut seen = 0;
+        loop {
+            let (page, more) = log.page_before(before, 200).unwrap();
+            seen += page.len();
+            if !more {
+                break;
+            }
+            before = page[0].seq;
+        }
+        assert_eq!(seen, 10_000);
+    }
+
+    #[test]
+    fn memory_pages() {
+        let mut history = History::in_memory(5);
+        for i in 1..=8 {
+            history.append(i, "a", "t", FsyncPolicy::Never).1.unwrap();
+        }
+        let (page, more) = history.page_in_memory(7, 10);
+        assert_eq!(page.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![4, 5, 6]);
+        assert!(more);
+    }
+}

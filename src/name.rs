@@ -1,0 +1,158 @@
+//! Names: who a member is in a room, and what a room may be called.
+//!
+//! **People.** A name is 1 to 32 characters after trimming, with no control characters and no
+//! bidirectional-text controls (which could make a name display as someone else's). Names are
+//! unique within a room *at any moment*, compared without case: a second `ann` becomes `ann (2)`
+//! and is told so. No name at all: a friendly `guest-4821`.
+//!
+//! **Rooms.** 1 to 32 characters of `[a-z0-9_-]` after lower-casing: safe in a URL, in HTML and as
+//! a file name, with no escaping anywhere. A private room's name is 128 bits of OS randomness in
+//! base32 (26 characters): unguessable, so it is shared by link and never listed.
+
+use crate::random;
+
+/// Longest name, in characters.
+pub const MAX_NAME_CHARS: usize = 32;
+/// Longest room name.
+pub const MAX_ROOM_CHARS: usize = 32;
+
+/// Why a name was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BadName {
+    Empty,
+    TooLong { chars: usize },
+    ControlCharacter,
+}
+
+impl BadName {
+    pub fn explain(&self) -> String {
+        match self {
+            BadName::Empty => "A name cannot be empty.".into(),
+            BadName::TooLong { chars } => {
+                format!("That name is {chars} characters long; the limit is {MAX_NAME_CHARS}.")
+            }
+            BadName::ControlCharacter => "A name cannot contain control or text-direction characters.".into(),
+        }
+    }
+}
+
+/// Checks and trims a person's name.
+pub fn validate(raw: &str) -> Result<String, BadName> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(BadName::Empty);
+    }
+    if name.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+        return Err(BadName::ControlCharacter);
+    }
+    let chars = name.chars().count();
+    if chars > MAX_NAME_CHARS {
+        return Err(BadName::TooLong { chars });
+    }
+    Ok(name.to_string())
+}
+
+/// Unicode's explicit direction controls (UAX #9) and zero-width characters: invisible, and able
+/// to make `ann` look like another name.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{061C}')
+}
+
+/// A friendly default name.
+pub fn guest() -> String {
+    format!("guest-{:04}", random::below(10_000))
+}
+
+/// `wanted`, or `wanted (2)`, `wanted (3)`... whichever is free among `taken` (compared without
+/// case). The base is shortened if needed so that the result stays within the limit.
+pub fn unique<'a>(wanted: &str, taken: impl Iterator<Item = &'a str> + Clone) -> String {
+    let is_taken = |candidate: &str| taken.clone().any(|t| t.to_lowercase() == candidate.to_lowercase());
+    if !is_taken(wanted) {
+        return wanted.to_string();
+    }
+    for n in 2u32.. {
+        let suffix = format!(" ({n})");
+        let room_for_base = MAX_NAME_CHARS - suffix.chars().count();
+        let base: String = wanted.chars().take(room_for_base).collect();
+        let candidate = format!("{}{suffix}", base.trim_end());
+        if !is_taken(&candidate) {
+            return candidate;
+        }
+    }
+    unreachable!("some suffix is always free")
+}
+
+/// The canonical form of a room name (lower-cased), or `None` if it is not a valid one.
+pub fn room(raw: &str) -> Option<String> {
+    let name = raw.to_ascii_lowercase();
+    let valid = !name.is_empty()
+        && name.len() <= MAX_ROOM_CHARS
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    valid.then_some(name)
+}
+
+/// A new private room name: 16 random bytes, base32.
+pub fn private_room() -> String {
+    let mut bytes = [0u8; 16];
+    random::fill(&mut bytes);
+    random::base32(&bytes)
+}
+
+/// Whether a room name looks like one made by [`private_room`]: such rooms are never listed.
+pub fn is_private_room(name: &str) -> bool {
+    name.len() == 26 && name.bytes().all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
+}
+
+/// What to tell someone about valid room names.
+pub const ROOM_RULE: &str = "A room name is 1 to 32 characters: letters a-z, digits, '-' and '_'.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_checked() {
+        assert_eq!(validate("  Ann  ").unwrap(), "Ann");
+        assert_eq!(validate("   "), Err(BadName::Empty));
+        assert_eq!(validate(&"é".repeat(33)), Err(BadName::TooLong { chars: 33 }));
+        assert!(validate(&"é".repeat(32)).is_ok());
+        assert_eq!(validate("a\u{0}b"), Err(BadName::ControlCharacter));
+        assert_eq!(validate("a\nb"), Err(BadName::ControlCharacter));
+        assert_eq!(validate("evil\u{202E}nna"), Err(BadName::ControlCharacter));
+        assert_eq!(validate("<b>bold</b>").unwrap(), "<b>bold</b>", "markup is escaped where shown, not refused");
+    }
+
+    #[test]
+    fn duplicates_get_a_number() {
+        let taken = ["ann", "Ann (2)", "bob"];
+        assert_eq!(unique("carol", taken.iter().copied()), "carol");
+        assert_eq!(unique("ANN", taken.iter().copied()), "ANN (3)");
+        let long = "x".repeat(32);
+        let taken = [long.as_str()];
+        let second = unique(&long, taken.iter().copied());
+        assert_eq!(second.chars().count(), 32);
+        assert!(second.ends_with(" (2)"));
+    }
+
+    #[test]
+    fn room_names() {
+        assert_eq!(room("Lobby").as_deref(), Some("lobby"));
+        assert_eq!(room("a-b_9").as_deref(), Some("a-b_9"));
+        assert_eq!(room(""), None);
+        assert_eq!(room(&"a".repeat(33)), None);
+        for bad in ["a b", "a/b", "..", "é", "a%20b", "<x>"] {
+            assert_eq!(room(bad), None, "{bad}");
+        }
+        let private = private_room();
+        assert_eq!(room(&private).as_deref(), Some(private.as_str()));
+        assert!(is_private_room(&private));
+        assert!(!is_private_room("lobby"));
+    }
+
+    #[test]
+    fn guests() {
+        let g = guest();
+        assert!(g.starts_with("guest-") && g.len() == 10);
+        assert!(validate(&g).is_ok());
+    }
+}
