@@ -24,14 +24,44 @@
     el.textContent = text;
   }
 
-  // Keep the newest message in view, unless the reader has scrolled up to read older ones.
-  var stickToBottom = true;
-  document.addEventListener('DOMContentLoaded', function () {
-    var list = $('messages');
-    list.addEventListener('scroll', function () {
-      stickToBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  // Times arrive in UTC (<time datetime="...Z">); show them in the reader's own time zone.
+  function localizeTimes(root) {
+    var now = new Date();
+    (root || document).querySelectorAll('time[datetime]:not([data-local])').forEach(function (el) {
+      var when = new Date(el.getAttribute('datetime'));
+      if (isNaN(when)) return;
+      var sameDay = when.toDateString() === now.toDateString();
+      var time = when.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+      el.textContent = sameDay ? time : when.toLocaleDateString([], { month: 'short', day: 'numeric' }) + ' ' + time;
+      el.title = when.toLocaleString();
+      el.setAttribute('data-local', '');
     });
-  });
+  }
+
+  // Names are unique within a room, so "mine" is every message carrying my name.
+  function markOwn(root) {
+    var me = $('me');
+    var mine = me ? me.getAttribute('data-name') : null;
+    if (!mine) return;
+    (root || document).querySelectorAll('#messages li.message').forEach(function (li) {
+      li.classList.toggle('own', li.getAttribute('data-name') === mine);
+    });
+  }
+
+  // Keep the newest message in view, unless the reader has scrolled up to read older ones.
+  // (A capturing listener, because the list element itself is replaced on every reconnect.)
+  var stickToBottom = true;
+  document.addEventListener('scroll', function (e) {
+    if (e.target && e.target.id === 'messages') {
+      var list = e.target;
+      stickToBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    }
+  }, true);
+
+  function scrollToNewest() {
+    var list = $('messages');
+    if (list && stickToBottom) list.scrollTop = list.scrollHeight;
+  }
 
   document.addEventListener('htmx:wsConnecting', function () { setStatus('connecting', 'connecting…'); });
   document.addEventListener('htmx:wsOpen', function () { setStatus('connected', 'connected'); });
@@ -51,16 +81,39 @@
 
   var noticeTimer = null;
   document.addEventListener('htmx:wsAfterMessage', function () {
-    var list = $('messages');
-    if (list && stickToBottom) list.scrollTop = list.scrollHeight;
-    // Notices fade out after a while.
+    localizeTimes();
+    markOwn();
+    scrollToNewest();
+    // Notices go away after a while.
     var notice = $('notice');
     if (notice && notice.textContent) {
       clearTimeout(noticeTimer);
       noticeTimer = setTimeout(function () {
         var n = $('notice');
         if (n) { n.textContent = ''; n.className = ''; }
-      }, 6000);
+      }, 8000);
+    }
+  });
+
+  // "Load older messages" prepends a page: keep what the reader was looking at in place.
+  var heightBefore = 0;
+  document.addEventListener('htmx:beforeSwap', function (e) {
+    if (e.detail.target && e.detail.target.id === 'more') heightBefore = $('messages').scrollHeight;
+  });
+  document.addEventListener('htmx:afterSwap', function (e) {
+    var list = $('messages');
+    if (!list || !heightBefore) return;
+    list.scrollTop += list.scrollHeight - heightBefore;
+    heightBefore = 0;
+    localizeTimes(list);
+    markOwn(list);
+  });
+
+  document.addEventListener('DOMContentLoaded', function () {
+    localizeTimes();
+    var notice = $('notice');
+    if (notice && notice.textContent) {
+      noticeTimer = setTimeout(function () { notice.textContent = ''; notice.className = ''; }, 8000);
     }
   });
 })();

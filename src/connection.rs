@@ -159,7 +159,9 @@ fn websocket(
                 Err(e) => Ending(format!("websocket, could not join: {e}")),
             };
             room.leave(&member);
-            shared.rooms.forget_if_empty(&room.name);
+            let name = room.name.clone();
+            drop(room);
+            shared.rooms.forget_if_empty(&name);
             ending
         }
     };

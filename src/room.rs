@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::frame::EncodedFrame;
 use crate::history::{FsyncPolicy, History, Log, StoredMessage};
+use crate::http::routes::DEFAULT_ROOM;
 use crate::member::{Format, Member, Undeliverable};
 use crate::name;
 use crate::render::{self, Event, MessageEvent, RoomSummary};
@@ -81,7 +82,10 @@ impl Rooms {
     /// here is a startup error: it names the path and the server exits with code 2.
     pub fn open(storage: Storage) -> Result<Rooms, String> {
         let rooms = Rooms { rooms: Mutex::new(HashMap::new()), storage, disk: Arc::new(DiskHealth::default()) };
-        let Some(dir) = rooms.storage.data_dir.clone() else { return Ok(rooms) };
+        let Some(dir) = rooms.storage.data_dir.clone() else {
+            rooms.get_or_create(DEFAULT_ROOM);
+            return Ok(rooms);
+        };
         if dir.exists() && !dir.is_dir() {
             return Err(format!("data dir {} is not a directory", dir.display()));
         }
@@ -96,6 +100,8 @@ impl Rooms {
             loaded.insert(room.clone(), Arc::new(Room::new(&room, history, &rooms)));
         }
         drop(loaded);
+        // The lobby always exists: it is listed even before anyone has spoken in it.
+        rooms.get_or_create(DEFAULT_ROOM);
         Ok(rooms)
     }
 
@@ -146,23 +152,33 @@ impl Rooms {
             .iter()
             .filter(|room| !name::is_private_room(&room.name))
             .map(|room| room.summary())
-            .filter(|s| s.members > 0 || s.messages > 0 || s.name == crate::http::routes::DEFAULT_ROOM)
+            .filter(|s| s.members > 0 || s.messages > 0 || s.name == DEFAULT_ROOM)
             .collect();
         list.sort_by(|a, b| b.members.cmp(&a.members).then_with(|| a.name.cmp(&b.name)));
         list
     }
 
-    /// Forgets a room that has neither members nor history (so that opening many empty rooms does
-    /// not grow the registry for ever).
+    /// Forgets a room that has neither members nor messages, and removes its empty log, so that
+    /// visiting many rooms does not grow the registry or the data dir for ever. A room that any
+    /// thread still holds (say, one about to join it) is kept: under the registry lock nobody can
+    /// take a new handle, so a count of one means the registry's is the last.
     pub fn forget_if_empty(&self, name: &str) {
         let mut rooms = self.lock();
-        if let Some(room) = rooms.get(name) {
-            let state = lock(&room.state);
-            if state.members.is_empty() && state.history.is_empty() && state.history.log().is_none() {
-                drop(state);
-                rooms.remove(name);
+        let Some(room) = rooms.get(name) else { return };
+        if name == DEFAULT_ROOM || Arc::strong_count(room) > 1 {
+            return;
+        }
+        let state = lock(&room.state);
+        if !state.members.is_empty() || !state.history.is_empty() {
+            return;
+        }
+        drop(state);
+        if let Some(log) = room.log() {
+            if std::fs::metadata(log.path()).is_ok_and(|m| m.len() == 0) {
+                let _ = std::fs::remove_file(log.path());
             }
         }
+        rooms.remove(name);
     }
 
     /// Flushes every log that has unsynced appends (the `--fsync interval` thread, and shutdown).

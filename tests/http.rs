@@ -19,7 +19,9 @@ fn page_has_the_chat_form_and_a_strict_csp() {
     assert!(csp.contains("script-src 'self'") && csp.contains("default-src 'none'"), "{csp}");
     assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{csp}");
     let html = page.body_text();
-    for needle in [r#"hx-ext="ws""#, r#"ws-connect="/connect?name=guest-"#, "ws-send", r#"name="message""#, r#"id="messages""#] {
+    for needle in
+        [r#"hx-ext="ws""#, r#"ws-connect="/connect?name=guest-"#, "ws-send", r#"name="message""#, r#"id="messages""#]
+    {
         assert!(html.contains(needle), "page lacks {needle}");
     }
     assert!(!html.contains("<script>") && !html.contains("style="), "no inline script or style");
