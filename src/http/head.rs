@@ -178,7 +178,8 @@ pub fn read_head(stream: &TcpStream, buf: &mut Vec<u8>, limits: HeadLimits) -> R
 }
 
 /// Parses a complete head from the start of `buf`, or says it needs more bytes (`Ok(None)`).
-fn parse(buf: &[u8]) -> Result<Option<(Request, usize)>, HeadError> {
+/// On success also returns how many bytes the head took. Public for the fuzz target.
+pub fn parse(buf: &[u8]) -> Result<Option<(Request, usize)>, HeadError> {
     // HTTP/2's connection preface starts with this line (RFC 9113 §3.4). httparse would call it
     // a bad version, which is true, but a clearer answer helps whoever configured the client.
     if buf.starts_with(b"PRI * HTTP/2") {
