@@ -38,6 +38,18 @@ pub struct Config {
     /// No disk at all: history only in memory (`--data-dir` is then ignored).
     pub memory: bool,
     pub fsync: FsyncPolicy,
+    /// Open connections at most, in total (0 = no cap).
+    pub max_connections: usize,
+    /// Open connections at most from one IP address, loopback included (0 = no cap).
+    pub max_per_ip: usize,
+    /// Frames per second a member may send on average (0 = no limit).
+    pub rate_limit: u32,
+    /// Frames a member may send at once before the rate applies.
+    pub rate_burst: u32,
+    /// Origins, besides the server's own, whose pages may open a WebSocket (`--allow-origin`).
+    pub allow_origins: Vec<String>,
+    /// If set, nothing but a small form is served until this code is given.
+    pub access_code: Option<String>,
 }
 
 impl Default for Config {
@@ -55,6 +67,12 @@ impl Default for Config {
             data_dir: PathBuf::from("./chatroom-data"),
             memory: false,
             fsync: FsyncPolicy::Interval,
+            max_connections: 4096,
+            max_per_ip: 64,
+            rate_limit: 5,
+            rate_burst: 20,
+            allow_origins: Vec::new(),
+            access_code: None,
         }
     }
 }
@@ -102,6 +120,32 @@ const FLAGS: &[Flag] = &[
         name: "fsync",
         value: "POLICY",
         help: "flush logs to disk: always (each message), interval (every second), never [default: interval]",
+    },
+    Flag {
+        name: "max-connections",
+        value: "N",
+        help: "open connections at most; beyond, 503 with Retry-After (0 = no cap) [default: 4096]",
+    },
+    Flag {
+        name: "max-per-ip",
+        value: "N",
+        help: "open connections at most per IP address, loopback too (0 = no cap) [default: 64]",
+    },
+    Flag {
+        name: "rate-limit",
+        value: "N",
+        help: "frames per second a member may send on average; excess dropped (0 = off) [default: 5]",
+    },
+    Flag { name: "rate-burst", value: "N", help: "frames a member may send at once [default: 20]" },
+    Flag {
+        name: "allow-origin",
+        value: "ORIGIN",
+        help: "also accept WebSockets from pages of this origin, e.g. https://chat.example.org (repeatable)",
+    },
+    Flag {
+        name: "access-code",
+        value: "CODE",
+        help: "require this code (once per browser) before anything but a small form is served",
     },
     Flag { name: "memory", value: "", help: "keep history in memory only: no disk at all, nothing survives a restart" },
     Flag { name: "help", value: "", help: "print this help and exit" },
@@ -204,6 +248,25 @@ impl Config {
                 }
             }
             "memory" => self.memory = parse_bool(value)?,
+            "max-connections" => self.max_connections = parse_number(value, 0, 10_000_000)?,
+            "max-per-ip" => self.max_per_ip = parse_number(value, 0, 10_000_000)?,
+            "rate-limit" => self.rate_limit = parse_number(value, 0, 1_000_000)? as u32,
+            "rate-burst" => self.rate_burst = parse_number(value, 1, 1_000_000)? as u32,
+            "allow-origin" => {
+                // Repeatable; the env var takes a comma-separated list.
+                for origin in value.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+                    if !(origin.starts_with("http://") || origin.starts_with("https://")) || origin.ends_with('/') {
+                        return Err(format!("{origin:?} is not an origin like https://chat.example.org"));
+                    }
+                    self.allow_origins.push(origin.to_ascii_lowercase());
+                }
+            }
+            "access-code" => {
+                if value.trim().is_empty() {
+                    return Err("the access code cannot be empty".into());
+                }
+                self.access_code = Some(value.trim().to_string());
+            }
             _ => unreachable!("flag {name} is in FLAGS but not handled"),
         }
         Ok(())

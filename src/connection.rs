@@ -16,6 +16,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -32,6 +33,7 @@ use crate::http::head::{self, HeadError, HeadLimits};
 use crate::http::response::Response;
 use crate::http::routes::{self, Endpoint, Route};
 use crate::inbound;
+use crate::limits::{Ticket, TokenBucket};
 use crate::member::{Format, Member, Wire};
 use crate::name;
 use crate::render::{self, Event, MessageEvent};
@@ -50,15 +52,25 @@ pub const KEEP_ALIVE_IDLE: Duration = Duration::from_secs(5);
 /// the socket. Reading until then avoids a TCP reset that could discard our Close frame.
 const LINGER: Duration = Duration::from_secs(2);
 
+/// A member over its rate limit is told so at most this often.
+const FLOOD_NOTICE_EVERY: Duration = Duration::from_secs(5);
+
 /// Read buffer for WebSocket frames: small, because most chat frames are small and an idle
 /// member should cost little memory. A larger frame grows it as needed (up to `--max-message`).
 const READ_BUFFER: usize = 4 * 1024;
 
 /// Starts the thread for a freshly accepted connection.
-pub fn spawn(stream: TcpStream, peer: SocketAddr, id: u64, shared: Arc<Shared>) -> io::Result<()> {
+///
+/// The thread owns the connection's [`Ticket`], so its place in the connection counts is given
+/// back however the thread ends, panics included. A panic ends this connection only: it is
+/// caught here, logged, and every lock it may have held is recovered by the next user (see
+/// `room.rs`), so no other member notices.
+pub fn spawn(stream: TcpStream, peer: SocketAddr, id: u64, ticket: Ticket, shared: Arc<Shared>) -> io::Result<()> {
     thread::Builder::new().name(format!("conn-{id}")).stack_size(STACK_SIZE).spawn(move || {
+        let _ticket = ticket;
         eprintln!("conn-{id} {peer}: open");
-        let ending = serve(stream, peer, id, &shared);
+        let ending = panic::catch_unwind(AssertUnwindSafe(|| serve(stream, peer, id, &shared)))
+            .unwrap_or_else(|_| Ending("panic in the connection's code (see above); connection closed".into()));
         eprintln!("conn-{id} {peer}: closed: {ending}");
     })?;
     Ok(())
@@ -103,6 +115,17 @@ fn serve(stream: TcpStream, peer: SocketAddr, id: u64, shared: &Arc<Shared>) -> 
         };
         requests += 1;
         let keep_alive = request.keep_alive();
+        if request.method == "POST" && request.path == "/login" {
+            // The one request with a body: the access-code form.
+            let response = match read_form_body(&stream, &mut buf, &request, shared.config.head_timeout) {
+                Ok(body) => shared.access.login(peer.ip(), &body),
+                Err(response) => response,
+            };
+            if response.write_to(&stream, false, keep_alive).is_err() || !keep_alive || response.close {
+                return Ending(format!("http, {requests} requests"));
+            }
+            continue;
+        }
         match routes::route(&request, shared) {
             Route::Respond(response) => {
                 if response.write_to(&stream, request.method == "HEAD", keep_alive).is_err()
@@ -131,6 +154,46 @@ fn serve(stream: TcpStream, peer: SocketAddr, id: u64, shared: &Arc<Shared>) -> 
     }
 }
 
+/// Reads a small `application/x-www-form-urlencoded` body (the login form), within `deadline`.
+/// Anything else gets the specific status: 411 without a length, 413 if too large, 415 for
+/// another type; each closes the connection, since we may be out of step with the client.
+fn read_form_body(
+    stream: &TcpStream,
+    buf: &mut Vec<u8>,
+    request: &head::Request,
+    deadline: Duration,
+) -> Result<Vec<u8>, Response> {
+    if request.header("Transfer-Encoding").is_some() || request.header_count("Content-Length") > 1 {
+        return Err(Response::text(400, "Send the form with one Content-Length and no Transfer-Encoding.").closing());
+    }
+    let content_type = request.header_str("Content-Type").unwrap_or("");
+    if !content_type.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
+        return Err(Response::text(415, "Send the form as application/x-www-form-urlencoded.").closing());
+    }
+    let length: usize = match request.header_str("Content-Length").map(str::parse) {
+        Some(Ok(n)) => n,
+        _ => return Err(Response::text(411, "A form needs a Content-Length.").closing()),
+    };
+    if length > crate::access::MAX_LOGIN_BODY {
+        return Err(Response::text(413, "That form is too large.").closing());
+    }
+    let until = Instant::now() + deadline;
+    let mut chunk = [0u8; 1024];
+    while buf.len() < length {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return Err(Response::text(408, "The form did not arrive in time.").closing());
+        }
+        match (&*stream).read(&mut chunk) {
+            Ok(0) => return Err(Response::text(400, "The form ended early.").closing()),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return Err(Response::text(408, "The form did not arrive in time.").closing()),
+        }
+    }
+    Ok(buf.drain(..length).collect())
+}
+
 /// The WebSocket part: become a member, run the read loop, leave.
 fn websocket(
     stream: TcpStream,
@@ -147,27 +210,43 @@ fn websocket(
         Err(e) => return Ending(format!("websocket setup failed: {e}")),
     };
     shared.register(&member);
-    let ending = match endpoint {
+    let mut membership = Membership { shared, member: member.clone(), room: None };
+    match endpoint {
         Endpoint::Echo => match member.go_live() {
             Ok(()) => read_loop(&member, leftover, None, shared),
             Err(e) => Ending(format!("websocket, could not start: {e}")),
         },
         Endpoint::Chat { room, name } => {
             let room = shared.rooms.get_or_create(&room);
-            let ending = match join(&member, &room, name.as_deref()) {
+            membership.room = Some(room.clone());
+            match join(&member, &room, name.as_deref()) {
                 Ok(()) => read_loop(&member, leftover, Some(&room), shared),
                 Err(e) => Ending(format!("websocket, could not join: {e}")),
-            };
-            room.leave(&member);
+            }
+        }
+    }
+}
+
+/// A member's place in the server: in its room, and in the list of open WebSockets. Dropping it
+/// leaves the room (telling the others), forgets the member and shuts its socket, on every way
+/// out of [`websocket`], a panic included.
+struct Membership<'a> {
+    shared: &'a Shared,
+    member: Arc<Member>,
+    room: Option<Arc<Room>>,
+}
+
+impl Drop for Membership<'_> {
+    fn drop(&mut self) {
+        if let Some(room) = self.room.take() {
+            room.leave(&self.member);
             let name = room.name.clone();
             drop(room);
-            shared.rooms.forget_if_empty(&name);
-            ending
+            self.shared.rooms.forget_if_empty(&name);
         }
-    };
-    shared.unregister(id);
-    member.shutdown();
-    ending
+        self.shared.unregister(self.member.id);
+        self.member.shutdown();
+    }
 }
 
 /// Joins `room` under the name asked for (or a guest name), then writes the welcome (history,
@@ -224,6 +303,10 @@ fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&Arc<Room>>, 
         return Ending(format!("websocket, {e}"));
     }
     let mut peer_close: Option<String> = None;
+    // The rate limit applies to chat members (the echo endpoint exists for conformance tests).
+    let rate = if room.is_some() { config.rate_limit } else { 0 };
+    let mut bucket = TokenBucket::new(rate, config.rate_burst);
+    let mut flood_told: Option<Instant> = None;
 
     loop {
         let message = match ws.read() {
@@ -271,6 +354,22 @@ fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&Arc<Room>>, 
         };
         last_heard = Instant::now();
         pinged = false;
+
+        // Every frame counts against the rate limit, pings included; a Close always gets through.
+        if !matches!(message, Message::Close(_)) && !bucket.take(last_heard) {
+            // Excess frames are dropped. Say so, but not more than every few seconds.
+            if flood_told.is_none_or(|told| told.elapsed() >= FLOOD_NOTICE_EVERY) {
+                flood_told = Some(last_heard);
+                let text = format!(
+                    "You are sending too fast: messages are being dropped (limit {} per second, {} at once).",
+                    config.rate_limit, config.rate_burst
+                );
+                if tell(&mut ws, member.format, &text).is_err() {
+                    return Ending("websocket, 1006 (write failed)".into());
+                }
+            }
+            continue;
+        }
 
         let sent = match message {
             Message::Text(text) if text.as_str() == "ping" => ws.send(Message::text("pong")),

@@ -111,6 +111,12 @@ impl Log {
         &self.path
     }
 
+    /// Whether the file was unlinked while open (its link count is zero).
+    pub fn is_deleted(&self) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        self.file.metadata().is_ok_and(|m| m.nlink() == 0)
+    }
+
     /// Up to `limit` messages with `seq < before`, oldest first, and whether older ones exist.
     /// Reads the file through its own handle, so appends go on meanwhile.
     pub fn page_before(&self, before: u64, limit: usize) -> io::Result<(Vec<StoredMessage>, bool)> {

@@ -38,6 +38,7 @@
 //! - No TLS: on a LAN, or behind a reverse proxy that terminates it.
 //! - No permessage-deflate: chat messages are short, and compression costs CPU per member.
 
+pub mod access;
 pub mod assets;
 pub mod config;
 pub mod connection;
@@ -47,6 +48,7 @@ pub mod history;
 pub mod http;
 pub mod inbound;
 pub mod lan;
+pub mod limits;
 pub mod member;
 pub mod name;
 pub mod random;
@@ -61,8 +63,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::access::Access;
 use crate::config::Config;
 use crate::history::FsyncPolicy;
+use crate::limits::Gate;
 use crate::member::Member;
 use crate::room::{Rooms, Storage};
 
@@ -70,6 +74,10 @@ use crate::room::{Rooms, Storage};
 pub struct Shared {
     pub config: Config,
     pub rooms: Rooms,
+    /// The connection caps, checked before a connection gets a thread.
+    pub gate: Arc<Gate>,
+    /// The optional access code and its sessions.
+    pub access: Access,
     /// Every open WebSocket, chat or echo, by connection id: for shutdown, which must reach them all.
     members: Mutex<HashMap<u64, Arc<Member>>>,
 }
@@ -82,7 +90,9 @@ impl Shared {
             fsync: config.fsync,
         };
         let rooms = Rooms::open(storage)?;
-        Ok(Shared { config, rooms, members: Mutex::new(HashMap::new()) })
+        let gate = Gate::new(config.max_connections, config.max_per_ip);
+        let access = Access::new(config.access_code.clone());
+        Ok(Shared { config, rooms, gate, access, members: Mutex::new(HashMap::new()) })
     }
 
     fn members(&self) -> MutexGuard<'_, HashMap<u64, Arc<Member>>> {
@@ -121,6 +131,18 @@ impl Server {
     /// Nothing is accepted until [`Server::run`]. Errors are one line, naming what failed.
     pub fn bind(config: Config) -> Result<Server, String> {
         let bind = config.bind;
+        match limits::raise_open_files_limit() {
+            Ok(files) => {
+                // A few descriptors go to the listener, logs and standard streams.
+                let room = files.saturating_sub(16) as usize;
+                let cap = if config.max_connections == 0 { room } else { config.max_connections.min(room) };
+                eprintln!(
+                    "chatroom: open files limit {files}: room for {cap} connections (--max-connections {})",
+                    config.max_connections
+                );
+            }
+            Err(e) => eprintln!("chatroom: warning: cannot read the open files limit: {e}"),
+        }
         let shared = Arc::new(Shared::new(config)?);
         let listener = TcpListener::bind(bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
         Ok(Server { listener, shared })
@@ -140,14 +162,19 @@ impl Server {
     /// descriptors, say) is logged, and the loop backs off and tries again, because one bad
     /// moment must not take the whole chat down.
     pub fn run(self) -> ! {
-        if self.shared.config.fsync == FsyncPolicy::Interval && self.shared.config.storage_dir().is_some() {
+        if self.shared.config.storage_dir().is_some() {
+            // Once a second: fsync what was appended (with `--fsync interval`), and check that no
+            // log was deleted under us.
             let shared = self.shared.clone();
-            let spawned = std::thread::Builder::new().name("fsync".into()).stack_size(64 * 1024).spawn(move || loop {
+            let spawned = std::thread::Builder::new().name("logs".into()).stack_size(64 * 1024).spawn(move || loop {
                 std::thread::sleep(Duration::from_secs(1));
-                shared.rooms.sync_logs();
+                if shared.config.fsync == FsyncPolicy::Interval {
+                    shared.rooms.sync_logs();
+                }
+                shared.rooms.check_logs();
             });
             if let Err(e) = spawned {
-                eprintln!("chatroom: warning: no fsync thread ({e}); logs are flushed by the kernel only");
+                eprintln!("chatroom: warning: no log thread ({e}); logs are flushed by the kernel only");
             }
         }
         let mut next_id: u64 = 0;
@@ -158,7 +185,12 @@ impl Server {
                 Ok((stream, peer)) => {
                     backoff = Duration::ZERO;
                     next_id = ids.fetch_add(1, Ordering::Relaxed) + 1;
-                    if let Err(e) = connection::spawn(stream, peer, next_id, self.shared.clone()) {
+                    // Over a cap: a 503 written right here, and no thread.
+                    let Some((ticket, stream)) = self.shared.gate.admit(peer.ip(), stream) else {
+                        eprintln!("conn-{next_id} {peer}: refused: 503 (connection cap)");
+                        continue;
+                    };
+                    if let Err(e) = connection::spawn(stream, peer, next_id, ticket, self.shared.clone()) {
                         // The stream was moved into the failed spawn and is closed by now.
                         eprintln!("conn-{next_id} {peer}: no thread for it ({e}); connection dropped");
                     }

@@ -266,6 +266,22 @@ pub fn bad_room_page(raw: &str) -> String {
     out
 }
 
+/// The access-code form: all a visitor without a session gets (`--access-code`).
+pub fn access_page(next: &str, error: Option<&str>) -> String {
+    let mut out = String::from(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Access code · chatroom</title><link rel="icon" href="/assets/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/assets/style.css"></head><body><main class="plain"><h1>This chat needs an access code</h1>"#,
+    );
+    if let Some(error) = error {
+        out.push_str(r#"<p id="notice" class="notice error" role="alert">"#);
+        escape_into(&mut out, error);
+        out.push_str("</p>");
+    }
+    out.push_str(r#"<form method="post" action="/login" class="go"><input type="hidden" name="next" value=""#);
+    escape_into(&mut out, next);
+    out.push_str(r#""><input type="password" name="code" aria-label="Access code" autocomplete="current-password" required autofocus><button type="submit">Enter</button></form><p>Ask whoever runs this chat for the code.</p></main></body></html>"#);
+    out
+}
+
 // ---------------------------------------------------------------------------------------------
 // JSON events for JSON clients
 // ---------------------------------------------------------------------------------------------

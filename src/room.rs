@@ -37,35 +37,44 @@ pub struct Storage {
     pub fsync: FsyncPolicy,
 }
 
-/// Whether the history logs can be written; reported by `/healthz`.
+/// Whether the history logs can be written, per log; reported by `/healthz`.
 #[derive(Default)]
 pub struct DiskHealth {
-    problem: Mutex<Option<String>>,
+    problems: Mutex<HashMap<PathBuf, String>>,
 }
 
 impl DiskHealth {
-    /// The current problem, if any.
+    /// Every current problem, one per line, if any.
     pub fn problem(&self) -> Option<String> {
-        lock(&self.problem).clone()
+        let problems = lock(&self.problems);
+        let mut lines: Vec<&str> = problems.values().map(String::as_str).collect();
+        lines.sort_unstable();
+        (!lines.is_empty()).then(|| lines.join("; "))
     }
 
-    fn report(&self, result: &io::Result<()>, path: &Path) {
-        let mut problem = lock(&self.problem);
+    /// Records the outcome of a write to the log at `path`. Logged once when a problem starts and
+    /// once when it ends, not for every message in between.
+    pub fn report(&self, result: &io::Result<()>, path: &Path) {
         match result {
-            Ok(()) => {
-                if problem.take().is_some() {
-                    eprintln!("chatroom: history log {} is writable again", path.display());
-                }
-            }
-            Err(e) => {
-                if problem.is_none() {
-                    eprintln!(
-                        "chatroom: error: cannot write history log {}: {e}; chat goes on in memory",
-                        path.display()
-                    );
-                }
-                *problem = Some(format!("cannot write history log {}: {e}", path.display()));
-            }
+            Ok(()) => self.clear(path),
+            Err(e) => self.set(path, format!("cannot write history log {}: {e}", path.display())),
+        }
+    }
+
+    /// Records a problem with the log at `path`.
+    pub fn set(&self, path: &Path, problem: String) {
+        let mut problems = lock(&self.problems);
+        if !problems.contains_key(path) {
+            eprintln!("chatroom: error: {problem}; chat goes on in memory");
+        }
+        problems.insert(path.to_path_buf(), problem);
+    }
+
+    fn clear(&self, path: &Path) {
+        // The common case, a healthy log, costs one uncontended lock and a lookup in an empty map.
+        let mut problems = lock(&self.problems);
+        if !problems.is_empty() && problems.remove(path).is_some() {
+            eprintln!("chatroom: history log {} is writable again", path.display());
         }
     }
 }
@@ -186,8 +195,28 @@ impl Rooms {
     pub fn sync_logs(&self) {
         for room in self.all() {
             if let Some(log) = room.log() {
-                let result = log.sync_if_dirty();
-                self.disk.report(&result, log.path());
+                if let Err(e) = log.sync_if_dirty() {
+                    self.disk.set(log.path(), format!("cannot flush history log {}: {e}", log.path().display()));
+                }
+            }
+        }
+    }
+
+    /// Checks that every log file is still where it was: a log deleted under a running server
+    /// takes appends that no one will ever read. Reported, not repaired: the server keeps the
+    /// history in memory and the next start begins a new log.
+    pub fn check_logs(&self) {
+        for room in self.all() {
+            if let Some(log) = room.log() {
+                if log.is_deleted() {
+                    self.disk.set(
+                        log.path(),
+                        format!(
+                            "history log {} was deleted while in use; new messages are kept in memory only",
+                            log.path().display()
+                        ),
+                    );
+                }
             }
         }
     }
@@ -285,6 +314,7 @@ impl Room {
     /// A chat message from `from`: numbered, logged, and relayed to everyone (sender included).
     pub fn say(&self, from: &Member, text: &str) {
         let mut state = lock(&self.state);
+        fault_injection::maybe_panic(text);
         let (message, written) = state.history.append(render::now_ms(), from.name(), text, self.fsync);
         if let Some(log) = &self.log {
             self.disk.report(&written, log.path());
@@ -377,4 +407,24 @@ impl Room {
 /// connection's panic must not take every other member down with a poisoned lock.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A deliberate panic, for the test that proves one connection's panic harms no one else. It
+/// exists only in debug builds (what `cargo test` runs), and only when the environment variable
+/// `CHATROOM_FAULT_PANIC` names the message text that triggers it. It fires while the room lock is
+/// held: the worst place, on purpose.
+mod fault_injection {
+    #[cfg(debug_assertions)]
+    pub fn maybe_panic(text: &str) {
+        use std::sync::OnceLock;
+        static TRIGGER: OnceLock<Option<String>> = OnceLock::new();
+        let trigger = TRIGGER.get_or_init(|| std::env::var("CHATROOM_FAULT_PANIC").ok());
+        if trigger.as_deref() == Some(text) {
+            panic!("fault injection: CHATROOM_FAULT_PANIC matched a message");
+        }
+    }
+
+    #[cfg(not(debug_assertions))]
+    #[inline(always)]
+    pub fn maybe_panic(_text: &str) {}
 }

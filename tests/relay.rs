@@ -70,7 +70,7 @@ fn shrink_receive_buffer(client: &Client) {
 
 #[test]
 fn a_member_that_stops_reading_is_dropped_and_the_rest_keep_going() {
-    let server = TestServer::start(&["--send-buffer", "4096", "--relay-timeout-ms", "50"]);
+    let server = TestServer::start(&["--send-buffer", "4096", "--relay-timeout-ms", "50", "--rate-limit", "0"]);
     let stuck = Client::join(&server.ws_url("/connect")).0;
     shrink_receive_buffer(&stuck);
     let mut reader = Client::join(&server.ws_url("/connect")).0;

@@ -64,13 +64,18 @@ pub fn route(request: &Request, shared: &Shared) -> Route {
         );
     }
     let websocket = |endpoint| {
-        if method == "GET" {
-            Route::WebSocket(endpoint)
-        } else {
-            Route::Respond(Response::text(405, "A WebSocket is opened with GET.").with_header("Allow", "GET"))
+        if method != "GET" {
+            return Route::Respond(Response::text(405, "A WebSocket is opened with GET.").with_header("Allow", "GET"));
+        }
+        match check_origin(request, &shared.config.allow_origins) {
+            Ok(()) => Route::WebSocket(endpoint),
+            Err(response) => Route::Respond(response),
         }
     };
     let path = request.path.as_str();
+    if let Some(response) = access_check(request, shared) {
+        return Route::Respond(response);
+    }
     match path {
         "/" => return Route::Respond(chat_page(request, shared, DEFAULT_ROOM)),
         "/connect" => return websocket(Endpoint::Chat { room: DEFAULT_ROOM.to_string(), name: asked_name(request) }),
@@ -124,6 +129,56 @@ pub fn route(request: &Request, shared: &Shared) -> Route {
         Some((index, _)) => Route::Respond(assets::respond(index, request.header_str("If-None-Match"))),
         None => Route::Respond(not_found(path)),
     }
+}
+
+/// Cross-site WebSocket hijacking defence (RFC 6455 §10.2): browsers always send `Origin` with a
+/// WebSocket handshake, and a page on another site must not be able to chat as our visitor (with
+/// their cookies). Same-origin pages and clients that send no `Origin` (bots, the terminal client)
+/// pass; `--allow-origin` adds origins, e.g. the public name of a reverse proxy.
+fn check_origin(request: &Request, allowed: &[String]) -> Result<(), Response> {
+    let Some(origin) = request.header_str("Origin") else { return Ok(()) };
+    let origin = origin.to_ascii_lowercase();
+    let host = request.header_str("Host").unwrap_or("").to_ascii_lowercase();
+    let same = !host.is_empty() && (origin == format!("http://{host}") || origin == format!("https://{host}"));
+    if same || allowed.contains(&origin) {
+        return Ok(());
+    }
+    Err(Response::text(
+        403,
+        format!(
+            "Cross-origin WebSocket refused: pages from {} may not connect here (see --allow-origin).",
+            printable(&origin)
+        ),
+    ))
+}
+
+/// With `--access-code`, everything but the form, its stylesheet and `/healthz` needs a session.
+/// Returns the answer for a request that may not pass (or for `/login` itself).
+fn access_check(request: &Request, shared: &Shared) -> Option<Response> {
+    let access = &shared.access;
+    let path = request.path.as_str();
+    if path == "/login" {
+        let next = request.query_param("next").unwrap_or_else(|| "/".into());
+        return Some(if access.allows(request) {
+            Response::text(303, "Already in.").with_header("Location", "/")
+        } else {
+            access.form(200, &next, None)
+        });
+    }
+    if !access.required() || access.allows(request) || path == "/healthz" || path.starts_with("/assets/") {
+        return None;
+    }
+    let wants_socket = path == "/connect" || path.ends_with("/connect") || path == "/echo";
+    Some(if wants_socket || path.starts_with("/api/") || path.ends_with("/history") {
+        Response::text(
+            401,
+            "This server needs an access code: open it in a browser first, or send Authorization: Bearer CODE.",
+        )
+    } else {
+        let next =
+            if request.query.is_empty() { request.path.clone() } else { format!("{}?{}", request.path, request.query) };
+        access.form(401, &next, None)
+    })
 }
 
 fn not_found(path: &str) -> Response {

@@ -1,0 +1,236 @@
+//! The limits that protect everyone from anyone: how many connections, and how fast a member
+//! may send.
+//!
+//! - [`Gate`]: a total cap and a per-IP cap on open connections, checked in the accept loop
+//!   *before* a thread is spawned, so a flood of connections costs a counter increment and a
+//!   short 503 each, not a thread each.
+//! - [`TokenBucket`]: per-connection rate limit. A member may send `burst` frames at once, then
+//!   `rate` per second on average. Excess frames are dropped, not relayed.
+//! - [`raise_open_files_limit`]: each connection is a file descriptor, and the default soft
+//!   limit (often 1024) is far below what the machine can carry.
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Shutdown, TcpStream};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Counts open connections, in total and per peer address.
+pub struct Gate {
+    max_total: usize,
+    max_per_ip: usize,
+    open: Mutex<Open>,
+    /// Refused connections are handed to a small thread that lets them close gracefully.
+    refusals: SyncSender<TcpStream>,
+}
+
+#[derive(Default)]
+struct Open {
+    total: usize,
+    per_ip: HashMap<IpAddr, usize>,
+}
+
+/// Proof of admission: holds a place in the counts, given back when dropped (also on panic).
+pub struct Ticket {
+    gate: Arc<Gate>,
+    ip: IpAddr,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let mut open = self.gate.lock();
+        open.total -= 1;
+        if let Some(n) = open.per_ip.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.per_ip.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Seconds a refused client is told to wait (`Retry-After`).
+const RETRY_AFTER_SECS: u32 = 5;
+
+impl Gate {
+    /// A gate with these caps (0 = no cap).
+    pub fn new(max_total: usize, max_per_ip: usize) -> Arc<Gate> {
+        let (refusals, queue) = mpsc::sync_channel(1024);
+        let spawned =
+            thread::Builder::new().name("refusals".into()).stack_size(64 * 1024).spawn(move || close_gently(queue));
+        if let Err(e) = spawned {
+            eprintln!("chatroom: warning: no refusals thread ({e}); refused connections are closed at once");
+        }
+        Arc::new(Gate { max_total, max_per_ip, open: Mutex::new(Open::default()), refusals })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Open> {
+        self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Admits a connection from `ip`, or refuses it: then `stream` gets a 503 with
+    /// `Retry-After` right here, in the accept loop, and no thread is spawned for it.
+    pub fn admit(self: &Arc<Gate>, ip: IpAddr, stream: TcpStream) -> Option<(Ticket, TcpStream)> {
+        let refusal = {
+            let mut open = self.lock();
+            let from_ip = open.per_ip.get(&ip).copied().unwrap_or(0);
+            if self.max_total > 0 && open.total >= self.max_total {
+                Some(format!("The server is full ({} connections); try again shortly.", self.max_total))
+            } else if self.max_per_ip > 0 && from_ip >= self.max_per_ip {
+                Some(format!("Too many connections from your address (limit {}); try again shortly.", self.max_per_ip))
+            } else {
+                open.total += 1;
+                *open.per_ip.entry(ip).or_insert(0) += 1;
+                None
+            }
+        };
+        match refusal {
+            None => Some((Ticket { gate: self.clone(), ip }, stream)),
+            Some(why) => {
+                self.refuse(stream, &why);
+                None
+            }
+        }
+    }
+
+    /// How many connections are open.
+    pub fn open_connections(&self) -> usize {
+        self.lock().total
+    }
+
+    /// Writes the 503 without blocking the accept loop (a fresh socket's send buffer always has
+    /// room for it), then hands the socket over to be closed gently.
+    fn refuse(&self, stream: TcpStream, why: &str) {
+        let body = format!("{why}\n");
+        let response = format!(
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n\
+             Retry-After: {RETRY_AFTER_SECS}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        if stream.set_nonblocking(true).is_err() {
+            return;
+        }
+        let _ = (&stream).write(response.as_bytes());
+        let _ = stream.shutdown(Shutdown::Write);
+        // If the closer is busy, just drop: the client may see a reset instead of the 503.
+        let _ = self.refusals.try_send(stream);
+    }
+}
+
+/// Keeps refused sockets for a moment, reading and discarding what the client sends, and closes
+/// each once the client has closed or half a second has passed. Closing a socket with unread
+/// request bytes would send a TCP reset, which can destroy the 503 before the client reads it.
+fn close_gently(queue: Receiver<TcpStream>) {
+    const GRACE: Duration = Duration::from_millis(500);
+    let mut waiting: Vec<(TcpStream, Instant)> = Vec::new();
+    let mut sink = [0u8; 2048];
+    loop {
+        let next = if waiting.is_empty() {
+            queue.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        } else {
+            queue.recv_timeout(Duration::from_millis(20))
+        };
+        match next {
+            Ok(stream) => waiting.push((stream, Instant::now() + GRACE)),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        let now = Instant::now();
+        waiting.retain(|(stream, until)| {
+            if now >= *until {
+                return false;
+            }
+            loop {
+                match (&*stream).read(&mut sink) {
+                    Ok(0) => return false,
+                    Ok(_) => continue,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+                    Err(_) => return false,
+                }
+            }
+        });
+    }
+}
+
+/// A token bucket: `burst` tokens at most, refilled at `rate` per second; each frame takes one.
+#[derive(Debug)]
+pub struct TokenBucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl TokenBucket {
+    /// A full bucket. `rate` 0 means no limit.
+    pub fn new(rate: u32, burst: u32) -> TokenBucket {
+        TokenBucket { rate: rate as f64, burst: burst.max(1) as f64, tokens: burst.max(1) as f64, last: Instant::now() }
+    }
+
+    /// Takes a token if there is one. Always true without a limit.
+    pub fn take(&mut self, now: Instant) -> bool {
+        if self.rate == 0.0 {
+            return true;
+        }
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Raises the soft limit on open files to the hard limit, as Go's runtime does at start, and
+/// returns the limit now in force. Every connection is one file descriptor.
+pub fn raise_open_files_limit() -> io::Result<u64> {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit with a valid pointer to an rlimit struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit = raised;
+            }
+        }
+    }
+    Ok(limit.rlim_cur)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_allows_a_burst_then_the_rate() {
+        let start = Instant::now();
+        let mut bucket = TokenBucket::new(5, 20);
+        assert_eq!((0..25).filter(|_| bucket.take(start)).count(), 20);
+        // One second later: five more.
+        let later = start + Duration::from_secs(1);
+        assert_eq!((0..10).filter(|_| bucket.take(later)).count(), 5);
+        // Never more than the burst, however long the pause.
+        let much_later = later + Duration::from_secs(3600);
+        assert_eq!((0..100).filter(|_| bucket.take(much_later)).count(), 20);
+    }
+
+    #[test]
+    fn no_limit_means_no_limit() {
+        let mut bucket = TokenBucket::new(0, 20);
+        let now = Instant::now();
+        assert!((0..10_000).all(|_| bucket.take(now)));
+    }
+
+    #[test]
+    fn open_files_limit_is_readable() {
+        assert!(raise_open_files_limit().unwrap() >= 64);
+    }
+}
