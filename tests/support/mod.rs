@@ -35,7 +35,31 @@ impl TestServer {
 
     /// Like [`TestServer::start`], with extra environment variables.
     pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> TestServer {
+        Self::start_full(args, env, None)
+    }
+
+    /// Like [`TestServer::start`], with both open-files limits (soft and hard) set to `files`, so
+    /// that the server cannot raise them.
+    pub fn start_with_open_files(args: &[&str], files: u64) -> TestServer {
+        Self::start_full(args, &[], Some(files))
+    }
+
+    fn start_full(args: &[&str], env: &[(&str, &str)], open_files: Option<u64>) -> TestServer {
         let mut command = Command::new(env!("CARGO_BIN_EXE_chatroom"));
+        if let Some(files) = open_files {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: setrlimit is async-signal-safe, as pre_exec requires.
+            unsafe {
+                command.pre_exec(move || {
+                    let limit = libc::rlimit { rlim_cur: files, rlim_max: files };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
         if !args.contains(&"--bind") {
             command.args(["--bind", "127.0.0.1:0"]);
         }
@@ -401,5 +425,99 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rooms, names and history (issue 3)
+// ---------------------------------------------------------------------------------------------
+
+/// Percent-encodes `text` for a URL query value (everything but unreserved characters).
+pub fn url_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `GET path`, which must answer 200 with a JSON body; returns the body parsed.
+pub fn get_json(addr: SocketAddr, path: &str) -> serde_json::Value {
+    let response = get(addr, path);
+    assert_eq!(response.status, 200, "GET {path}: {}", response.body_text());
+    let kind = response.header("Content-Type").unwrap_or_default();
+    assert!(kind.starts_with("application/json"), "GET {path}: Content-Type {kind:?}");
+    serde_json::from_slice(&response.body).unwrap_or_else(|e| panic!("GET {path}: not JSON ({e})"))
+}
+
+/// The `data-seq` values of the message items in a page fragment, in order.
+pub fn data_seqs(fragment: &str) -> Vec<u64> {
+    fragment
+        .split(r#"data-seq=""#)
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().parse().expect("data-seq is a number"))
+        .collect()
+}
+
+/// The text from the first `start` up to and including the next `end` after it.
+pub fn element<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = text.find(start)?;
+    let len = text[from..].find(end)? + end.len();
+    Some(&text[from..from + len])
+}
+
+/// RFC 3339 UTC with milliseconds for `ms` since the epoch (as the server writes `ts`).
+pub fn rfc3339(ms: u64) -> String {
+    let (secs, millis) = (ms / 1000, ms % 1000);
+    let (days, rem) = (secs / 86_400, (secs % 86_400) as u32);
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm), computed independently
+    // of the server's code so that a mistake there shows up here.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// One line of a room log, as the server writes it.
+pub fn log_line(seq: u64, ts: u64, name: &str, text: &str) -> String {
+    let mut line = serde_json::json!({ "seq": seq, "ts": ts, "name": name, "text": text }).to_string();
+    line.push('\n');
+    line
+}
+
+/// What a JSON client gets on joining: its `history`, `roster` and `notice` events.
+pub struct JsonWelcome {
+    pub history: serde_json::Value,
+    pub roster: serde_json::Value,
+    pub notice: serde_json::Value,
+}
+
+impl Client {
+    /// Joins a chat room as a JSON client and reads its first three events, checking that they
+    /// are `history`, `roster` and `notice`, in that order.
+    pub fn join_json(url: &str) -> (Client, JsonWelcome) {
+        let mut client = Client::connect_json(url);
+        let history = client.recv_json();
+        assert_eq!(history["type"], "history", "first event: {history}");
+        let roster = client.recv_json();
+        assert_eq!(roster["type"], "roster", "second event: {roster}");
+        let notice = client.recv_json();
+        assert_eq!(notice["type"], "notice", "third event: {notice}");
+        (client, JsonWelcome { history, roster, notice })
+    }
+
+    /// Sends a chat message the way a JSON client does.
+    pub fn say_json(&mut self, text: &str) {
+        self.send_text(&serde_json::json!({ "message": text }).to_string());
     }
 }

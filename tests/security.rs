@@ -1,0 +1,212 @@
+//! Security: the Origin check, the access code, and escaping checked byte for byte against a
+//! corpus of XSS payloads.
+
+mod support;
+
+use std::io::Write;
+use std::net::TcpStream;
+
+use support::{get, http_raw, read_response, Client, TestServer, TIMEOUT};
+
+#[test]
+fn cross_origin_websockets_are_refused() {
+    let server = TestServer::start(&["--allow-origin", "https://chat.example.org"]);
+    let url = server.ws_url("/connect");
+    match Client::try_connect(&url, &[("Origin", "http://evil.example")]) {
+        Err(tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403);
+            let body = String::from_utf8_lossy(response.body().as_deref().unwrap_or_default()).to_string();
+            assert!(body.contains("Cross-origin WebSocket refused"), "{body}");
+        }
+        other => panic!("expected 403, got {:?}", other.map(|_| ())),
+    }
+    assert!(Client::try_connect(&url, &[("Origin", "null")]).is_err());
+    // Same origin, an allowed origin, and no Origin at all (not a browser) are fine.
+    let same = format!("http://{}", server.addr);
+    Client::try_connect(&url, &[("Origin", same.as_str())]).expect("same origin");
+    Client::try_connect(&url, &[("Origin", "https://chat.example.org")]).expect("allowed origin");
+    Client::try_connect(&url, &[]).expect("no origin");
+}
+
+/// POSTs the login form; returns the response.
+fn login(server: &TestServer, body: &str) -> support::RawResponse {
+    http_raw(
+        server.addr,
+        format!(
+            "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    )
+}
+
+#[test]
+fn the_access_code_guards_everything_but_its_form() {
+    let server = TestServer::start(&["--access-code", "open sesame"]);
+    let page = get(server.addr, "/");
+    assert_eq!(page.status, 401);
+    assert!(page.body_text().contains(r#"action="/login""#) && !page.body_text().contains("ws-connect"));
+    assert_eq!(get(server.addr, "/r/kitchen").status, 401);
+    assert_eq!(get(server.addr, "/api/rooms").status, 401);
+    assert_eq!(get(server.addr, "/healthz").status, 200, "health checks need no code");
+    assert_eq!(get(server.addr, "/assets/style.css").status, 200, "the form's stylesheet");
+    match Client::try_connect(&server.ws_url("/connect"), &[]) {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 401),
+        other => panic!("expected 401, got {:?}", other.map(|_| ())),
+    }
+
+    let wrong = login(&server, "code=nope&next=%2Fr%2Fkitchen");
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body_text().contains("That code is not right."));
+
+    let right = login(&server, "code=open+sesame&next=%2Fr%2Fkitchen");
+    assert_eq!(right.status, 303);
+    assert_eq!(right.header("Location").as_deref(), Some("/r/kitchen"));
+    let cookie = right.header("Set-Cookie").unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    let session = cookie.split(';').next().unwrap().to_string();
+    let token = session.split('=').nth(1).unwrap();
+    assert_eq!(token.len(), 32, "128 random bits in hex");
+
+    let with_cookie =
+        http_raw(server.addr, format!("GET / HTTP/1.1\r\nHost: x\r\nCookie: {session}\r\n\r\n").as_bytes());
+    assert_eq!(with_cookie.status, 200);
+    assert!(with_cookie.body_text().contains("ws-connect"));
+    let (mut member, _) = {
+        let mut client =
+            Client::try_connect(&server.ws_url("/connect"), &[("Cookie", session.as_str())]).expect("cookie");
+        let welcome = client.recv_raw_text();
+        (client, welcome)
+    };
+    member.say("inside");
+    member.recv_containing(">inside<");
+    // Non-browser clients can present the code itself.
+    Client::try_connect(&server.ws_url("/connect"), &[("Authorization", "Bearer open sesame")]).expect("bearer");
+    assert!(Client::try_connect(&server.ws_url("/connect"), &[("Authorization", "Bearer nope")]).is_err());
+    // A forged session token does not work.
+    let forged = http_raw(
+        server.addr,
+        b"GET / HTTP/1.1\r\nHost: x\r\nCookie: chatroom_session=00000000000000000000000000000000\r\n\r\n",
+    );
+    assert_eq!(forged.status, 401);
+}
+
+#[test]
+fn wrong_codes_are_rate_limited_per_ip() {
+    let server = TestServer::start(&["--access-code", "right"]);
+    for _ in 0..5 {
+        assert_eq!(login(&server, "code=wrong").status, 401);
+    }
+    let blocked = login(&server, "code=right");
+    assert_eq!(blocked.status, 429);
+    assert!(blocked.header("Retry-After").unwrap().parse::<u64>().unwrap() > 0);
+    server.wait_for_log("wrong access code from 127.0.0.1");
+}
+
+#[test]
+fn the_login_form_body_is_checked() {
+    let server = TestServer::start(&["--access-code", "right"]);
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    stream
+        .write_all(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\nabcd")
+        .unwrap();
+    assert_eq!(read_response(&mut stream, false).status, 415);
+    let no_length = http_raw(
+        server.addr,
+        b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n",
+    );
+    assert_eq!(no_length.status, 411);
+    let huge = http_raw(
+        server.addr,
+        b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 99999\r\n\r\n",
+    );
+    assert_eq!(huge.status, 413);
+    // An open redirect through `next` is not possible.
+    let right = login(&server, "code=right&next=%2F%2Fevil.example");
+    assert_eq!(right.header("Location").as_deref(), Some("/"));
+}
+
+/// An independent escaper for the expected bytes (not the server's own function).
+fn expected_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+const XSS: &[&str] = &[
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "\"><svg onload=alert(1)>",
+    "'><iframe src=javascript:alert(1)>",
+    "</textarea><script>alert(document.cookie)</script>",
+    "<a href=\"javascript:alert(1)\">x</a>",
+    "&lt;already escaped&gt; &amp; &#x3C;",
+    "<style>@import 'http://evil'</style>",
+    "<div hx-get=\"/api/rooms\" hx-trigger=\"load\">htmx</div>",
+    "<ul id=\"roster\" hx-swap-oob=\"true\"><li>fake</li></ul>",
+    "{{room}} {{name}}",
+    "<!-- comment --><![CDATA[x]]>",
+    "\u{202E}<b>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+];
+
+#[test]
+fn xss_payloads_in_messages_are_escaped_byte_for_byte() {
+    let server = TestServer::start(&["--rate-limit", "0"]);
+    let (mut a, _) = Client::join(&server.ws_url("/connect?name=a"));
+    let (mut b, _) = Client::join(&server.ws_url("/connect?name=b"));
+    for payload in XSS {
+        a.say(payload);
+        let fragment = b.recv_text();
+        let expected = format!(r#"<span class="text">{}</span></li></ul>"#, expected_escape(payload.trim()));
+        assert!(fragment.ends_with(&expected), "payload {payload:?}\n got {fragment}\nwant …{expected}");
+        // Nothing of the payload's markup survives anywhere in the frame.
+        let body = fragment.split(r#"<span class="text">"#).nth(1).unwrap();
+        assert_eq!(body.matches('<').count(), 3, "only our own </span></li></ul> tags: {body}");
+    }
+}
+
+#[test]
+fn xss_payloads_in_names_are_escaped_everywhere_they_appear() {
+    let server = TestServer::start(&[]);
+    let (mut watcher, _) = Client::join(&server.ws_url("/connect?name=watcher"));
+    for payload in XSS.iter().filter(|p| p.chars().count() <= 32 && !p.contains('\u{202E}')) {
+        let name = payload.trim();
+        let url = server.ws_url(&format!("/connect?name={}", support::url_encode(name)));
+        let (mut evil, welcome) = Client::join(&url);
+        let escaped = expected_escape(name);
+        // In the newcomer's own welcome: the roster entry and "you are".
+        assert!(welcome.contains(&format!(r#"<li data-name="{escaped}">{escaped}</li>"#)), "{welcome}");
+        assert!(
+            welcome.contains(&format!(r#"<span id="me" hx-swap-oob="true" data-name="{escaped}">{escaped}</span>"#))
+        );
+        // In the join announcement the others get.
+        let join = watcher.recv_containing("joined");
+        assert!(join.contains(&format!(r#"<b class="name">{escaped}</b> joined"#)), "{join}");
+        // In the message item (attribute and text).
+        evil.say("hi");
+        let message = watcher.recv_text();
+        assert!(message.contains(&format!(r#"data-name="{escaped}""#)), "{message}");
+        assert!(message.contains(&format!(r#"<b class="name">{escaped}</b>"#)), "{message}");
+        drop(evil);
+        watcher.recv_containing("left");
+    }
+    // On the page itself, from the name cookie and form.
+    let name = "<img src=x onerror=alert(1)>";
+    let page = get(server.addr, &format!("/?name={}", support::url_encode(name)));
+    let html = page.body_text();
+    assert!(!html.contains(name));
+    assert!(html.contains(&format!(r#"<span id="me" data-name="{0}">{0}</span>"#, expected_escape(name))));
+}
+
+#[test]
+fn room_names_and_notices_are_escaped() {
+    let server = TestServer::start(&[]);
+    let page = get(server.addr, "/r/%3Cscript%3Ealert(1)%3C%2Fscript%3E");
+    assert_eq!(page.status, 404);
+    assert!(page.body_text().contains("&lt;script&gt;alert(1)&lt;/script&gt; is not a valid room name"));
+    assert!(!page.body_text().contains("<script>"));
+    let bad = "<b>x</b>\u{0}";
+    let (_c, welcome) = Client::join(&server.ws_url(&format!("/connect?name={}", support::url_encode(bad))));
+    assert!(welcome.contains("control"), "{welcome}");
+    assert!(!welcome.contains("<b>x</b>"));
+}
