@@ -94,7 +94,7 @@ impl Access {
         let next = safe_next(&field("next"));
         if !same(field("code").trim().as_bytes(), code.as_bytes()) {
             self.record_failure(ip);
-            eprintln!("chatroom: wrong access code from {ip}");
+            crate::log::info(format_args!("wrong access code from {ip}"));
             return self.form(401, &next, Some("That code is not right."));
         }
         lock(&self.failures).remove(&ip);

@@ -50,6 +50,10 @@ pub struct Config {
     pub allow_origins: Vec<String>,
     /// If set, nothing but a small form is served until this code is given.
     pub access_code: Option<String>,
+    /// How log lines look on stderr.
+    pub log_format: crate::log::Format,
+    /// Print a QR code of the first LAN URL at start.
+    pub qr: bool,
 }
 
 impl Default for Config {
@@ -73,6 +77,8 @@ impl Default for Config {
             rate_burst: 20,
             allow_origins: Vec::new(),
             access_code: None,
+            log_format: crate::log::Format::Text,
+            qr: false,
         }
     }
 }
@@ -147,6 +153,8 @@ const FLAGS: &[Flag] = &[
         value: "CODE",
         help: "require this code (once per browser) before anything but a small form is served",
     },
+    Flag { name: "log-format", value: "FORMAT", help: "log lines on stderr as text or json [default: text]" },
+    Flag { name: "qr", value: "", help: "print a QR code of the LAN URL at start, for phones" },
     Flag { name: "memory", value: "", help: "keep history in memory only: no disk at all, nothing survives a restart" },
     Flag { name: "help", value: "", help: "print this help and exit" },
     Flag { name: "version", value: "", help: "print the version and exit" },
@@ -261,6 +269,14 @@ impl Config {
                     self.allow_origins.push(origin.to_ascii_lowercase());
                 }
             }
+            "log-format" => {
+                self.log_format = match value.trim() {
+                    "text" => crate::log::Format::Text,
+                    "json" => crate::log::Format::Json,
+                    other => return Err(format!("{other:?} is not text or json")),
+                }
+            }
+            "qr" => self.qr = parse_bool(value)?,
             "access-code" => {
                 if value.trim().is_empty() {
                     return Err("the access code cannot be empty".into());

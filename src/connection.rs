@@ -34,6 +34,7 @@ use crate::http::response::Response;
 use crate::http::routes::{self, Endpoint, Route};
 use crate::inbound;
 use crate::limits::{Ticket, TokenBucket};
+use crate::log;
 use crate::member::{Format, Member, Wire};
 use crate::name;
 use crate::render::{self, Event, MessageEvent};
@@ -68,10 +69,10 @@ const READ_BUFFER: usize = 4 * 1024;
 pub fn spawn(stream: TcpStream, peer: SocketAddr, id: u64, ticket: Ticket, shared: Arc<Shared>) -> io::Result<()> {
     thread::Builder::new().name(format!("conn-{id}")).stack_size(STACK_SIZE).spawn(move || {
         let _ticket = ticket;
-        eprintln!("conn-{id} {peer}: open");
+        log::conn(id, peer, "open");
         let ending = panic::catch_unwind(AssertUnwindSafe(|| serve(stream, peer, id, &shared)))
             .unwrap_or_else(|_| Ending("panic in the connection's code (see above); connection closed".into()));
-        eprintln!("conn-{id} {peer}: closed: {ending}");
+        log::conn(id, peer, format_args!("closed: {ending}"));
     })?;
     Ok(())
 }
@@ -357,6 +358,7 @@ fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&Arc<Room>>, 
 
         // Every frame counts against the rate limit, pings included; a Close always gets through.
         if !matches!(message, Message::Close(_)) && !bucket.take(last_heard) {
+            crate::metrics::RATE_LIMITED.inc();
             // Excess frames are dropped. Say so, but not more than every few seconds.
             if flood_told.is_none_or(|told| told.elapsed() >= FLOOD_NOTICE_EVERY) {
                 flood_told = Some(last_heard);

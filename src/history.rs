@@ -204,11 +204,11 @@ fn load_tail(file: &File, path: &Path, keep: usize) -> io::Result<(Vec<StoredMes
     // 1. A torn tail: bytes after the last newline were a line being written when we died.
     let good_end = end_of_last_full_line(file, len)?;
     if good_end < len {
-        eprintln!(
-            "chatroom: warning: {}: dropping a torn last line ({} bytes, no newline); the message was never relayed",
+        crate::log::warn(format_args!(
+            "{}: dropping a torn last line ({} bytes, no newline); the message was never relayed",
             path.display(),
             len - good_end
-        );
+        ));
         file.set_len(good_end)?;
     }
     // 2. Walk back line by line until we have `keep` messages and know the last seq.
@@ -226,12 +226,12 @@ fn load_tail(file: &File, path: &Path, keep: usize) -> io::Result<(Vec<StoredMes
             }
             Err(e) if first_line => {
                 // A corrupt last line (e.g. zeros after a crash on some file systems): cut it too.
-                eprintln!("chatroom: warning: {}: dropping a corrupt last line ({e})", path.display());
+                crate::log::warn(format_args!("{}: dropping a corrupt last line ({e})", path.display()));
                 let start = good_end - line.len() as u64 - 1;
                 file.set_len(start)?;
                 return load_tail(file, path, keep);
             }
-            Err(e) => eprintln!("chatroom: warning: {}: skipping a corrupt line ({e})", path.display()),
+            Err(e) => crate::log::warn(format_args!("{}: skipping a corrupt line ({e})", path.display())),
         }
         first_line = false;
         if recent.len() >= keep && last_seq.is_some() {

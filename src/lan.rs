@@ -1,4 +1,4 @@
-//! The URLs under which other machines on the LAN can reach the server.
+//! The URLs under which other machines on the LAN can reach the server, and a QR code of one.
 //!
 //! We ask the operating system for its interface addresses (`getifaddrs(3)`): no packet is sent,
 //! no outside address is probed, no DNS is asked. A server bound to one address is reachable only
@@ -63,6 +63,34 @@ pub fn peer_urls(listening: SocketAddr) -> Vec<String> {
     ips.into_iter().map(|ip| format!("http://{}/", SocketAddr::new(ip, port))).collect()
 }
 
+/// `url` as a QR code drawn with Unicode half blocks (two modules per character cell), with the
+/// quiet zone the standard asks for, so a phone camera can read it off the terminal. Light
+/// modules are drawn as blocks: most terminals are dark, and scanners want dark on light.
+pub fn qr_code(url: &str) -> String {
+    use qrcodegen::{QrCode, QrCodeEcc};
+    let Ok(qr) = QrCode::encode_text(url, QrCodeEcc::Low) else { return String::new() };
+    let border = 2;
+    let size = qr.size();
+    let dark = |x: i32, y: i32| qr.get_module(x, y); // false outside the symbol
+    let mut out = String::new();
+    let mut y = -border;
+    while y < size + border {
+        out.push_str("  ");
+        for x in -border..size + border {
+            // Each cell shows module (x, y) on top and (x, y + 1) below; a drawn half is light.
+            out.push(match (!dark(x, y), !dark(x, y + 1)) {
+                (true, true) => '█',
+                (true, false) => '▀',
+                (false, true) => '▄',
+                (false, false) => ' ',
+            });
+        }
+        out.push('\n');
+        y += 2;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,6 +104,15 @@ mod tests {
     fn a_specific_bind_is_its_own_url() {
         assert_eq!(peer_urls("192.0.2.7:80".parse().unwrap()), vec!["http://192.0.2.7:80/".to_string()]);
         assert_eq!(peer_urls("[2001:db8::1]:8080".parse().unwrap()), vec!["http://[2001:db8::1]:8080/".to_string()]);
+    }
+
+    #[test]
+    fn qr_codes_are_square_blocks() {
+        let code = qr_code("http://192.168.1.5:8080/");
+        let lines: Vec<&str> = code.lines().collect();
+        let width = lines[0].chars().count();
+        assert!(lines.len() >= 12 && lines.iter().all(|l| l.chars().count() == width));
+        assert!(code.contains('█') && code.contains(' '));
     }
 
     #[test]

@@ -40,6 +40,7 @@
 
 pub mod access;
 pub mod assets;
+pub mod client;
 pub mod config;
 pub mod connection;
 pub mod frame;
@@ -49,7 +50,9 @@ pub mod http;
 pub mod inbound;
 pub mod lan;
 pub mod limits;
+pub mod log;
 pub mod member;
+pub mod metrics;
 pub mod name;
 pub mod random;
 pub mod render;
@@ -131,17 +134,18 @@ impl Server {
     /// Nothing is accepted until [`Server::run`]. Errors are one line, naming what failed.
     pub fn bind(config: Config) -> Result<Server, String> {
         let bind = config.bind;
+        metrics::start_clock();
         match limits::raise_open_files_limit() {
             Ok(files) => {
                 // A few descriptors go to the listener, logs and standard streams.
                 let room = files.saturating_sub(16) as usize;
                 let cap = if config.max_connections == 0 { room } else { config.max_connections.min(room) };
-                eprintln!(
-                    "chatroom: open files limit {files}: room for {cap} connections (--max-connections {})",
+                log::info(format_args!(
+                    "open files limit {files}: room for {cap} connections (--max-connections {})",
                     config.max_connections
-                );
+                ));
             }
-            Err(e) => eprintln!("chatroom: warning: cannot read the open files limit: {e}"),
+            Err(e) => log::warn(format_args!("cannot read the open files limit: {e}")),
         }
         let shared = Arc::new(Shared::new(config)?);
         let listener = TcpListener::bind(bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
@@ -174,7 +178,7 @@ impl Server {
                 shared.rooms.check_logs();
             });
             if let Err(e) = spawned {
-                eprintln!("chatroom: warning: no log thread ({e}); logs are flushed by the kernel only");
+                log::warn(format_args!("no log thread ({e}); logs are flushed by the kernel only"));
             }
         }
         let mut next_id: u64 = 0;
@@ -185,19 +189,21 @@ impl Server {
                 Ok((stream, peer)) => {
                     backoff = Duration::ZERO;
                     next_id = ids.fetch_add(1, Ordering::Relaxed) + 1;
+                    metrics::ACCEPTED.inc();
                     // Over a cap: a 503 written right here, and no thread.
                     let Some((ticket, stream)) = self.shared.gate.admit(peer.ip(), stream) else {
-                        eprintln!("conn-{next_id} {peer}: refused: 503 (connection cap)");
+                        metrics::REFUSED.inc();
+                        log::conn(next_id, peer, "refused: 503 (connection cap)");
                         continue;
                     };
                     if let Err(e) = connection::spawn(stream, peer, next_id, ticket, self.shared.clone()) {
                         // The stream was moved into the failed spawn and is closed by now.
-                        eprintln!("conn-{next_id} {peer}: no thread for it ({e}); connection dropped");
+                        log::conn(next_id, peer, format_args!("no thread for it ({e}); connection dropped"));
                     }
                 }
                 Err(e) => {
                     backoff = (backoff * 2).clamp(Duration::from_millis(5), Duration::from_secs(1));
-                    eprintln!("chatroom: accept failed after conn-{next_id}: {e}; retrying in {backoff:?}");
+                    log::error(format_args!("accept failed after conn-{next_id}: {e}; retrying in {backoff:?}"));
                     std::thread::sleep(backoff);
                 }
             }

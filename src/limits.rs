@@ -61,7 +61,7 @@ impl Gate {
         let spawned =
             thread::Builder::new().name("refusals".into()).stack_size(64 * 1024).spawn(move || close_gently(queue));
         if let Err(e) = spawned {
-            eprintln!("chatroom: warning: no refusals thread ({e}); refused connections are closed at once");
+            crate::log::warn(format_args!("no refusals thread ({e}); refused connections are closed at once"));
         }
         Arc::new(Gate { max_total, max_per_ip, open: Mutex::new(Open::default()), refusals })
     }

@@ -24,6 +24,7 @@ use crate::frame::EncodedFrame;
 use crate::history::{FsyncPolicy, History, Log, StoredMessage};
 use crate::http::routes::DEFAULT_ROOM;
 use crate::member::{Format, Member, Undeliverable};
+use crate::metrics;
 use crate::name;
 use crate::render::{self, Event, MessageEvent, RoomSummary};
 
@@ -65,7 +66,7 @@ impl DiskHealth {
     pub fn set(&self, path: &Path, problem: String) {
         let mut problems = lock(&self.problems);
         if !problems.contains_key(path) {
-            eprintln!("chatroom: error: {problem}; chat goes on in memory");
+            crate::log::error(format_args!("{problem}; chat goes on in memory"));
         }
         problems.insert(path.to_path_buf(), problem);
     }
@@ -74,7 +75,7 @@ impl DiskHealth {
         // The common case, a healthy log, costs one uncontended lock and a lookup in an empty map.
         let mut problems = lock(&self.problems);
         if !problems.is_empty() && problems.remove(path).is_some() {
-            eprintln!("chatroom: history log {} is writable again", path.display());
+            crate::log::info(format_args!("history log {} is writable again", path.display()));
         }
     }
 }
@@ -317,8 +318,12 @@ impl Room {
         fault_injection::maybe_panic(text);
         let (message, written) = state.history.append(render::now_ms(), from.name(), text, self.fsync);
         if let Some(log) = &self.log {
+            if written.is_err() {
+                metrics::HISTORY_WRITE_ERRORS.inc();
+            }
             self.disk.report(&written, log.path());
         }
+        metrics::MESSAGES_RELAYED.inc();
         let html = EncodedFrame::text(&render::message_fragment(&message));
         let json = (state.json_members > 0)
             .then(|| EncodedFrame::text(&render::json(&MessageEvent::new(&self.name, &message))));
@@ -350,6 +355,7 @@ impl Room {
     /// [`Member::deliver`]), and their leaving is announced in turn.
     fn relay(&self, state: &mut RoomState, html: &EncodedFrame, json: Option<&EncodedFrame>, except: Option<u64>) {
         let mut dropped = Vec::new();
+        let (mut deliveries, mut bytes) = (0u64, 0u64);
         state.members.retain(|member| {
             if Some(member.id) == except {
                 return true;
@@ -359,12 +365,18 @@ impl Room {
                 _ => html,
             };
             match member.deliver(frame.as_bytes()) {
-                Ok(()) => true,
+                Ok(()) => {
+                    deliveries += 1;
+                    bytes += frame.as_bytes().len() as u64;
+                    true
+                }
                 Err(why) => {
                     if why == Undeliverable::Slow {
-                        eprintln!(
-                            "conn-{} {}: dropped: stopped reading (send buffer full past the relay timeout)",
-                            member.id, member.peer
+                        metrics::DROPPED_SLOW.inc();
+                        crate::log::conn(
+                            member.id,
+                            member.peer,
+                            "dropped: stopped reading (send buffer full past the relay timeout)",
                         );
                     }
                     dropped.push(member.clone());
@@ -372,6 +384,9 @@ impl Room {
                 }
             }
         });
+        // Once per relay, not per delivery: the counters stay off the per-member path.
+        metrics::DELIVERIES.add(deliveries);
+        metrics::BYTES_SENT.add(bytes);
         for gone in dropped {
             if gone.format == Format::Json {
                 state.json_members -= 1;

@@ -28,7 +28,7 @@ pub fn on_signals(shared: Arc<Shared>) -> io::Result<()> {
     thread::Builder::new().name("signals".into()).stack_size(64 * 1024).spawn(move || {
         if let Some(signal) = signals.forever().next() {
             let name = if signal == SIGINT { "SIGINT" } else { "SIGTERM" };
-            eprintln!("chatroom: {name}: closing every WebSocket with 1012 and exiting");
+            crate::log::info(format_args!("{name}: closing every WebSocket with 1012 and exiting"));
             close_everyone(&shared);
             std::process::exit(0);
         }

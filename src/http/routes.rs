@@ -11,6 +11,7 @@
 //! | `GET /api/rooms` | the room list as JSON |
 //! | `GET /assets/...` | the embedded files |
 //! | `GET /healthz` | `200 ok`, or 503 with the reason (e.g. the history log cannot be written) |
+//! | `GET /metrics` | counters in the Prometheus text format |
 //! | `GET /echo` | with `--echo` only: a WebSocket that echoes (for the Autobahn suite) |
 //! | anything else | 404; a method other than GET or HEAD is 405 |
 
@@ -81,6 +82,16 @@ pub fn route(request: &Request, shared: &Shared) -> Route {
         "/connect" => return websocket(Endpoint::Chat { room: DEFAULT_ROOM.to_string(), name: asked_name(request) }),
         "/echo" if shared.config.echo => return websocket(Endpoint::Echo),
         "/healthz" => return Route::Respond(health(shared)),
+        "/metrics" => {
+            return Route::Respond(
+                Response::new(
+                    200,
+                    "text/plain; version=0.0.4; charset=utf-8",
+                    crate::metrics::render(shared).into_bytes(),
+                )
+                .with_header("Cache-Control", "no-store"),
+            )
+        }
         "/new" => {
             return Route::Respond(
                 Response::text(303, "A new private room.")
@@ -278,7 +289,7 @@ fn history(request: &Request, shared: &Shared, room: &str) -> Response {
         Some(room) => match room.page_before(before, limit) {
             Ok(found) => found,
             Err(e) => {
-                eprintln!("chatroom: error: reading history of {}: {e}", room.name);
+                crate::log::error(format_args!("reading history of {}: {e}", room.name));
                 return Response::text(500, "Could not read the history log.");
             }
         },

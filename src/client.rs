@@ -1,0 +1,361 @@
+//! `chatroom join URL [--name NAME]`: the terminal client, in the same binary.
+//!
+//! It is the other half of the protocol, for someone in a terminal over SSH: a blocking
+//! tungstenite client on one `TcpStream`, no async runtime. The opening handshake is done by hand
+//! here too (the client's side of RFC 6455 §4.1, mirroring `handshake.rs`): send a GET with a
+//! random key, check that the 101 answer carries base64(SHA-1(key + GUID)). It speaks the
+//! `chatroom.json` dialect (see docs/protocol.md) and prints one line per event:
+//!
+//! ```text
+//! 21:04 ann: hello
+//! 21:05 * bob joined
+//! ```
+//!
+//! One thread does all the socket I/O: it reads with a short timeout, and between reads sends the
+//! lines that a second thread has read from stdin. So reads and writes never race, and no lock is
+//! needed. End of input (Ctrl-D) or Ctrl-C closes the WebSocket cleanly (1000) and exits.
+
+use std::io::{self, BufRead, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, TryRecvError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use serde::Deserialize;
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::frame::CloseFrame;
+use tungstenite::protocol::{Role, WebSocket};
+use tungstenite::{Error as WsError, Message};
+
+use crate::handshake::{accept_key, JSON_PROTOCOL};
+use crate::random;
+use crate::render::url_encode;
+
+/// How long one read waits before the loop looks at stdin again.
+const POLL: Duration = Duration::from_millis(50);
+
+const USAGE: &str = "usage: chatroom join URL [--name NAME] [--code CODE]\n\
+    URL is the room's page, e.g. http://192.168.1.5:8080/r/lobby (or http://HOST:PORT/ for the lobby).\n\
+    Type a line and Enter to send it; Ctrl-D or Ctrl-C to leave.\n";
+
+/// Where to connect, worked out from the URL the user copied from the browser.
+#[derive(Debug, PartialEq, Eq)]
+struct Target {
+    /// `host:port` as written, for the `Host` header.
+    host: String,
+    /// The path of the WebSocket, with `?name=` if given.
+    path: String,
+}
+
+/// Turns `http://HOST:PORT/r/ROOM` (or `ws://`, or the `/connect` URL itself) into the WebSocket
+/// path. Plain `http://HOST:PORT/` is the lobby.
+fn target(url: &str, name: Option<&str>) -> Result<Target, String> {
+    let rest = ["http://", "ws://"].iter().find_map(|scheme| url.strip_prefix(scheme)).ok_or_else(|| {
+        format!("{url:?}: give an http:// URL (https needs a TLS proxy, which this client does not speak)")
+    })?;
+    let (host, path) = rest.split_once('/').map_or((rest, String::new()), |(h, p)| (h, format!("/{p}")));
+    if host.is_empty() {
+        return Err(format!("{url:?}: no host"));
+    }
+    let path = path.split(['?', '#']).next().unwrap_or("").trim_end_matches('/').to_string();
+    let mut path = match path.as_str() {
+        "" | "/connect" => "/connect".to_string(),
+        p if p.ends_with("/connect") => p.to_string(),
+        p if p.starts_with("/r/") => format!("{p}/connect"),
+        p => return Err(format!("{url:?}: {p} is not a room (expected /r/ROOM or /)")),
+    };
+    if let Some(name) = name {
+        path = format!("{path}?name={}", url_encode(name));
+    }
+    Ok(Target { host: host.to_string(), path })
+}
+
+/// Runs `chatroom join ...`; `args` are the arguments after `join`.
+pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    let mut url = None;
+    let mut name = None;
+    let mut code = None;
+    let mut parser = lexopt::Parser::from_args(args);
+    loop {
+        let arg = match parser.next() {
+            Ok(Some(arg)) => arg,
+            Ok(None) => break,
+            Err(e) => return usage_error(&e.to_string()),
+        };
+        let value = |parser: &mut lexopt::Parser| parser.value().ok().and_then(|v| v.into_string().ok());
+        match arg {
+            lexopt::Arg::Long("name") => name = value(&mut parser),
+            lexopt::Arg::Long("code") => code = value(&mut parser),
+            lexopt::Arg::Long("help") | lexopt::Arg::Short('h') => {
+                print!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            lexopt::Arg::Value(v) if url.is_none() => url = v.into_string().ok(),
+            other => return usage_error(&other.unexpected().to_string()),
+        }
+    }
+    let Some(url) = url else { return usage_error("no URL given") };
+    let target = match target(&url, name.as_deref()) {
+        Ok(target) => target,
+        Err(e) => return usage_error(&e),
+    };
+    match run(&target, code.as_deref()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("chatroom join: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn usage_error(why: &str) -> ExitCode {
+    eprint!("chatroom join: {why}\n{USAGE}");
+    ExitCode::from(2)
+}
+
+/// Connects, and chats until end of input, Ctrl-C, or the server closes.
+fn run(target: &Target, code: Option<&str>) -> Result<(), String> {
+    let addr: SocketAddr = target
+        .host
+        .to_socket_addrs()
+        .map_err(|e| format!("{}: {e}", target.host))?
+        .next()
+        .ok_or_else(|| format!("{}: no address", target.host))?;
+    let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).map_err(|e| format!("{addr}: {e}"))?;
+    let leftover = open(&stream, target, code)?;
+    stream.set_read_timeout(Some(POLL)).map_err(|e| e.to_string())?;
+    let mut ws = WebSocket::from_partially_read(stream, leftover, Role::Client, None);
+
+    // Ctrl-C (and SIGTERM) only raise a flag; the loop below sees it within one poll.
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, stop.clone()).map_err(|e| e.to_string())?;
+    }
+    // Lines typed on stdin arrive over a channel; its end means end of input.
+    let (lines, typed) = mpsc::channel::<String>();
+    std::thread::Builder::new()
+        .name("stdin".into())
+        .spawn(move || {
+            for line in io::stdin().lock().lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    return;
+                }
+            }
+        })
+        .map_err(|e| e.to_string())?;
+
+    let mut out = io::stdout().lock();
+    loop {
+        match ws.read() {
+            Ok(Message::Text(text)) => print_event(&mut out, text.as_str()),
+            Ok(Message::Close(frame)) => {
+                let why = frame.map(|f| format!("{} {}", u16::from(f.code), f.reason)).unwrap_or_default();
+                let _ = writeln!(out, "* the server closed the connection {why}");
+                return Ok(());
+            }
+            Ok(_) => {}
+            // A signal (Ctrl-C) interrupts the read: look at the flag below.
+            Err(WsError::Io(e))
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                ) => {}
+            Err(WsError::ConnectionClosed) | Err(WsError::AlreadyClosed) => return Ok(()),
+            Err(e) => return Err(format!("connection lost: {e}")),
+        }
+        let _ = out.flush();
+        if stop.load(Ordering::Relaxed) {
+            return leave(&mut ws);
+        }
+        loop {
+            match typed.try_recv() {
+                Ok(line) if line.trim().is_empty() => {}
+                Ok(line) => {
+                    let json = serde_json::json!({ "message": line }).to_string();
+                    ws.send(Message::text(json)).map_err(|e| format!("send failed: {e}"))?;
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => return leave(&mut ws),
+            }
+        }
+    }
+}
+
+/// Closes with 1000 and waits (briefly) for the server's Close in return (RFC 6455 §7.1.2).
+fn leave(ws: &mut WebSocket<TcpStream>) -> Result<(), String> {
+    let _ = ws.close(Some(CloseFrame { code: CloseCode::Normal, reason: "bye".into() }));
+    let until = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < until {
+        match ws.read() {
+            Err(WsError::Io(e))
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                ) => {}
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    Ok(())
+}
+
+/// The client's opening handshake (RFC 6455 §4.1). Returns bytes read past the 101 response,
+/// which are already WebSocket frames.
+fn open(mut stream: &TcpStream, target: &Target, code: Option<&str>) -> Result<Vec<u8>, String> {
+    let mut nonce = [0u8; 16];
+    random::fill(&mut nonce);
+    let key = base64::engine::general_purpose::STANDARD.encode(nonce);
+    let mut request = format!(
+        "GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: {JSON_PROTOCOL}\r\n",
+        target.path, target.host
+    );
+    if let Some(code) = code {
+        request.push_str(&format!("Authorization: Bearer {code}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+
+    stream.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    let (status, head_len, accept, protocol) = loop {
+        let n = stream.read(&mut chunk).map_err(|e| format!("no answer from the server: {e}"))?;
+        if n == 0 {
+            return Err("the server closed the connection during the handshake".into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        let mut headers = [httparse::EMPTY_HEADER; 32];
+        let mut response = httparse::Response::new(&mut headers);
+        match response.parse(&buf) {
+            Ok(httparse::Status::Complete(len)) => {
+                let find = |name: &str| {
+                    response
+                        .headers
+                        .iter()
+                        .find(|h| h.name.eq_ignore_ascii_case(name))
+                        .and_then(|h| std::str::from_utf8(h.value).ok())
+                        .map(str::to_string)
+                };
+                break (response.code.unwrap_or(0), len, find("Sec-WebSocket-Accept"), find("Sec-WebSocket-Protocol"));
+            }
+            Ok(httparse::Status::Partial) if buf.len() < 16 * 1024 => {}
+            _ => return Err("the server's answer is not HTTP".into()),
+        }
+    };
+    if status != 101 {
+        let body = String::from_utf8_lossy(&buf[head_len..]);
+        return Err(format!("the server answered {status}: {}", body.trim()));
+    }
+    if accept.as_deref() != Some(accept_key(&key).as_str()) {
+        return Err("the server's Sec-WebSocket-Accept is wrong: not a WebSocket server?".into());
+    }
+    if protocol.as_deref() != Some(JSON_PROTOCOL) {
+        return Err("the server did not agree to the chatroom.json protocol".into());
+    }
+    Ok(buf[head_len..].to_vec())
+}
+
+/// The events we print (see docs/protocol.md).
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+enum Event {
+    Message(Said),
+    History { messages: Vec<Said> },
+    Roster { members: Vec<String> },
+    Join { ts: String, name: String },
+    Leave { ts: String, name: String },
+    Notice { text: String },
+    Error { text: String },
+}
+
+#[derive(Deserialize)]
+struct Said {
+    ts: String,
+    name: String,
+    text: String,
+}
+
+fn print_event(out: &mut impl Write, text: &str) {
+    let _ = match serde_json::from_str::<Event>(text) {
+        Ok(Event::Message(m)) => writeln!(out, "{} {}: {}", local_hhmm(&m.ts), m.name, m.text),
+        Ok(Event::History { messages }) => {
+            for m in messages {
+                let _ = writeln!(out, "{} {}: {}", local_hhmm(&m.ts), m.name, m.text);
+            }
+            Ok(())
+        }
+        Ok(Event::Roster { members }) => writeln!(out, "* here: {}", members.join(", ")),
+        Ok(Event::Join { ts, name }) => writeln!(out, "{} * {name} joined", local_hhmm(&ts)),
+        Ok(Event::Leave { ts, name }) => writeln!(out, "{} * {name} left", local_hhmm(&ts)),
+        Ok(Event::Notice { text }) => writeln!(out, "* {text}"),
+        Ok(Event::Error { text }) => writeln!(out, "! {text}"),
+        Err(_) if text == "pong" => Ok(()),
+        Err(_) => writeln!(out, "? {text}"),
+    };
+}
+
+/// `HH:MM` in the local time zone for an RFC 3339 UTC timestamp (`...Z`), via `localtime_r(3)`.
+fn local_hhmm(ts: &str) -> String {
+    let Some(secs) = parse_utc(ts) else { return "--:--".into() };
+    let t = secs as libc::time_t;
+    // SAFETY: localtime_r writes into the tm we own.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
+        return ts.get(11..16).unwrap_or("--:--").to_string();
+    }
+    format!("{:02}:{:02}", tm.tm_hour, tm.tm_min)
+}
+
+/// Seconds since the epoch for `YYYY-MM-DDTHH:MM:SS(.fff)Z`.
+fn parse_utc(ts: &str) -> Option<i64> {
+    let num = |range: std::ops::Range<usize>| ts.get(range)?.parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    // Days from civil (Howard Hinnant's algorithm), the inverse of `render::civil_from_days`.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_become_websocket_paths() {
+        let t = target("http://192.168.1.5:8080/r/lobby", Some("Ann B")).unwrap();
+        assert_eq!(t, Target { host: "192.168.1.5:8080".into(), path: "/r/lobby/connect?name=Ann%20B".into() });
+        assert_eq!(target("http://10.0.0.1:80/", None).unwrap().path, "/connect");
+        assert_eq!(target("http://10.0.0.1:80", None).unwrap().path, "/connect");
+        assert_eq!(target("ws://h:1/r/x/connect", None).unwrap().path, "/r/x/connect");
+        assert_eq!(target("http://h:1/r/x/?name=z", None).unwrap().path, "/r/x/connect");
+        assert!(target("https://h/r/x", None).is_err());
+        assert!(target("http://h:1/elsewhere", None).is_err());
+        assert!(target("http:///r/x", None).is_err());
+    }
+
+    #[test]
+    fn timestamps_parse() {
+        assert_eq!(parse_utc("1970-01-01T00:00:00.000Z"), Some(0));
+        assert_eq!(parse_utc("2025-11-26T21:00:00.123Z"), Some(1_764_190_800));
+        assert_eq!(parse_utc("2000-02-29T00:00:00.000Z"), Some(951_782_400));
+        assert_eq!(parse_utc("garbage"), None);
+    }
+
+    #[test]
+    fn events_print_as_lines() {
+        let mut out = Vec::new();
+        print_event(&mut out, r#"{"type":"roster","room":"x","members":["a","b"]}"#);
+        print_event(&mut out, r#"{"type":"error","text":"no"}"#);
+        print_event(&mut out, "pong");
+        assert_eq!(String::from_utf8(out).unwrap(), "* here: a, b\n! no\n");
+    }
+}

@@ -1,0 +1,126 @@
+//! `GET /metrics`: counters in the Prometheus text exposition format (version 0.0.4).
+//!
+//! The counters are process-wide atomics, bumped with relaxed ordering: a scrape reads each one
+//! independently, and nothing else depends on them. On the relay path they are bumped once per
+//! *message*, never once per delivery, so they cost nothing measurable (see `room.rs`). A scrape
+//! takes no room lock except for a moment per room to count its members.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use crate::Shared;
+
+/// A monotonically increasing count.
+pub struct Counter(AtomicU64);
+
+impl Counter {
+    const fn new() -> Counter {
+        Counter(AtomicU64::new(0))
+    }
+
+    pub fn add(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn inc(&self) {
+        self.add(1);
+    }
+
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Chat messages accepted and relayed (one per message, however many members got it).
+pub static MESSAGES_RELAYED: Counter = Counter::new();
+/// Frames written to members by relays (message × members).
+pub static DELIVERIES: Counter = Counter::new();
+/// Bytes written to members by relays.
+pub static BYTES_SENT: Counter = Counter::new();
+/// Members dropped because their send buffer stayed full past the relay timeout.
+pub static DROPPED_SLOW: Counter = Counter::new();
+/// Frames dropped by the rate limit.
+pub static RATE_LIMITED: Counter = Counter::new();
+/// Failed appends to a history log.
+pub static HISTORY_WRITE_ERRORS: Counter = Counter::new();
+/// Connections answered 503 by the connection caps.
+pub static REFUSED: Counter = Counter::new();
+/// Connections accepted (admitted or not).
+pub static ACCEPTED: Counter = Counter::new();
+
+static STARTED: OnceLock<Instant> = OnceLock::new();
+
+/// Marks the start of the process, for `chatroom_uptime_seconds`.
+pub fn start_clock() {
+    STARTED.get_or_init(Instant::now);
+}
+
+/// The whole exposition, as text.
+pub fn render(shared: &Shared) -> String {
+    let websockets = shared.member_count() as u64;
+    let open = shared.gate.open_connections() as u64;
+    let rooms = shared.rooms.all();
+    let members: usize = rooms.iter().map(|room| room.summary().members).sum();
+    let uptime = STARTED.get().map_or(0.0, |t| t.elapsed().as_secs_f64());
+
+    let mut out = String::with_capacity(2048);
+    let mut metric = |name: &str, kind: &str, help: &str, samples: &[(&str, String)]| {
+        let _ = writeln!(out, "# HELP chatroom_{name} {help}\n# TYPE chatroom_{name} {kind}");
+        for (labels, value) in samples {
+            let _ = writeln!(out, "chatroom_{name}{labels} {value}");
+        }
+    };
+    metric(
+        "connections_open",
+        "gauge",
+        "Open TCP connections, by kind: plain HTTP (including not yet upgraded) or WebSocket.",
+        &[
+            (r#"{kind="http"}"#, open.saturating_sub(websockets).to_string()),
+            (r#"{kind="websocket"}"#, websockets.to_string()),
+        ],
+    );
+    metric("connections_accepted_total", "counter", "TCP connections accepted.", &[("", ACCEPTED.get().to_string())]);
+    metric(
+        "connections_refused_total",
+        "counter",
+        "Connections answered 503 because of --max-connections or --max-per-ip.",
+        &[("", REFUSED.get().to_string())],
+    );
+    metric("rooms", "gauge", "Rooms known to the server (with members or history).", &[("", rooms.len().to_string())]);
+    metric("members", "gauge", "Members in all rooms.", &[("", members.to_string())]);
+    metric(
+        "messages_relayed_total",
+        "counter",
+        "Chat messages relayed (once per message).",
+        &[("", MESSAGES_RELAYED.get().to_string())],
+    );
+    metric(
+        "deliveries_total",
+        "counter",
+        "Frames written to members by relays.",
+        &[("", DELIVERIES.get().to_string())],
+    );
+    metric("bytes_sent_total", "counter", "Bytes written to members by relays.", &[("", BYTES_SENT.get().to_string())]);
+    metric(
+        "members_dropped_slow_total",
+        "counter",
+        "Members dropped because they stopped reading (send buffer full past the relay timeout).",
+        &[("", DROPPED_SLOW.get().to_string())],
+    );
+    metric(
+        "rate_limited_total",
+        "counter",
+        "Frames dropped by the per-connection rate limit.",
+        &[("", RATE_LIMITED.get().to_string())],
+    );
+    metric(
+        "history_write_errors_total",
+        "counter",
+        "Failed appends to a room's history log.",
+        &[("", HISTORY_WRITE_ERRORS.get().to_string())],
+    );
+    metric("uptime_seconds", "gauge", "Seconds since the server started.", &[("", format!("{uptime:.3}"))]);
+    out
+}

@@ -1,0 +1,87 @@
+//! Operations: Prometheus metrics, JSON log lines, the start-up lines.
+
+mod support;
+
+use support::{get, wait_until, Client, TestServer};
+
+/// The value of an unlabelled (or exactly labelled) sample in a Prometheus exposition.
+fn sample(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .unwrap_or_else(|| panic!("no sample {name} in\n{text}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn metrics_count_what_happens() {
+    let server = TestServer::start(&["--rate-limit", "1", "--rate-burst", "2"]);
+    let metrics = get(server.addr, "/metrics");
+    assert_eq!(metrics.status, 200);
+    assert!(metrics.header("Content-Type").unwrap().starts_with("text/plain; version=0.0.4"));
+    let text = metrics.body_text();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        assert!(line.starts_with("chatroom_"), "unprefixed metric: {line}");
+    }
+    for name in [
+        "chatroom_connections_open{kind=\"http\"}",
+        "chatroom_connections_open{kind=\"websocket\"}",
+        "chatroom_rooms",
+        "chatroom_messages_relayed_total",
+        "chatroom_bytes_sent_total",
+        "chatroom_members_dropped_slow_total",
+        "chatroom_rate_limited_total",
+        "chatroom_history_write_errors_total",
+        "chatroom_uptime_seconds",
+    ] {
+        sample(&text, name);
+    }
+    assert!(text.contains("# TYPE chatroom_messages_relayed_total counter"));
+
+    let (mut a, _) = Client::join(&server.ws_url("/connect?name=a"));
+    let (mut b, _) = Client::join(&server.ws_url("/connect?name=b"));
+    a.say("one");
+    b.recv_containing(">one<");
+    a.say("two");
+    b.recv_containing(">two<");
+    a.say("three (over the limit)");
+    a.recv_containing("sending too fast");
+    let text = get(server.addr, "/metrics").body_text();
+    assert_eq!(sample(&text, "chatroom_messages_relayed_total"), 2.0);
+    assert_eq!(sample(&text, "chatroom_deliveries_total"), 4.0 + 1.0, "2 messages × 2 members + b's join told to a");
+    assert_eq!(sample(&text, "chatroom_rate_limited_total"), 1.0);
+    assert_eq!(sample(&text, "chatroom_connections_open{kind=\"websocket\"}"), 2.0);
+    assert!(sample(&text, "chatroom_bytes_sent_total") > 200.0);
+    assert!(sample(&text, "chatroom_uptime_seconds") > 0.0);
+    drop(a);
+    wait_until("the websocket gauge to drop", || {
+        let text = get(server.addr, "/metrics").body_text();
+        (sample(&text, "chatroom_connections_open{kind=\"websocket\"}") == 1.0).then_some(())
+    });
+}
+
+#[test]
+fn json_log_lines_are_json() {
+    let server = TestServer::start(&["--log-format", "json"]);
+    let (client, _) = Client::join(&server.ws_url("/connect"));
+    drop(client);
+    let log = server.wait_for_log("closed: websocket");
+    let mut saw_connection_line = false;
+    for line in log.lines() {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(value["ts"].as_str().unwrap().ends_with('Z'));
+        assert!(value["level"].is_string() && value["msg"].is_string());
+        if value["conn"].is_u64() {
+            assert!(value["peer"].as_str().unwrap().starts_with("127.0.0.1:"));
+            saw_connection_line = true;
+        }
+    }
+    assert!(saw_connection_line);
+}
+
+#[test]
+fn start_up_says_how_many_connections_fit() {
+    let server = TestServer::start(&[]);
+    let log = server.wait_for_log("open files limit");
+    assert!(log.contains("connections (--max-connections 4096)"), "{log}");
+}

@@ -1,0 +1,178 @@
+//! The terminal client, `chatroom join URL`, against a real server: two terminal clients and one
+//! WebSocket test client chat in one room.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+use support::{Client, TestServer, TIMEOUT};
+
+/// A running `chatroom join`, with its stdin and its stdout lines.
+struct Terminal {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Terminal {
+    fn join(url: &str, name: &str) -> Terminal {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_chatroom"))
+            .args(["join", url, "--name", name])
+            .env("TZ", "UTC")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start chatroom join");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let stdin = child.stdin.take();
+        Terminal { child, stdin, lines, seen: Vec::new() }
+    }
+
+    fn type_line(&mut self, text: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        writeln!(stdin, "{text}").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Waits for an output line satisfying `matches`; returns it.
+    fn expect(&mut self, what: &str, matches: impl Fn(&str) -> bool) -> String {
+        let until = Instant::now() + TIMEOUT;
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if matches(&line) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no line {what}; saw {:#?}", self.seen),
+            }
+        }
+    }
+
+    /// Waits for the line `HH:MM <rest>`.
+    fn expect_timed(&mut self, rest: &str) -> String {
+        self.expect(rest, |line| {
+            let b = line.as_bytes();
+            line.len() > 6
+                && b[2] == b':'
+                && b[..5].iter().enumerate().all(|(i, c)| i == 2 || c.is_ascii_digit())
+                && &line[6..] == rest
+        })
+    }
+
+    fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let until = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < until, "chatroom join did not exit");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn two_terminals_and_a_websocket_client_chat_in_one_room() {
+    let server = TestServer::start(&[]);
+    let url = format!("http://{}/r/terminals", server.addr);
+    let (mut web, _) = Client::join(&server.ws_url("/r/terminals/connect?name=web"));
+    web.say("before the terminals came");
+
+    let mut t1 = Terminal::join(&url, "t1");
+    // History first, then who is here, then who you are.
+    t1.expect_timed("web: before the terminals came");
+    t1.expect("roster", |l| l == "* here: web, t1");
+    t1.expect("name notice", |l| l == "* You joined #terminals as t1.");
+
+    let mut t2 = Terminal::join(&url, "t2");
+    t2.expect("roster", |l| l == "* here: web, t1, t2");
+    t1.expect_timed("* t2 joined");
+
+    t1.type_line("hello from t1");
+    t2.expect_timed("t1: hello from t1");
+    let relayed = web.recv_containing("hello from t1");
+    assert!(relayed.contains(r#"data-name="t1""#));
+
+    web.say("<b>from the web</b>");
+    t1.expect_timed("web: <b>from the web</b>");
+    t2.expect_timed("web: <b>from the web</b>");
+
+    t2.type_line("and t2");
+    t1.expect_timed("t2: and t2");
+
+    // End of input: t1 leaves cleanly, and the others are told.
+    drop(t1.stdin.take());
+    assert!(t1.wait_exit().success());
+    t2.expect_timed("* t1 left");
+    web.recv_containing("left");
+    server.wait_for_log("closed: websocket, 1000 bye");
+
+    // Ctrl-C: the same.
+    // SAFETY: kill(2) on our own child.
+    unsafe {
+        libc::kill(t2.child.id() as i32, libc::SIGINT);
+    }
+    assert!(t2.wait_exit().success());
+    web.recv_containing("t2</b> left");
+}
+
+#[test]
+fn a_name_that_is_taken_is_numbered_and_bad_input_is_reported() {
+    let server = TestServer::start(&[]);
+    let url = format!("http://{}/", server.addr);
+    let (_web, _) = Client::join(&server.ws_url("/connect?name=ann"));
+    let mut t = Terminal::join(&url, "ann");
+    t.expect("notice", |l| l == "* The name ann is taken here, so you are ann (2).");
+    t.type_line(&"x".repeat(2001));
+    t.expect("error", |l| l.starts_with("! Message not sent: it is 2001 characters long"));
+}
+
+#[test]
+fn join_refuses_bad_urls_and_unreachable_servers() {
+    let out = Command::new(env!("CARGO_BIN_EXE_chatroom")).args(["join", "https://example.org/r/x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("https needs a TLS proxy"));
+    let out = Command::new(env!("CARGO_BIN_EXE_chatroom")).args(["join"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // A port with nothing listening: a clear error, exit 1.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_chatroom"))
+        .args(["join", &format!("http://{closed}/")])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&closed.to_string()));
+    // A server that is not chatroom at that path: the upgrade's answer is shown.
+    let server = TestServer::start(&[]);
+    let out = Command::new(env!("CARGO_BIN_EXE_chatroom"))
+        .args(["join", &format!("http://{}/r/NOT%20A%20ROOM", server.addr)])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("404"), "{}", String::from_utf8_lossy(&out.stderr));
+}
