@@ -343,7 +343,7 @@ fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&Arc<Room>>, 
                 );
             }
             Err(WsError::Utf8(_)) => {
-                return fail(&mut ws, member, CloseCode::Invalid, "invalid UTF-8 in a text message")
+                return fail(&mut ws, member, CloseCode::Invalid, "invalid UTF-8 in a text message or close reason")
             }
             Err(WsError::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake)) => {
                 return Ending("websocket, 1006 (closed without a Close frame)".into());

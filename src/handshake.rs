@@ -48,8 +48,7 @@ pub fn validate(request: &Request) -> Result<Upgrade, Response> {
             426,
             "This is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket).",
         )
-        .with_header("Upgrade", "websocket")
-        .with_header("Connection", "Upgrade"));
+        .with_header("Upgrade", "websocket"));
     }
     // Point 1: an HTTP/1.1 (or higher) GET. The method was checked by the router.
     if request.minor_version < 1 {

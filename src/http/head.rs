@@ -95,14 +95,15 @@ impl Request {
         }
     }
 
-    /// The value of query parameter `name`, percent-decoded (`+` is a space), if present and
-    /// valid UTF-8.
+    /// The value of query parameter `name`, if present, percent-decoded (`+` is a space). A value
+    /// that does not decode is kept as sent, with U+FFFD for bytes that are not UTF-8, so that
+    /// "present but garbled" is refused by whoever validates it instead of passing as "absent".
     pub fn query_param(&self, name: &str) -> Option<String> {
         self.query
             .split('&')
             .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
             .find(|(k, _)| *k == name)
-            .and_then(|(_, v)| percent_decode(v))
+            .map(|(_, v)| percent_decode(v).unwrap_or_else(|| decode_lossy(v)))
     }
 }
 
@@ -132,6 +133,35 @@ pub fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Like [`percent_decode`], but never fails: a bad escape stays as written, bytes that are not
+/// UTF-8 become U+FFFD.
+fn decode_lossy(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Reads and parses one request head from `stream`. `buf` carries bytes between calls: on entry
 /// it may already hold the start of this request (pipelining); on success the head has been
 /// removed from it and what follows the head is left in it.
@@ -142,6 +172,10 @@ pub fn read_head(stream: &TcpStream, buf: &mut Vec<u8>, limits: HeadLimits) -> R
     loop {
         if !buf.is_empty() {
             if let Some((request, used)) = parse(buf)? {
+                // A head that ended within the last read can still be over the cap.
+                if used > limits.max_bytes {
+                    return Err(HeadError::TooLarge);
+                }
                 buf.drain(..used);
                 return Ok(request);
             }
@@ -249,6 +283,9 @@ mod tests {
         assert_eq!(req.query_param("name").as_deref(), Some("Ann Bé"));
         assert_eq!(req.query_param("x").as_deref(), Some(""));
         assert_eq!(req.query_param("y"), None);
+        let (req, _) = parse(b"GET /?limit=%ff&n=%zz1 HTTP/1.1\r\n\r\n").unwrap().unwrap();
+        assert_eq!(req.query_param("limit").as_deref(), Some("\u{FFFD}"));
+        assert_eq!(req.query_param("n").as_deref(), Some("%zz1"));
         assert_eq!(percent_decode("%zz"), None);
         assert_eq!(percent_decode("%ff"), None);
     }

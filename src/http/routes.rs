@@ -147,6 +147,10 @@ pub fn route(request: &Request, shared: &Shared) -> Route {
 /// their cookies). Same-origin pages and clients that send no `Origin` (bots, the terminal client)
 /// pass; `--allow-origin` adds origins, e.g. the public name of a reverse proxy.
 fn check_origin(request: &Request, allowed: &[String]) -> Result<(), Response> {
+    // Browsers send one Origin; more than one is not a browser we can reason about.
+    if request.header_count("Origin") > 1 {
+        return Err(Response::text(403, "Cross-origin WebSocket refused: more than one Origin header."));
+    }
     let Some(origin) = request.header_str("Origin") else { return Ok(()) };
     let origin = origin.to_ascii_lowercase();
     let host = request.header_str("Host").unwrap_or("").to_ascii_lowercase();

@@ -1,0 +1,550 @@
+//! History: replayed on join before anything live, with no gap and no duplicate even while people
+//! talk; numbered per room, across restarts (SIGKILL too); kept in `DATA_DIR/ROOM.jsonl`, whose
+//! torn last line is cut off on start; paged back through `/r/ROOM/history` at any depth.
+
+mod support;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::{data_seqs, element, get, get_json, log_line, rfc3339, Client, TempDir, TestServer, TIMEOUT};
+
+// ---------------------------------------------------------------------------------------------
+// Join order
+// ---------------------------------------------------------------------------------------------
+
+/// Sends `count` messages `{prefix}{i}` (i from 1) from `client` and reads each one back.
+fn say_all(client: &mut Client, prefix: &str, count: usize) {
+    for i in 1..=count {
+        client.say(&format!("{prefix}{i}"));
+        client.recv_containing(&format!(r#"<span class="text">{prefix}{i}</span>"#));
+    }
+}
+
+#[test]
+fn a_page_gets_history_oldest_first_then_roster_then_live() {
+    let server = TestServer::start(&["--history", "3"]);
+    let (mut ann, welcome) = Client::join(&server.ws_url("/r/order/connect?name=ann"));
+    assert!(
+        welcome.starts_with(concat!(
+            r#"<ul id="messages" hx-swap-oob="true" aria-live="polite">"#,
+            r#"<li id="more" class="more start">This is the start of the conversation.</li></ul>"#
+        )),
+        "{welcome}"
+    );
+    say_all(&mut ann, "m", 5);
+
+    let (mut bob, welcome) = Client::join(&server.ws_url("/r/order/connect?name=bob"));
+    // The list is replaced (not appended to) with the last 3 messages, oldest first, under a
+    // "load older" item that asks for what comes before the oldest shown.
+    let messages = element(&welcome, r#"<ul id="messages" hx-swap-oob="true""#, "</ul>").unwrap();
+    assert!(messages.contains(concat!(
+        r##"<li id="more" class="more"><button type="button" hx-get="/r/order/history?before=3&amp;limit=50&amp;format=html" "##,
+        r##"hx-target="#more" hx-swap="outerHTML">Load older messages</button></li><li class="message" data-seq="3""##
+    )));
+    assert_eq!(data_seqs(messages), vec![3, 4, 5]);
+    for i in 3..=5 {
+        assert!(messages.contains(&format!(r#"<b class="name">ann</b> <span class="text">m{i}</span></li>"#)));
+    }
+    // Then the roster, who you are, and the notice line, in that order, and nothing else.
+    let roster = r#"<ul id="roster" hx-swap-oob="true" aria-label="2 here"><li data-name="ann">ann</li><li data-name="bob">bob</li></ul>"#;
+    let rest = format!(
+        r#"{roster}<span id="me" hx-swap-oob="true" data-name="bob">bob</span><p id="notice" hx-swap-oob="true"></p>"#
+    );
+    assert_eq!(welcome, format!("{messages}{rest}"));
+
+    // Then live messages, numbered on.
+    ann.say("live");
+    let live = bob.recv_text();
+    assert_eq!(data_seqs(&live), vec![6]);
+    assert!(live.contains(r#"<span class="text">live</span>"#));
+}
+
+#[test]
+fn the_whole_history_fits_when_it_is_short() {
+    let server = TestServer::start(&[]);
+    let (mut ann, _) = Client::join(&server.ws_url("/r/short/connect?name=ann"));
+    say_all(&mut ann, "s", 4);
+    let (_bob, welcome) = Client::join(&server.ws_url("/r/short/connect?name=bob"));
+    assert!(welcome.starts_with(concat!(
+        r#"<ul id="messages" hx-swap-oob="true" aria-live="polite">"#,
+        r#"<li id="more" class="more start">This is the start of the conversation.</li><li class="message" data-seq="1""#
+    )));
+    assert_eq!(data_seqs(&welcome), vec![1, 2, 3, 4]);
+}
+
+/// Messages the stress test sends.
+const SENT: usize = 300;
+/// Clients joining while they are sent.
+const JOINERS: usize = 25;
+/// The sender may be this many messages ahead of the joins, no more (so that joins are spread
+/// over the whole run, each one racing the messages sent meanwhile).
+const STRIDE: usize = SENT / JOINERS;
+
+/// The text of the first message item in a page fragment (as written, escaped).
+fn item_text(fragment: &str) -> String {
+    let span =
+        element(fragment, r#"<span class="text">"#, "</span>").unwrap_or_else(|| panic!("no text in {fragment}"));
+    span[r#"<span class="text">"#.len()..span.len() - "</span>".len()].to_string()
+}
+
+/// The (seq, text) pairs of the message items of a page fragment.
+fn page_messages(fragment: &str) -> Vec<(u64, String)> {
+    let items = fragment.split(r#"<li class="message""#).skip(1);
+    data_seqs(fragment).into_iter().zip(items.map(item_text)).collect()
+}
+
+/// The (seq, text) pairs of a JSON `history` event.
+fn json_messages(history: &Value) -> Vec<(u64, String)> {
+    let messages = history["messages"].as_array().unwrap();
+    messages.iter().map(|m| (m["seq"].as_u64().unwrap(), m["text"].as_str().unwrap().to_string())).collect()
+}
+
+/// Reads live messages until the last one sent, adding them to `seen`.
+fn read_until_last(client: &mut Client, json: bool, seen: &mut Vec<(u64, String)>) {
+    let last = format!("n{SENT}");
+    while seen.last().is_none_or(|(_, text)| *text != last) {
+        if json {
+            let event = client.recv_json_type("message");
+            seen.push((event["seq"].as_u64().unwrap(), event["text"].as_str().unwrap().to_string()));
+        } else {
+            let fragment = client.recv_text();
+            let messages = page_messages(&fragment);
+            assert_eq!(messages.len(), 1, "{fragment}");
+            seen.extend(messages);
+        }
+    }
+}
+
+#[test]
+fn no_message_is_lost_or_doubled_while_many_join_during_sending() {
+    // A history long enough to replay everything, and no rate limit: one sender sends it all.
+    let server = TestServer::start(&["--history", "1000", "--rate-limit", "0"]);
+    let url = server.ws_url("/r/busy/connect?name=sender");
+    let sent = Arc::new(AtomicUsize::new(0));
+    let joined = Arc::new(AtomicUsize::new(0));
+    let sender = {
+        let (sent, joined) = (sent.clone(), joined.clone());
+        std::thread::spawn(move || {
+            let (mut client, _) = Client::join_json(&url);
+            for i in 1..=SENT {
+                // Stay at most one stride ahead of the joins.
+                support::wait_until("the joins to catch up", || {
+                    (joined.load(Ordering::SeqCst) >= (i - 1) / STRIDE).then_some(())
+                });
+                client.say_json(&format!("n{i}"));
+                // Reading our own message back keeps our socket drained and paces us by the relay;
+                // once we have it, it is in the room's history.
+                let event = client.recv_json_type("message");
+                assert_eq!(event["text"], format!("n{i}"));
+                sent.store(i, Ordering::SeqCst);
+            }
+        })
+    };
+    let mut joiners = Vec::new();
+    for k in 0..JOINERS {
+        support::wait_until("the sender to get ahead", || (sent.load(Ordering::SeqCst) > k * STRIDE).then_some(()));
+        let json = k % 2 == 1;
+        let url = server.ws_url(&format!("/r/busy/connect?name=j{k}"));
+        let (client, history) = if json {
+            let (client, welcome) = Client::join_json(&url);
+            (client, json_messages(&welcome.history))
+        } else {
+            let (client, welcome) = Client::join(&url);
+            (client, page_messages(&welcome))
+        };
+        joined.store(k + 1, Ordering::SeqCst);
+        joiners.push((k, json, client, history));
+    }
+    sender.join().expect("the sender thread");
+
+    let expected: Vec<(u64, String)> = (1..=SENT as u64).map(|i| (i, format!("n{i}"))).collect();
+    let mut mid_stream = 0;
+    for (k, json, mut client, history) in joiners {
+        let in_history = history.len();
+        let mut seen = history;
+        read_until_last(&mut client, json, &mut seen);
+        if seen != expected {
+            let kind = if json { "JSON" } else { "page" };
+            let at = seen.iter().zip(&expected).position(|(a, b)| a != b).unwrap_or(seen.len().min(expected.len()));
+            panic!(
+                "joiner {k} ({kind}, {in_history} messages in its history) saw a gap, a duplicate or a wrong order: \
+                 at position {at} it saw {:?}, expected {:?} ({} messages seen in all)",
+                &seen[at.saturating_sub(1)..(at + 2).min(seen.len())],
+                &expected[at.saturating_sub(1)..(at + 2).min(expected.len())],
+                seen.len()
+            );
+        }
+        assert!(in_history > k * STRIDE, "joiner {k} joined after {in_history} messages");
+        if in_history < SENT {
+            mid_stream += 1;
+        }
+    }
+    assert!(mid_stream >= JOINERS - 1, "only {mid_stream} joiners joined while messages were being sent");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Restarts
+// ---------------------------------------------------------------------------------------------
+
+/// Sends `count` messages into `room` over WebSockets (page and JSON clients taking turns) and
+/// returns them as the JSON client received them live.
+fn talk(server: &TestServer, room: &str, count: usize) -> Vec<Value> {
+    let (mut page, _) = Client::join(&server.ws_url(&format!("/r/{room}/connect?name=ann")));
+    let (mut bot, _) = Client::join_json(&server.ws_url(&format!("/r/{room}/connect?name=bot")));
+    let mut received = Vec::new();
+    for i in 1..=count {
+        let text = format!("before restart {i} <&>");
+        if i % 2 == 0 {
+            bot.say_json(&text);
+        } else {
+            page.say(&text);
+        }
+        let event = bot.recv_json_type("message");
+        assert_eq!(event["text"], text);
+        received.push(event);
+    }
+    received
+}
+
+/// After a restart: the history replays exactly `before`, and the next message continues it.
+fn check_after_restart(server: &TestServer, room: &str, before: &[Value]) {
+    let (mut bot, welcome) = Client::join_json(&server.ws_url(&format!("/r/{room}/connect?name=bot")));
+    assert_eq!(welcome.history, json!({ "type": "history", "room": room, "messages": before, "more": false }));
+    let (_page, html) = Client::join(&server.ws_url(&format!("/r/{room}/connect?name=ann")));
+    assert_eq!(data_seqs(&html), (1..=before.len() as u64).collect::<Vec<_>>());
+    let history = get_json(server.addr, &format!("/r/{room}/history?limit=200"));
+    assert_eq!(history, json!({ "room": room, "messages": before, "more": false }));
+    bot.say_json("after restart");
+    let event = bot.recv_json_type("message");
+    assert_eq!(event["seq"], before.len() as u64 + 1);
+    assert_eq!(event["text"], "after restart");
+    let rooms = get_json(server.addr, "/api/rooms");
+    let listed = rooms["rooms"].as_array().unwrap().iter().find(|r| r["name"] == room).expect("room listed");
+    assert_eq!(listed["messages"], before.len() as u64 + 1);
+}
+
+#[test]
+fn messages_survive_sigkill_and_the_sequence_continues() {
+    let data = TempDir::new("sigkill");
+    let dir = data.path().to_str().unwrap();
+    let mut server = TestServer::start(&["--data-dir", dir]);
+    let before = talk(&server, "durable", 20);
+    let seqs: Vec<u64> = before.iter().map(|m| m["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (1..=20).collect::<Vec<_>>());
+    server.signal(libc::SIGKILL);
+    let status = server.wait_exit(TIMEOUT).expect("killed");
+    assert!(!status.success(), "{status:?}");
+    drop(server);
+
+    let server = TestServer::start(&["--data-dir", dir]);
+    check_after_restart(&server, "durable", &before);
+    // And on disk: 21 lines, one per message, in order.
+    let log = std::fs::read_to_string(data.path().join("durable.jsonl")).unwrap();
+    let seqs: Vec<u64> =
+        log.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (1..=21).collect::<Vec<_>>());
+}
+
+#[test]
+fn messages_survive_sigterm_and_the_sequence_continues() {
+    let data = TempDir::new("sigterm");
+    let dir = data.path().to_str().unwrap();
+    let mut server = TestServer::start(&["--data-dir", dir]);
+    let before = talk(&server, "kept", 7);
+    server.signal(libc::SIGTERM);
+    let status = server.wait_exit(TIMEOUT).expect("stopped");
+    assert!(status.success(), "{status:?}");
+    drop(server);
+    let server = TestServer::start(&["--data-dir", dir]);
+    check_after_restart(&server, "kept", &before);
+}
+
+#[test]
+fn memory_mode_writes_nothing_and_forgets_on_restart() {
+    let data = TempDir::new("memory");
+    let dir = data.path().to_str().unwrap();
+    let server = TestServer::start(&["--memory", "--data-dir", dir]);
+    talk(&server, "fleeting", 3);
+    assert_eq!(get_json(server.addr, "/r/fleeting/history")["messages"].as_array().unwrap().len(), 3);
+    drop(server);
+    assert_eq!(std::fs::read_dir(data.path()).unwrap().count(), 0, "--memory wrote to the data dir");
+    let server = TestServer::start(&["--memory", "--data-dir", dir]);
+    let (_bot, welcome) = Client::join_json(&server.ws_url("/r/fleeting/connect"));
+    assert_eq!(welcome.history["messages"], json!([]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Damaged logs and data dirs
+// ---------------------------------------------------------------------------------------------
+
+/// Base time of the fixtures: 2025-11-26T21:00:00.000Z.
+const T0: u64 = 1_764_190_800_000;
+
+fn good_lines(count: u64) -> String {
+    (1..=count).map(|seq| log_line(seq, T0 + seq * 1000, "ann", &format!("good {seq}"))).collect()
+}
+
+#[test]
+fn a_torn_or_corrupt_last_line_is_cut_off_with_a_warning() {
+    let data = TempDir::new("torn");
+    let good = good_lines(5);
+    let torn = data.path().join("torn.jsonl");
+    let torn_tail = r#"{"seq":6,"ts":1764190806000,"name":"ann","te"#;
+    std::fs::write(&torn, format!("{good}{torn_tail}")).unwrap();
+    let corrupt = data.path().join("corrupt.jsonl");
+    std::fs::write(&corrupt, format!("{good}\0\0\0\0\n")).unwrap();
+
+    let server = TestServer::start(&["--data-dir", data.path().to_str().unwrap()]);
+    server.wait_for_log(&format!(
+        "chatroom: warning: {}: dropping a torn last line ({} bytes, no newline)",
+        torn.display(),
+        torn_tail.len()
+    ));
+    server.wait_for_log(&format!("chatroom: warning: {}: dropping a corrupt last line", corrupt.display()));
+    // The damage is gone from the files.
+    assert_eq!(std::fs::read_to_string(&torn).unwrap(), good);
+    assert_eq!(std::fs::read_to_string(&corrupt).unwrap(), good);
+
+    for room in ["torn", "corrupt"] {
+        let history = get_json(server.addr, &format!("/r/{room}/history"));
+        let seqs: Vec<u64> =
+            history["messages"].as_array().unwrap().iter().map(|m| m["seq"].as_u64().unwrap()).collect();
+        assert_eq!(seqs, vec![1, 2, 3, 4, 5], "{room}");
+        assert_eq!(history["messages"][4]["ts"], "2025-11-26T21:00:05.000Z");
+        let (mut bot, welcome) = Client::join_json(&server.ws_url(&format!("/r/{room}/connect?name=bot")));
+        assert_eq!(welcome.history["messages"].as_array().unwrap().len(), 5);
+        assert_eq!(welcome.history["messages"][0]["text"], "good 1");
+        bot.say_json("after the damage");
+        let event = bot.recv_json_type("message");
+        assert_eq!(event["seq"], 6, "{room}");
+    }
+    let log = std::fs::read_to_string(&torn).unwrap();
+    let after = log.strip_prefix(&good).expect("the good lines are untouched");
+    let line: Value = serde_json::from_str(after.strip_suffix('\n').expect("one whole line")).unwrap();
+    assert_eq!(
+        (line["seq"].as_u64(), line["name"].as_str(), line["text"].as_str()),
+        (Some(6), Some("bot"), Some("after the damage"))
+    );
+}
+
+/// Runs the server with `args` until it exits by itself; returns its exit code and stderr.
+fn run_until_exit(args: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chatroom"))
+        .args(["--bind", "127.0.0.1:0"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start chatroom");
+    let until = Instant::now() + TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() >= until {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server kept running with {args:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    (status.code(), stderr)
+}
+
+#[test]
+fn a_data_dir_that_is_a_file_is_a_startup_error() {
+    let temp = TempDir::new("notadir");
+    let file = temp.path().join("plain-file");
+    std::fs::write(&file, "not a directory").unwrap();
+    let (code, stderr) = run_until_exit(&["--data-dir", file.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains(&file.display().to_string()), "{stderr}");
+    assert!(stderr.contains("not a directory"), "{stderr}");
+    // A data dir that cannot be created (under that file) names its path too.
+    let below = file.join("data");
+    let (code, stderr) = run_until_exit(&["--data-dir", below.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains(&below.display().to_string()), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a directory");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paging through a long log
+// ---------------------------------------------------------------------------------------------
+
+const LONG: u64 = 10_000;
+
+fn long_name(seq: u64) -> &'static str {
+    ["ann", "bob", "carol <c>"][(seq % 3) as usize]
+}
+
+fn long_text(seq: u64) -> String {
+    format!("message {seq} {}", "x".repeat((seq % 40) as usize))
+}
+
+fn long_ts(seq: u64) -> u64 {
+    T0 + seq * 1000 + seq % 1000
+}
+
+/// The message event the API must return for `seq` of the fixture.
+fn long_event(seq: u64) -> Value {
+    json!({
+        "type": "message", "room": "big", "seq": seq, "ts": rfc3339(long_ts(seq)),
+        "name": long_name(seq), "text": long_text(seq),
+    })
+}
+
+fn long_page(seqs: std::ops::RangeInclusive<u64>, more: bool) -> Value {
+    json!({ "room": "big", "messages": seqs.map(long_event).collect::<Vec<_>>(), "more": more })
+}
+
+/// A data dir holding `big.jsonl`, a log of 10,000 messages.
+fn long_log() -> TempDir {
+    let data = TempDir::new("long");
+    let log: String = (1..=LONG).map(|seq| log_line(seq, long_ts(seq), long_name(seq), &long_text(seq))).collect();
+    std::fs::write(data.path().join("big.jsonl"), log).unwrap();
+    data
+}
+
+fn start_on(data: &Path) -> TestServer {
+    TestServer::start(&["--data-dir", data.to_str().unwrap()])
+}
+
+#[test]
+fn the_history_api_pages_through_ten_thousand_messages() {
+    let data = long_log();
+    let server = start_on(data.path());
+    let page = |query: &str| get_json(server.addr, &format!("/r/big/history{query}"));
+    // Our own time formatting agrees with the server's on a known instant.
+    assert_eq!(rfc3339(T0 + 1_001), "2025-11-26T21:00:01.001Z");
+
+    assert_eq!(page(""), long_page(9_951..=10_000, true), "the default page is the last 50");
+    assert_eq!(page("?limit=1"), long_page(10_000..=10_000, true));
+    assert_eq!(page("?limit=200"), long_page(9_801..=10_000, true));
+    assert_eq!(page("?before=5000&limit=10"), long_page(4_990..=4_999, true));
+    assert_eq!(page("?before=5000"), long_page(4_950..=4_999, true));
+    assert_eq!(page("?limit=3&before=99999"), long_page(9_998..=10_000, true));
+    // The first page: nothing older.
+    assert_eq!(page("?before=30"), long_page(1..=29, false));
+    assert_eq!(page("?before=51"), long_page(1..=50, false), "exactly a full page, and nothing before it");
+    assert_eq!(page("?before=52"), long_page(2..=51, true));
+    assert_eq!(page("?before=2&limit=200"), long_page(1..=1, false));
+    assert_eq!(page("?before=1"), json!({ "room": "big", "messages": [], "more": false }));
+
+    // Walking back from the end, 200 at a time, gets every message exactly once, in order.
+    let mut seen = Vec::new();
+    let mut seen_set = HashSet::new();
+    let mut query = "?limit=200".to_string();
+    let mut pages = 0;
+    loop {
+        let got = page(&query);
+        pages += 1;
+        let messages = got["messages"].as_array().unwrap();
+        assert!(!messages.is_empty() && messages.len() <= 200, "page {pages}: {} messages", messages.len());
+        let seqs: Vec<u64> = messages.iter().map(|m| m["seq"].as_u64().unwrap()).collect();
+        for seq in seqs.iter().rev() {
+            assert!(seen_set.insert(*seq), "seq {seq} seen twice");
+            seen.push(*seq);
+        }
+        assert_eq!(messages.last().unwrap(), &long_event(seqs[seqs.len() - 1]));
+        if got["more"] == false {
+            break;
+        }
+        query = format!("?limit=200&before={}", seqs[0]);
+        assert!(pages < 100, "never reached the first page");
+    }
+    assert_eq!(pages, 50);
+    assert_eq!(seen, (1..=LONG).rev().collect::<Vec<_>>());
+
+    // The page's "load older" items.
+    let html = get(server.addr, "/r/big/history?before=101&limit=2&format=html");
+    assert_eq!(html.status, 200);
+    assert!(html.header("Content-Type").unwrap().starts_with("text/html"));
+    let item = |seq: u64| {
+        let ts = rfc3339(long_ts(seq));
+        let name = long_name(seq).replace('<', "&lt;").replace('>', "&gt;");
+        format!(
+            r#"<li class="message" data-seq="{seq}" data-name="{name}"><time datetime="{ts}">{} UTC</time> <b class="name">{name}</b> <span class="text">{}</span></li>"#,
+            &ts[11..16],
+            long_text(seq)
+        )
+    };
+    assert_eq!(
+        html.body_text(),
+        format!(
+            r##"<li id="more" class="more"><button type="button" hx-get="/r/big/history?before=99&amp;limit=50&amp;format=html" hx-target="#more" hx-swap="outerHTML">Load older messages</button></li>{}{}"##,
+            item(99),
+            item(100)
+        )
+    );
+    let html = get(server.addr, "/r/big/history?before=3&format=html").body_text();
+    assert_eq!(
+        html,
+        format!(
+            r#"<li id="more" class="more start">This is the start of the conversation.</li>{}{}"#,
+            item(1),
+            item(2)
+        )
+    );
+
+    // Joining replays only the tail (the default 100) and numbers on from the log.
+    let (mut bot, welcome) = Client::join_json(&server.ws_url("/r/big/connect?name=bot"));
+    assert_eq!(
+        welcome.history,
+        json!({ "type": "history", "room": "big", "messages": (9_901..=LONG).map(long_event).collect::<Vec<_>>(), "more": true })
+    );
+    bot.say_json("ten thousand and one");
+    assert_eq!(bot.recv_json_type("message")["seq"], 10_001);
+    assert_eq!(page("?limit=2")["messages"][1]["text"], "ten thousand and one");
+}
+
+#[test]
+fn bad_history_parameters_are_400_and_unknown_rooms_are_empty_or_404() {
+    let data = long_log();
+    let server = start_on(data.path());
+    const LIMIT: &str = "limit must be a whole number from 1 to 200.";
+    const BEFORE: &str = "before must be a sequence number (a whole number from 1).";
+    const FORMAT: &str = "format must be json or html.";
+    for (query, why) in [
+        ("limit=0", LIMIT),
+        ("limit=201", LIMIT),
+        ("limit=abc", LIMIT),
+        ("limit=-1", LIMIT),
+        ("limit=", LIMIT),
+        ("limit=1.5", LIMIT),
+        ("before=10&limit=0", LIMIT),
+        ("before=0", BEFORE),
+        ("before=-1", BEFORE),
+        ("before=abc", BEFORE),
+        ("before=", BEFORE),
+        ("before=99999999999999999999999", BEFORE),
+        ("before=0&limit=10", BEFORE),
+        ("format=xml", FORMAT),
+        ("format=", FORMAT),
+        ("format=HTML", FORMAT),
+    ] {
+        let response = get(server.addr, &format!("/r/big/history?{query}"));
+        assert_eq!(response.status, 400, "{query}: {}", response.body_text());
+        assert_eq!(response.body_text().trim_end(), why, "{query}");
+    }
+    // The edges that are fine.
+    assert_eq!(get(server.addr, "/r/big/history?limit=200&before=1").status, 200);
+    assert_eq!(get_json(server.addr, "/r/big/history?format=json&limit=1"), long_page(10_000..=10_000, true));
+    // A valid room with no history: an empty list; an invalid room name: 404.
+    assert_eq!(get_json(server.addr, "/r/nobody/history"), json!({ "room": "nobody", "messages": [], "more": false }));
+    assert_eq!(
+        get(server.addr, "/r/nobody/history?format=html").body_text(),
+        r#"<li id="more" class="more start">This is the start of the conversation.</li>"#
+    );
+    assert_eq!(get(server.addr, "/r/bad%20room/history").status, 404);
+    assert_eq!(get(server.addr, &format!("/r/{}/history", "a".repeat(33))).status, 404);
+}

@@ -1,0 +1,226 @@
+//! Rooms: named rooms are isolated from each other, listed with their member counts on `/` and
+//! `/api/rooms`; room names are canonical (lower-case) and validated; `/new` makes a private room
+//! that is never listed.
+
+mod support;
+
+use serde_json::json;
+use support::{element, get, get_json, Client, TestServer};
+
+/// The room list of the page at `/`, as one `<ul>` element.
+fn lobby_list(server: &TestServer) -> String {
+    let page = get(server.addr, "/");
+    assert_eq!(page.status, 200);
+    let body = page.body_text();
+    element(&body, r#"<ul id="rooms">"#, "</ul>").unwrap_or_else(|| panic!("no room list in {body}")).to_string()
+}
+
+fn list_item(href: &str, room: &str, members: usize, current: bool) -> String {
+    let here = if current { r#" aria-current="page""# } else { "" };
+    format!(r#"<li><a href="{href}"{here}>#{room}</a> <span class="count" title="people here">{members}</span></li>"#)
+}
+
+#[test]
+fn two_rooms_are_isolated_both_ways_and_listed_with_their_counts() {
+    let server = TestServer::start(&[]);
+    let (mut ann, _) = Client::join(&server.ws_url("/r/alpha/connect?name=ann"));
+    let (mut amy, _) = Client::join(&server.ws_url("/r/alpha/connect?name=amy"));
+    let (mut bob, _) = Client::join(&server.ws_url("/r/beta/connect?name=bob"));
+    let (mut ben, _) = Client::join(&server.ws_url("/r/beta/connect?name=ben"));
+
+    // A message in alpha, fully relayed there before beta says anything.
+    ann.say("only for alpha");
+    for member in [&mut ann, &mut amy] {
+        let got = member.recv_text();
+        assert!(got.contains(r#"data-seq="1" data-name="ann">"#) && got.contains(">only for alpha<"), "{got}");
+    }
+    // Beta's marker is the first message beta's members get, and it is beta's seq 1: alpha's
+    // message neither reached beta nor used up one of its numbers.
+    bob.say("beta marker");
+    for member in [&mut bob, &mut ben] {
+        let first = member.recv_text();
+        assert!(first.contains(r#"data-seq="1" data-name="bob">"#), "{first}");
+        assert!(first.contains(r#"<span class="text">beta marker</span>"#), "{first}");
+    }
+    // And the other way round.
+    ben.say("only for beta");
+    for member in [&mut bob, &mut ben] {
+        let got = member.recv_text();
+        assert!(got.contains(r#"data-seq="2" data-name="ben">"#) && got.contains(">only for beta<"), "{got}");
+    }
+    amy.say("alpha marker");
+    for member in [&mut ann, &mut amy] {
+        let first = member.recv_text();
+        assert!(first.contains(r#"data-seq="2" data-name="amy">"#), "{first}");
+        assert!(first.contains(r#"<span class="text">alpha marker</span>"#), "{first}");
+    }
+
+    // Both rooms are listed with 2 members and 2 messages each; the lobby is always listed.
+    assert_eq!(
+        get_json(server.addr, "/api/rooms"),
+        json!({ "rooms": [
+            { "name": "alpha", "members": 2, "messages": 2 },
+            { "name": "beta", "members": 2, "messages": 2 },
+            { "name": "lobby", "members": 0, "messages": 0 },
+        ] })
+    );
+    assert_eq!(
+        lobby_list(&server),
+        format!(
+            r#"<ul id="rooms">{}{}{}</ul>"#,
+            list_item("/r/alpha", "alpha", 2, false),
+            list_item("/r/beta", "beta", 2, false),
+            list_item("/", "lobby", 0, true)
+        )
+    );
+
+    // People leave: the counts follow. Beta (1 left) now sorts before alpha (0 left).
+    drop(ann);
+    drop(amy);
+    drop(ben);
+    let rooms = support::wait_until("alpha empty and beta down to 1 in /api/rooms", || {
+        let rooms = get_json(server.addr, "/api/rooms");
+        (rooms["rooms"][0]["members"] == 1 && rooms["rooms"][1]["members"] == 0).then_some(rooms)
+    });
+    assert_eq!(
+        rooms,
+        json!({ "rooms": [
+            { "name": "beta", "members": 1, "messages": 2 },
+            { "name": "alpha", "members": 0, "messages": 2 },
+            { "name": "lobby", "members": 0, "messages": 0 },
+        ] })
+    );
+    assert_eq!(
+        lobby_list(&server),
+        format!(
+            r#"<ul id="rooms">{}{}{}</ul>"#,
+            list_item("/r/beta", "beta", 1, false),
+            list_item("/r/alpha", "alpha", 0, false),
+            list_item("/", "lobby", 0, true)
+        )
+    );
+    // A room's own page marks it as the current one.
+    let page = get(server.addr, "/r/beta").body_text();
+    assert!(page.contains(&list_item("/r/beta", "beta", 1, true)), "{page}");
+    drop(bob);
+}
+
+#[test]
+fn lobby_is_both_slash_and_r_lobby() {
+    let server = TestServer::start(&[]);
+    let (mut via_root, welcome) = Client::join(&server.ws_url("/connect?name=root"));
+    assert!(welcome.contains(r#"data-name="root""#), "{welcome}");
+    let (mut via_room, _) = Client::join(&server.ws_url("/r/lobby/connect?name=named"));
+    via_root.say("same room");
+    let got = via_room.recv_text();
+    assert!(got.contains(r#"data-seq="1" data-name="root">"#) && got.contains(">same room<"), "{got}");
+    assert!(via_root.recv_text().contains(">same room<"));
+    assert_eq!(
+        get_json(server.addr, "/api/rooms"),
+        json!({ "rooms": [{ "name": "lobby", "members": 2, "messages": 1 }] })
+    );
+}
+
+#[test]
+fn room_names_are_lower_case_and_other_names_get_an_explanation() {
+    let server = TestServer::start(&[]);
+    // Upper case: a permanent redirect to the canonical name, keeping the query.
+    let response = get(server.addr, "/r/Kitchen");
+    assert_eq!(response.status, 308);
+    assert_eq!(response.header("Location").as_deref(), Some("/r/kitchen"));
+    let response = get(server.addr, "/r/KITCHEN-2_b?name=ann");
+    assert_eq!(response.status, 308);
+    assert_eq!(response.header("Location").as_deref(), Some("/r/kitchen-2_b?name=ann"));
+    // The canonical names themselves are served, up to 32 characters.
+    for room in ["kitchen", "kitchen-2_b", "0", &"a".repeat(32)] {
+        let response = get(server.addr, &format!("/r/{room}"));
+        assert_eq!(response.status, 200, "{room}");
+        assert!(response.body_text().contains(&format!("<h1>#{room}</h1>")), "{room}");
+    }
+    // Anything else: 404 with a page saying what a valid name is.
+    let thirty_three = "a".repeat(33);
+    for (path, shown) in [
+        ("/r/no%20spaces", "no spaces"),
+        (&format!("/r/{thirty_three}"), thirty_three.as_str()),
+        ("/r/..", ".."),
+        ("/r/caf%C3%A9", "café"),
+        ("/r/%3Cscript%3E", "&lt;script&gt;"),
+        ("/r/a.b", "a.b"),
+    ] {
+        let response = get(server.addr, path);
+        assert_eq!(response.status, 404, "{path}");
+        assert!(response.header("Content-Type").unwrap().starts_with("text/html"), "{path}");
+        let body = response.body_text();
+        assert!(
+            body.contains(&format!(
+                "<p>{shown} is not a valid room name. A room name is 1 to 32 characters: letters a-z, digits, \
+                 &#39;-&#39; and &#39;_&#39;.</p>"
+            )),
+            "{path}: {body}"
+        );
+        assert!(!body.contains("<script>"), "{path}");
+    }
+    // The room's WebSocket and history endpoints refuse bad names too.
+    assert_eq!(get(server.addr, "/r/no%20spaces/history").status, 404);
+    let refused = Client::try_connect(&server.ws_url("/r/no%20spaces/connect"), &[]);
+    match refused {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 404),
+        Err(e) => panic!("expected a 404 answer, got {e}"),
+        Ok(_) => panic!("a WebSocket opened for an invalid room"),
+    }
+    // The "go to room" form lands on the canonical room, or explains.
+    let response = get(server.addr, "/r/?room=+Kitchen+");
+    assert_eq!(response.status, 303);
+    assert_eq!(response.header("Location").as_deref(), Some("/r/kitchen"));
+    let response = get(server.addr, "/r/?room=no+way");
+    assert_eq!(response.status, 404);
+    assert!(response.body_text().contains("<p>no way is not a valid room name."));
+}
+
+/// Whether `name` looks like a private room: 26 characters of RFC 4648 base32, lower-cased.
+fn is_private_name(name: &str) -> bool {
+    name.len() == 26 && name.bytes().all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
+}
+
+#[test]
+fn new_makes_an_unguessable_private_room_that_is_never_listed() {
+    let server = TestServer::start(&[]);
+    let mut names = Vec::new();
+    for _ in 0..2 {
+        let response = get(server.addr, "/new");
+        assert_eq!(response.status, 303);
+        assert_eq!(response.header("Cache-Control").as_deref(), Some("no-store"));
+        let location = response.header("Location").expect("a Location");
+        let name = location.strip_prefix("/r/").unwrap_or_else(|| panic!("Location {location}")).to_string();
+        assert!(is_private_name(&name), "{name}");
+        names.push(name);
+    }
+    assert_ne!(names[0], names[1], "two private rooms got the same name");
+    let private = &names[0];
+    assert_eq!(get(server.addr, &format!("/r/{private}")).status, 200);
+
+    // People join it and talk; it still appears nowhere.
+    let (mut ann, _) = Client::join(&server.ws_url(&format!("/r/{private}/connect?name=ann")));
+    let (mut bob, _) = Client::join(&server.ws_url(&format!("/r/{private}/connect?name=bob")));
+    ann.say("psst");
+    assert!(bob.recv_text().contains(r#"data-seq="1" data-name="ann">"#));
+    assert!(ann.recv_text().contains(">psst<"));
+    // (A public room with people, for comparison: listed.)
+    let (_carol, _) = Client::join(&server.ws_url("/r/public/connect?name=carol"));
+    assert_eq!(
+        get_json(server.addr, "/api/rooms"),
+        json!({ "rooms": [
+            { "name": "public", "members": 1, "messages": 0 },
+            { "name": "lobby", "members": 0, "messages": 0 },
+        ] })
+    );
+    let page = get(server.addr, "/").body_text();
+    assert!(!page.contains(private.as_str()), "the lobby page shows the private room");
+    assert!(page.contains(&list_item("/r/public", "public", 1, false)));
+    let page = get(server.addr, "/r/public").body_text();
+    assert!(!page.contains(private.as_str()), "a room page shows the private room");
+    // Its history is there for those who know the name.
+    let history = get_json(server.addr, &format!("/r/{private}/history"));
+    assert_eq!(history["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(history["messages"][0]["text"], "psst");
+}
