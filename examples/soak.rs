@@ -1,0 +1,443 @@
+//! The soak test: a long, hostile, changing crowd against one real server, then a leak check.
+//!
+//! ```sh
+//! cargo run --release --example soak                  # 10 minutes (the documented run)
+//! cargo run --release --example soak -- --minutes 1   # a shorter look
+//! ```
+//!
+//! It starts the release binary on 127.0.0.1 (own data dir, `--max-per-ip 0` because every client
+//! comes from loopback; everything else at its defaults, the rate limit included), and runs, all at
+//! once, for the whole duration:
+//! - **500 churners** in 5 rooms: each connects, says a few things at a polite pace, leaves,
+//!   pauses, and comes back as someone else, over and over;
+//! - **5 listeners**, one per room, connected throughout: the loss oracle. Every message a
+//!   churner sent while its room's listener was there must reach that listener, exactly once;
+//! - **50 slowloris connections** dribbling a request head a byte at a time (the server's 10 s
+//!   head deadline must cut each off; they reconnect);
+//! - **5 flooders** sending far over the rate limit (the server must drop their excess and the
+//!   rooms must not notice).
+//!
+//! Before the soak a 20-second warm-up of the same load runs and ends; the server's threads, file
+//! descriptors and RSS are read once everyone has gone (the start), and again after the soak once
+//! everyone has gone (the end). It fails (exit 1) if any message was lost or doubled, or if a
+//! figure at the end is more than 5% above the start. Every loop is bounded by the deadline, and
+//! only 127.0.0.1 is ever contacted.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{Message, WebSocket};
+
+const ROOMS: usize = 5;
+const CHURNERS: usize = 500;
+const SLOWLORIS: usize = 50;
+const FLOODERS: usize = 5;
+
+type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
+
+/// What the listeners saw, and what the churners sent while a listener was there.
+#[derive(Default)]
+struct Ledger {
+    /// Tokens sent per room, while that room's listener was connected.
+    sent: Vec<HashSet<String>>,
+    /// Tokens received per room by its listener, with a count (to find duplicates).
+    received: Vec<HashMap<String, u32>>,
+}
+
+struct Shared {
+    addr: SocketAddr,
+    ledger: Mutex<Ledger>,
+    listening: Vec<AtomicBool>,
+    stop: AtomicBool,
+    next_token: AtomicU64,
+    joins: AtomicU64,
+    slowloris_cut: AtomicU64,
+    flood_notices: AtomicU64,
+}
+
+fn main() {
+    let mut minutes = 10.0f64;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--minutes" => minutes = args.next().and_then(|v| v.parse().ok()).expect("--minutes N"),
+            other => panic!("unknown argument {other} (use --minutes N)"),
+        }
+    }
+    raise_open_files_limit();
+    let binary =
+        std::env::var("CHATROOM_BIN").unwrap_or_else(|_| "target/x86_64-unknown-linux-gnu/release/chatroom".into());
+    let data = std::env::temp_dir().join(format!("chatroom-soak-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let (mut server, addr) = start_server(&binary, &data);
+    let pid = server.id();
+    println!("soak: server pid {pid} on {addr}; {CHURNERS} churners in {ROOMS} rooms, {SLOWLORIS} slowloris, {FLOODERS} flooders");
+
+    // Warm-up, so that the start figures include what a server keeps once it has been busy.
+    run_load(addr, Duration::from_secs(20));
+    let start = settle(pid);
+    println!("soak: start (after a 20 s warm-up, everyone gone): {start}");
+
+    let duration = Duration::from_secs_f64(minutes * 60.0);
+    println!("soak: running for {minutes} minutes");
+    let report = run_load(addr, duration);
+    let end = settle(pid);
+    println!("soak: end (everyone gone): {end}");
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&data);
+
+    println!("soak: {report}");
+    let mut failed = Vec::new();
+    if report.lost > 0 || report.duplicated > 0 {
+        failed.push(format!("{} lost, {} duplicated", report.lost, report.duplicated));
+    }
+    for (what, a, b) in
+        [("threads", start.threads, end.threads), ("fds", start.fds, end.fds), ("RSS KiB", start.rss_kib, end.rss_kib)]
+    {
+        let limit = (a as f64 * 1.05).ceil() as u64;
+        let ok = b <= limit;
+        println!(
+            "soak: {what:8} start {a:>8}  end {b:>8}  ({:+.1}%) {}",
+            (b as f64 - a as f64) * 100.0 / a.max(1) as f64,
+            if ok { "ok" } else { "FAIL" }
+        );
+        if !ok {
+            failed.push(format!("{what} grew from {a} to {b}"));
+        }
+    }
+    if failed.is_empty() {
+        println!("soak: PASS");
+    } else {
+        println!("soak: FAIL: {}", failed.join("; "));
+        std::process::exit(1);
+    }
+}
+
+/// What a run of the load measured.
+struct Report {
+    sent: usize,
+    received: usize,
+    lost: usize,
+    duplicated: usize,
+    joins: u64,
+    slowloris_cut: u64,
+    flood_notices: u64,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} messages sent while observed, {} received, {} lost, {} duplicated; {} joins; {} slowloris heads cut off; {} flood notices",
+            self.sent, self.received, self.lost, self.duplicated, self.joins, self.slowloris_cut, self.flood_notices
+        )
+    }
+}
+
+/// Runs every group against `addr` for `duration`, then stops them all and counts.
+fn run_load(addr: SocketAddr, duration: Duration) -> Report {
+    let shared = Arc::new(Shared {
+        addr,
+        ledger: Mutex::new(Ledger { sent: vec![HashSet::new(); ROOMS], received: vec![HashMap::new(); ROOMS] }),
+        listening: (0..ROOMS).map(|_| AtomicBool::new(false)).collect(),
+        stop: AtomicBool::new(false),
+        next_token: AtomicU64::new(0),
+        joins: AtomicU64::new(0),
+        slowloris_cut: AtomicU64::new(0),
+        flood_notices: AtomicU64::new(0),
+    });
+    let listen_until = Arc::new(AtomicBool::new(false));
+    let mut listeners = Vec::new();
+    for room in 0..ROOMS {
+        let (shared, until) = (shared.clone(), listen_until.clone());
+        listeners.push(spawn(format!("listener-{room}"), move || listener(&shared, room, &until)));
+    }
+    for room in 0..ROOMS {
+        while !shared.listening[room].load(Ordering::Acquire) {
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+    let mut workers = Vec::new();
+    for i in 0..CHURNERS {
+        let shared = shared.clone();
+        workers.push(spawn(format!("churner-{i}"), move || churner(&shared, i)));
+    }
+    for i in 0..SLOWLORIS {
+        let shared = shared.clone();
+        workers.push(spawn(format!("slowloris-{i}"), move || slowloris(&shared, i)));
+    }
+    for i in 0..FLOODERS {
+        let shared = shared.clone();
+        workers.push(spawn(format!("flooder-{i}"), move || flooder(&shared, i)));
+    }
+    let started = Instant::now();
+    while started.elapsed() < duration {
+        thread::sleep(Duration::from_millis(200));
+    }
+    shared.stop.store(true, Ordering::Release);
+    for worker in workers {
+        let _ = worker.join();
+    }
+    // The churners are gone; the listeners now drain what is still on its way, then leave.
+    listen_until.store(true, Ordering::Release);
+    for listener in listeners {
+        let _ = listener.join();
+    }
+    let ledger = shared.ledger.lock().unwrap();
+    let (mut sent, mut received, mut lost, mut duplicated) = (0, 0, 0, 0);
+    for room in 0..ROOMS {
+        sent += ledger.sent[room].len();
+        received += ledger.received[room].len();
+        lost += ledger.sent[room].iter().filter(|t| !ledger.received[room].contains_key(*t)).count();
+        duplicated += ledger.received[room].values().filter(|&&n| n > 1).count();
+    }
+    Report {
+        sent,
+        received,
+        lost,
+        duplicated,
+        joins: shared.joins.load(Ordering::Relaxed),
+        slowloris_cut: shared.slowloris_cut.load(Ordering::Relaxed),
+        flood_notices: shared.flood_notices.load(Ordering::Relaxed),
+    }
+}
+
+fn spawn(name: String, f: impl FnOnce() + Send + 'static) -> thread::JoinHandle<()> {
+    thread::Builder::new().name(name).stack_size(256 * 1024).spawn(f).expect("spawn")
+}
+
+fn connect(shared: &Shared, path: &str) -> Option<Socket> {
+    let url = format!("ws://{}{path}", shared.addr);
+    let (ws, _) = tungstenite::connect(url.as_str()).ok()?;
+    if let MaybeTlsStream::Plain(s) = ws.get_ref() {
+        s.set_read_timeout(Some(Duration::from_millis(50))).ok()?;
+    }
+    shared.joins.fetch_add(1, Ordering::Relaxed);
+    Some(ws)
+}
+
+/// The token inside a chat fragment: `<span class="text">soak:N</span>`.
+fn token_of(fragment: &str) -> Option<&str> {
+    let start = fragment.find(r#"<span class="text">soak:"#)? + r#"<span class="text">"#.len();
+    let end = fragment[start..].find("</span>")?;
+    Some(&fragment[start..start + end])
+}
+
+fn listener(shared: &Shared, room: usize, until: &AtomicBool) {
+    let mut ws = connect(shared, &format!("/r/soak{room}/connect?name=listener")).expect("listener connects");
+    shared.listening[room].store(true, Ordering::Release);
+    let mut quiet_since = Instant::now();
+    loop {
+        match ws.read() {
+            Ok(Message::Text(text)) => {
+                quiet_since = Instant::now();
+                if let Some(token) = token_of(text.as_str()) {
+                    *shared.ledger.lock().unwrap().received[room].entry(token.to_string()).or_insert(0) += 1;
+                }
+            }
+            Ok(_) => {}
+            Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                // Done once told to stop and nothing has come for a while.
+                if until.load(Ordering::Acquire) && quiet_since.elapsed() > Duration::from_secs(2) {
+                    break;
+                }
+            }
+            Err(e) => panic!("listener {room} lost its connection: {e}"),
+        }
+    }
+    shared.listening[room].store(false, Ordering::Release);
+    let _ = ws.close(None);
+    let _ = ws.flush();
+}
+
+/// Connect, say 2–5 things a second apart, leave, pause, repeat: as someone new each time.
+fn churner(shared: &Shared, i: usize) {
+    let mut round = 0u64;
+    while !shared.stop.load(Ordering::Acquire) {
+        round += 1;
+        let room = (i + round as usize) % ROOMS;
+        let Some(mut ws) = connect(shared, &format!("/r/soak{room}/connect?name=c{i}-{round}")) else {
+            thread::sleep(Duration::from_millis(200));
+            continue;
+        };
+        let says = 2 + (i + round as usize) % 4;
+        for _ in 0..says {
+            if shared.stop.load(Ordering::Acquire) {
+                break;
+            }
+            let token = format!("soak:{}", shared.next_token.fetch_add(1, Ordering::Relaxed));
+            // Count it only if the room's listener is there to see it.
+            if shared.listening[room].load(Ordering::Acquire) {
+                shared.ledger.lock().unwrap().sent[room].insert(token.clone());
+            }
+            let json = format!(r#"{{"message":"{token}"}}"#);
+            if ws.send(Message::text(json)).is_err() {
+                panic!("churner {i}: send failed");
+            }
+            // Read (and so keep up with the room) for about a second.
+            let until = Instant::now() + Duration::from_millis(1000);
+            while Instant::now() < until {
+                match ws.read() {
+                    Ok(_) => {}
+                    Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(e) => panic!("churner {i}: {e}"),
+                }
+            }
+        }
+        let _ = ws.close(None);
+        // Read until the server's Close comes back (bounded).
+        let until = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < until {
+            match ws.read() {
+                Ok(_) => {}
+                Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => break,
+            }
+        }
+        thread::sleep(Duration::from_millis(100 + (i as u64 * 37 + round * 11) % 900));
+    }
+}
+
+/// A request head, one byte every 500 ms, for ever (the server must cut it off).
+fn slowloris(shared: &Shared, i: usize) {
+    let head = b"GET / HTTP/1.1\r\nHost: soak\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    while !shared.stop.load(Ordering::Acquire) {
+        let Ok(mut stream) = TcpStream::connect(shared.addr) else {
+            thread::sleep(Duration::from_millis(200));
+            continue;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+        let mut answer = Vec::new();
+        for (n, byte) in head.iter().cycle().enumerate() {
+            if shared.stop.load(Ordering::Acquire) || n > 10_000 {
+                break;
+            }
+            if stream.write_all(&[*byte]).is_err() {
+                break;
+            }
+            let mut buf = [0u8; 512];
+            match stream.read(&mut buf) {
+                Ok(0) => break,
+                Ok(k) => answer.extend_from_slice(&buf[..k]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => break,
+            }
+            if answer.starts_with(b"HTTP/1.1 408") {
+                shared.slowloris_cut.fetch_add(1, Ordering::Relaxed);
+                break;
+            }
+        }
+        let _ = i;
+    }
+}
+
+/// Sends far over the rate limit (bounded to 200 a second), reading what comes back.
+fn flooder(shared: &Shared, i: usize) {
+    let Some(mut ws) = connect(shared, &format!("/r/soak{}/connect?name=flood{i}", i % ROOMS)) else {
+        eprintln!("soak: flooder {i} could not connect");
+        return;
+    };
+    if let MaybeTlsStream::Plain(s) = ws.get_ref() {
+        let _ = s.set_read_timeout(Some(Duration::from_millis(1)));
+    }
+    let mut n = 0u64;
+    while !shared.stop.load(Ordering::Acquire) {
+        n += 1;
+        if ws.send(Message::text(format!(r#"{{"message":"flood {i} {n}"}}"#))).is_err() {
+            return;
+        }
+        thread::sleep(Duration::from_millis(5));
+        // Read what has come (the room is busy: bounded, so that flooding goes on).
+        for _ in 0..100 {
+            match ws.read() {
+                Ok(Message::Text(text)) if text.contains("sending too fast") => {
+                    shared.flood_notices.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(_) => {}
+                Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    eprintln!("soak: flooder {i}: {e}");
+                    return;
+                }
+            }
+        }
+    }
+    let _ = ws.close(None);
+    let _ = ws.flush();
+}
+
+/// Threads, file descriptors and RSS of a process.
+struct Figures {
+    threads: u64,
+    fds: u64,
+    rss_kib: u64,
+}
+
+impl std::fmt::Display for Figures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} threads, {} fds, {} KiB RSS", self.threads, self.fds, self.rss_kib)
+    }
+}
+
+fn figures(pid: u32) -> Figures {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("server status");
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count() as u64).unwrap_or(0);
+    Figures { threads: field("Threads:"), fds, rss_kib: field("VmRSS:") }
+}
+
+/// Waits (at most 30 s) until the server is down to its own few threads, then reads the figures.
+fn settle(pid: u32) -> Figures {
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = figures(pid);
+        if now.threads <= 4 || Instant::now() > until {
+            // One more second for the last frees to land.
+            thread::sleep(Duration::from_secs(1));
+            return figures(pid);
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn start_server(binary: &str, data: &std::path::Path) -> (Child, SocketAddr) {
+    let mut child = Command::new(binary)
+        .args(["--bind", "127.0.0.1:0", "--max-per-ip", "0", "--data-dir"])
+        .arg(data)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {binary}: {e} (build it with cargo build --release)"));
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).expect("listening line");
+    let addr =
+        first.trim().strip_prefix("chatroom listening on http://").expect("listening line").parse().expect("address");
+    (child, addr)
+}
+
+fn raise_open_files_limit() {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit with a valid rlimit.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
