@@ -38,7 +38,7 @@ use crate::log;
 use crate::member::{Format, Member, Wire};
 use crate::name;
 use crate::render::{self, Event, MessageEvent};
-use crate::room::Room;
+use crate::room::{Room, ROSTER_SHOWN};
 use crate::Shared;
 
 /// Stack size of each connection thread. The deepest path (serde_json's recursion limit of 128 on
@@ -268,16 +268,17 @@ fn join(member: &Arc<Member>, room: &Room, asked: Option<&str>) -> io::Result<()
     let frames = match member.format {
         Format::Html => {
             let history: Vec<&StoredMessage> = welcome.history.iter().collect();
-            let roster: Vec<&str> = welcome.roster.iter().map(String::as_str).collect();
+            let roster: Vec<&str> = welcome.roster.iter().take(ROSTER_SHOWN).map(String::as_str).collect();
             let shown = (problem.is_some() || welcome.taken.is_some()).then_some(notice.as_str());
-            EncodedFrame::text(&render::welcome_fragment(&room.path, &history, welcome.more, &roster, you, shown))
+            let html = render::welcome_fragment(&room.path, &history, welcome.more, &roster, welcome.count, you, shown);
+            EncodedFrame::text(&html)
         }
         Format::Json => {
             let messages = welcome.history.iter().map(|m| MessageEvent::new(&room.name, m)).collect();
             let roster: Vec<&str> = welcome.roster.iter().map(String::as_str).collect();
             EncodedFrame::texts(&[
                 &render::json(&Event::History { room: &room.name, messages, more: welcome.more }),
-                &render::json(&Event::Roster { room: &room.name, members: &roster }),
+                &render::json(&render::roster_event(&room.name, &roster, welcome.count)),
                 &render::json(&Event::Notice { text: &notice, name: Some(you) }),
             ])
         }

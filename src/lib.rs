@@ -29,6 +29,8 @@
 //! | `main` | accepts connections, spawns `conn-N` | nothing shared but the id counter |
 //! | `conn-N` | one connection: HTTP, then reads its member's frames and relays them | the room lock, then member write locks |
 //! | `signals` | on SIGINT/SIGTERM, writes 1012 to every member, exits | the member list, member write locks |
+//! | `housekeeping` | announces batched joins/leaves, fsyncs and checks logs, trims the heap | the registry, room locks |
+//! | `refusals` | closes connections refused by the caps, gently | only those sockets |
 //!
 //! Locks are always taken in this order: registry → room → member write lock. Each lock is held
 //! for a short, bounded time: a relay write blocks at most the relay timeout (`--relay-timeout-ms`).
@@ -123,6 +125,33 @@ impl Shared {
     }
 }
 
+/// The one background thread: a few times a second it announces batched joins and leaves;
+/// every second it fsyncs the logs (`--fsync interval`) and checks that none was deleted; every
+/// half minute it hands memory freed since back to the operating system.
+fn housekeeping(shared: &Shared) -> ! {
+    const TICK: Duration = Duration::from_millis(100);
+    let mut ticks: u64 = 0;
+    loop {
+        std::thread::sleep(TICK);
+        ticks += 1;
+        shared.rooms.flush_presence();
+        if ticks % 10 == 0 && shared.config.storage_dir().is_some() {
+            if shared.config.fsync == FsyncPolicy::Interval {
+                shared.rooms.sync_logs();
+            }
+            shared.rooms.check_logs();
+        }
+        if ticks % 300 == 0 {
+            // glibc keeps freed memory in its per-thread arenas; after a crowd has left, give it
+            // back (this is what makes the soak test's RSS return to where it started).
+            // SAFETY: malloc_trim only walks the allocator's own free lists.
+            unsafe {
+                libc::malloc_trim(0);
+            }
+        }
+    }
+}
+
 /// A bound, not yet running server.
 pub struct Server {
     listener: TcpListener,
@@ -166,20 +195,15 @@ impl Server {
     /// descriptors, say) is logged, and the loop backs off and tries again, because one bad
     /// moment must not take the whole chat down.
     pub fn run(self) -> ! {
-        if self.shared.config.storage_dir().is_some() {
-            // Once a second: fsync what was appended (with `--fsync interval`), and check that no
-            // log was deleted under us.
-            let shared = self.shared.clone();
-            let spawned = std::thread::Builder::new().name("logs".into()).stack_size(64 * 1024).spawn(move || loop {
-                std::thread::sleep(Duration::from_secs(1));
-                if shared.config.fsync == FsyncPolicy::Interval {
-                    shared.rooms.sync_logs();
-                }
-                shared.rooms.check_logs();
-            });
-            if let Err(e) = spawned {
-                log::warn(format_args!("no log thread ({e}); logs are flushed by the kernel only"));
-            }
+        let shared = self.shared.clone();
+        let spawned = std::thread::Builder::new()
+            .name("housekeeping".into())
+            .stack_size(64 * 1024)
+            .spawn(move || housekeeping(&shared));
+        if let Err(e) = spawned {
+            log::error(format_args!(
+                "no housekeeping thread ({e}): joins and leaves are announced late, logs not fsynced"
+            ));
         }
         let mut next_id: u64 = 0;
         let ids = AtomicU64::new(0);

@@ -39,6 +39,8 @@ pub enum Undeliverable {
     /// The member stopped reading: its send buffer stayed full past the relay timeout. It has
     /// been shut down.
     Slow,
+    /// The connection failed (the peer reset or closed it); its own thread will notice too.
+    Gone,
 }
 
 /// Where a member is in its life, as seen by writers. Guarded by the member's write lock.
@@ -149,9 +151,13 @@ impl Member {
         // `write` that returns at once, with no extra system call.
         match write_all_until(&self.stream, frame, Instant::now() + self.relay_timeout, false) {
             Ok(()) => Ok(()),
-            Err(_) => {
+            Err(e) => {
                 self.shut(&mut out);
-                Err(Undeliverable::Slow)
+                Err(if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) {
+                    Undeliverable::Slow
+                } else {
+                    Undeliverable::Gone
+                })
             }
         }
     }

@@ -108,31 +108,69 @@ pub fn message_fragment(message: &StoredMessage) -> String {
     out
 }
 
-/// A join or leave, appended to the message list, plus the roster as it now is.
-pub fn presence_fragment(name: &str, joined: bool, ts: u64, roster: &[&str]) -> String {
-    let mut out = String::with_capacity(200 + roster.len() * 24);
-    let iso = rfc3339(ts);
-    let (class, verb) = if joined { ("join", "joined") } else { ("leave", "left") };
-    let _ = write!(
-        out,
-        r#"<ul id="messages" hx-swap-oob="beforeend"><li class="event {class}"><time datetime="{iso}">{} UTC</time> <b class="name">"#,
-        &iso[11..16]
-    );
-    escape_into(&mut out, name);
-    let _ = write!(out, "</b> {verb}</li></ul>");
-    roster_into(&mut out, roster);
+/// Joins and leaves (a batch of `(name, joined?, when)`), appended to the message list, plus
+/// the roster as it now is. Up to `max_items` changes get an item each; a bigger batch is
+/// summarised in one item per direction ("ann, bob and 38 others joined").
+pub fn presence_fragment(changes: &[(&str, bool, u64)], max_items: usize, roster: &[&str], count: usize) -> String {
+    let mut out = String::with_capacity(200 + roster.len() * 40);
+    if changes.is_empty() {
+        roster_into(&mut out, roster, count);
+        return out;
+    }
+    out.push_str(r#"<ul id="messages" hx-swap-oob="beforeend">"#);
+    if changes.len() <= max_items {
+        for (name, joined, ts) in changes {
+            presence_item(&mut out, &[name], 0, *joined, *ts);
+        }
+    } else {
+        for direction in [true, false] {
+            let names: Vec<&str> = changes.iter().filter(|c| c.1 == direction).map(|c| c.0).collect();
+            if let Some(last) = changes.iter().rev().find(|c| c.1 == direction) {
+                let shown = names.len().min(2);
+                presence_item(&mut out, &names[..shown], names.len() - shown, direction, last.2);
+            }
+        }
+    }
+    out.push_str("</ul>");
+    roster_into(&mut out, roster, count);
     out
 }
 
-/// The roster element, replacing the page's whole `#roster`.
-fn roster_into(out: &mut String, roster: &[&str]) {
-    let _ = write!(out, r#"<ul id="roster" hx-swap-oob="true" aria-label="{} here">"#, roster.len());
+/// One "ann joined" item; `others` more people are summed up after the names.
+fn presence_item(out: &mut String, names: &[&str], others: usize, joined: bool, ts: u64) {
+    let iso = rfc3339(ts);
+    let (class, verb) = if joined { ("join", "joined") } else { ("leave", "left") };
+    let _ = write!(out, r#"<li class="event {class}"><time datetime="{iso}">{} UTC</time> "#, &iso[11..16]);
+    for (i, name) in names.iter().enumerate() {
+        if i > 0 {
+            out.push_str(if others == 0 && i == names.len() - 1 { " and " } else { ", " });
+        }
+        out.push_str(r#"<b class="name">"#);
+        escape_into(out, name);
+        out.push_str("</b>");
+    }
+    match others {
+        0 => {}
+        1 => out.push_str(" and 1 other"),
+        n => {
+            let _ = write!(out, " and {n} others");
+        }
+    }
+    let _ = write!(out, " {verb}</li>");
+}
+
+/// The roster element, replacing the page's whole `#roster`: the first names, and how many more.
+fn roster_into(out: &mut String, roster: &[&str], count: usize) {
+    let _ = write!(out, r#"<ul id="roster" hx-swap-oob="true" aria-label="{count} here">"#);
     for name in roster {
         out.push_str(r#"<li data-name=""#);
         escape_into(out, name);
         out.push_str(r#"">"#);
         escape_into(out, name);
         out.push_str("</li>");
+    }
+    if count > roster.len() {
+        let _ = write!(out, r#"<li class="more">and {} more</li>"#, count - roster.len());
     }
     out.push_str("</ul>");
 }
@@ -157,6 +195,7 @@ pub fn welcome_fragment(
     history: &[&StoredMessage],
     more: bool,
     roster: &[&str],
+    count: usize,
     you: &str,
     notice: Option<&str>,
 ) -> String {
@@ -167,7 +206,7 @@ pub fn welcome_fragment(
         message_item(&mut out, message);
     }
     out.push_str("</ul>");
-    roster_into(&mut out, roster);
+    roster_into(&mut out, roster, count);
     out.push_str(r#"<span id="me" hx-swap-oob="true" data-name=""#);
     escape_into(&mut out, you);
     out.push_str(r#"">"#);
@@ -328,6 +367,8 @@ pub enum Event<'a> {
     Roster {
         room: &'a str,
         members: &'a [&'a str],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        count: Option<usize>,
     },
     History {
         room: &'a str,
@@ -342,6 +383,12 @@ pub enum Event<'a> {
     Error {
         text: &'a str,
     },
+}
+
+/// A `roster` event: the names (at most a thousand, in order of arrival), and `count` when that
+/// is not all of them.
+pub fn roster_event<'a>(room: &'a str, members: &'a [&'a str], count: usize) -> Event<'a> {
+    Event::Roster { room, members, count: (count > members.len()).then_some(count) }
 }
 
 /// Serialises an event to its JSON text.
@@ -388,7 +435,7 @@ mod tests {
     #[test]
     fn welcome_replaces_the_list() {
         let m = msg("hello");
-        let html = welcome_fragment("/r/x", &[&m], true, &["<ann>", "bob"], "bob", Some("You are bob."));
+        let html = welcome_fragment("/r/x", &[&m], true, &["<ann>", "bob"], 2, "bob", Some("You are bob."));
         assert!(html.starts_with(r#"<ul id="messages" hx-swap-oob="true""#));
         assert!(html.contains("history?before=7&amp;limit=50"));
         assert!(html.contains(
@@ -398,16 +445,26 @@ mod tests {
     }
 
     #[test]
+    fn big_presence_batches_are_summarised() {
+        let names: Vec<String> = (0..40).map(|i| format!("p{i}")).collect();
+        let changes: Vec<(&str, bool, u64)> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i != 5, 0)).collect();
+        let html = presence_fragment(&changes, 3, &["p0", "p1"], 250);
+        assert!(html.contains(r#"<b class="name">p0</b>, <b class="name">p1</b> and 37 others joined</li>"#), "{html}");
+        assert!(html.contains(r#"<b class="name">p5</b> left</li>"#), "{html}");
+        assert!(html.contains(r#"<li class="more">and 248 more</li></ul>"#), "{html}");
+        let small = presence_fragment(&changes[..2], 3, &["p0", "p1"], 2);
+        assert_eq!(small.matches("<li class=\"event join\">").count(), 2);
+    }
+
+    #[test]
     fn json_events_have_a_type() {
         let m = msg("a \"quote\"");
         assert_eq!(
             json(&MessageEvent::new("lobby", &m)),
             r#"{"type":"message","room":"lobby","seq":7,"ts":"2025-11-26T21:00:00.123Z","name":"<ann>","text":"a \"quote\""}"#
         );
-        assert_eq!(
-            json(&Event::Roster { room: "x", members: &["a", "b"] }),
-            r#"{"type":"roster","room":"x","members":["a","b"]}"#
-        );
+        assert_eq!(json(&roster_event("x", &["a", "b"], 2)), r#"{"type":"roster","room":"x","members":["a","b"]}"#);
+        assert_eq!(json(&roster_event("x", &["a"], 5)), r#"{"type":"roster","room":"x","members":["a"],"count":5}"#);
         assert_eq!(json(&Event::Error { text: "no" }), r#"{"type":"error","text":"no"}"#);
         assert_eq!(json(&Event::Notice { text: "hi", name: None }), r#"{"type":"notice","text":"hi"}"#);
     }

@@ -15,10 +15,12 @@
 //! Lock order, to rule out deadlock: the registry lock, then a room lock, then a member's write
 //! lock. A thread never takes a room lock while holding a member's write lock.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use crate::frame::EncodedFrame;
 use crate::history::{FsyncPolicy, History, Log, StoredMessage};
@@ -191,6 +193,13 @@ impl Rooms {
         rooms.remove(name);
     }
 
+    /// Announces the batched joins and leaves of every room that has some due.
+    pub fn flush_presence(&self) {
+        for room in self.all() {
+            room.flush_presence();
+        }
+    }
+
     /// Flushes every log that has unsynced appends (the `--fsync interval` thread, and shutdown).
     /// Runs outside the room locks: fsync can take milliseconds, relays must not wait for it.
     pub fn sync_logs(&self) {
@@ -237,6 +246,8 @@ pub struct Room {
     /// by the router; the WebSocket and history paths hang off this).
     pub path: String,
     state: Mutex<RoomState>,
+    /// Set when joins or leaves wait to be announced: the housekeeping thread then flushes them.
+    presence_pending: AtomicBool,
     /// The log, outside the lock too, for the fsync thread and the history API.
     log: Option<Arc<Log>>,
     fsync: FsyncPolicy,
@@ -245,12 +256,40 @@ pub struct Room {
 
 /// What the room lock guards.
 struct RoomState {
-    /// Everyone who receives this room's relays, joining or live.
+    /// Everyone who receives this room's relays, joining or live, in the order they came.
     members: Vec<Arc<Member>>,
+    /// Their names, lower-cased: finding a free name is a lookup, not a scan of the room.
+    names: HashSet<String>,
     /// How many of them want JSON: the JSON frame is only encoded if someone will get it.
     json_members: usize,
     history: History,
+    presence: Presence,
 }
+
+/// Joins and leaves not yet announced. See [`Room::flush_presence`] for why they are batched.
+#[derive(Default)]
+struct Presence {
+    changes: Vec<Change>,
+    last_flush: Option<Instant>,
+}
+
+/// One join or leave.
+struct Change {
+    member: u64,
+    name: String,
+    joined: bool,
+    ts: u64,
+}
+
+/// Joins and leaves are announced at most this often per room; more in between are batched.
+pub const PRESENCE_INTERVAL: Duration = Duration::from_millis(500);
+/// Names shown in a roster; beyond, "and N more". A roster is O(members) bytes to every member, so
+/// an unbounded one makes each join cost O(members²) bytes in a big room.
+pub const ROSTER_SHOWN: usize = 100;
+/// Names in a JSON `roster` event; beyond, the event says how many there are in all (`count`).
+pub const ROSTER_JSON_MAX: usize = 1000;
+/// A batch with more changes than this is summarised ("ann, bob and 40 others joined").
+const PRESENCE_ITEMS: usize = 3;
 
 /// What a member needs to write to its own socket after [`Room::join`], outside the lock.
 pub struct Welcome {
@@ -261,16 +300,27 @@ pub struct Welcome {
     pub history: Vec<StoredMessage>,
     /// Whether older messages exist than those in `history`.
     pub more: bool,
+    /// The first names of the roster (at most [`ROSTER_JSON_MAX`]), in order of arrival.
     pub roster: Vec<String>,
+    /// How many members there are in all.
+    pub count: usize,
 }
 
 impl Room {
     fn new(name: &str, history: History, rooms: &Rooms) -> Room {
+        let state = RoomState {
+            members: Vec::new(),
+            names: HashSet::new(),
+            json_members: 0,
+            history,
+            presence: Presence::default(),
+        };
         Room {
             name: name.to_string(),
             path: format!("/r/{name}"),
-            log: history.log().cloned(),
-            state: Mutex::new(RoomState { members: Vec::new(), json_members: 0, history }),
+            log: state.history.log().cloned(),
+            state: Mutex::new(state),
+            presence_pending: AtomicBool::new(false),
             fsync: rooms.storage.fsync,
             disk: rooms.disk.clone(),
         }
@@ -285,37 +335,49 @@ impl Room {
     /// gapless.
     pub fn join(&self, member: &Arc<Member>, wanted: &str) -> Welcome {
         let mut state = lock(&self.state);
-        let name = name::unique(wanted, state.members.iter().map(|m| m.name()));
+        let name = name::unique(wanted, |candidate| state.names.contains(&candidate.to_lowercase()));
         member.set_name(name.clone());
-        let ts = render::now_ms();
-        // The others hear about it now; the newcomer gets the roster in its welcome instead.
-        let roster: Vec<String> = state.members.iter().map(|m| m.name().to_string()).chain([name.clone()]).collect();
-        self.announce(&mut state, &name, true, ts, &roster, None);
+        state.names.insert(name.to_lowercase());
         state.members.push(member.clone());
         if member.format == Format::Json {
             state.json_members += 1;
         }
+        let change = Change { member: member.id, name: name.clone(), joined: true, ts: render::now_ms() };
+        state.presence.changes.push(change);
+        // The others hear about it now, or with the next batch. The newcomer's roster is in its
+        // welcome, so it is not told about its own arrival (see `flush_presence_locked`).
+        self.maybe_flush_presence(&mut state);
         let history: Vec<StoredMessage> = state.history.recent().cloned().collect();
         let more = state.history.has_older_than_recent();
-        Welcome { taken: (name != wanted).then(|| wanted.to_string()), name, history, more, roster }
+        let roster = state.members.iter().take(ROSTER_JSON_MAX).map(|m| m.name().to_string()).collect();
+        Welcome {
+            taken: (name != wanted).then(|| wanted.to_string()),
+            name,
+            history,
+            more,
+            roster,
+            count: state.members.len(),
+        }
     }
 
     /// Removes the member, if it is still here, and tells the others.
     pub fn leave(&self, member: &Member) {
         let mut state = lock(&self.state);
         let Some(i) = state.members.iter().position(|m| m.id == member.id) else { return };
-        let gone = state.members.swap_remove(i);
-        if gone.format == Format::Json {
-            state.json_members -= 1;
-        }
-        let roster: Vec<String> = state.members.iter().map(|m| m.name().to_string()).collect();
-        self.announce(&mut state, gone.name(), false, render::now_ms(), &roster, None);
+        // `remove`, not `swap_remove`: the roster stays in order of arrival.
+        let gone = state.members.remove(i);
+        forget(&mut state, &gone);
+        self.maybe_flush_presence(&mut state);
     }
 
     /// A chat message from `from`: numbered, logged, and relayed to everyone (sender included).
     pub fn say(&self, from: &Member, text: &str) {
         let mut state = lock(&self.state);
         fault_injection::maybe_panic(text);
+        // Announce pending joins first, so that nobody's first words arrive before their arrival.
+        if !state.presence.changes.is_empty() {
+            self.flush_presence_locked(&mut state);
+        }
         let (message, written) = state.history.append(render::now_ms(), from.name(), text, self.fsync);
         if let Some(log) = &self.log {
             if written.is_err() {
@@ -327,43 +389,100 @@ impl Room {
         let html = EncodedFrame::text(&render::message_fragment(&message));
         let json = (state.json_members > 0)
             .then(|| EncodedFrame::text(&render::json(&MessageEvent::new(&self.name, &message))));
-        self.relay(&mut state, &html, json.as_ref(), None);
+        self.relay(&mut state, |member| Some(by_format(member, &html, json.as_ref())));
     }
 
-    /// Announces a join or leave with the new roster to everyone but `except`.
-    fn announce(
-        &self,
-        state: &mut RoomState,
-        name: &str,
-        joined: bool,
-        ts: u64,
-        roster: &[String],
-        except: Option<u64>,
-    ) {
-        let roster: Vec<&str> = roster.iter().map(String::as_str).collect();
-        let html = EncodedFrame::text(&render::presence_fragment(name, joined, ts, &roster));
-        let json = (state.json_members > 0).then(|| {
-            let (room, ts) = (self.name.as_str(), render::rfc3339(ts));
-            let event = if joined { Event::Join { room, ts, name } } else { Event::Leave { room, ts, name } };
-            EncodedFrame::texts(&[&render::json(&event), &render::json(&Event::Roster { room, members: &roster })])
+    /// Announces pending joins and leaves if the last announcement was long enough ago; otherwise
+    /// leaves them for the housekeeping thread ([`Room::flush_presence`]).
+    fn maybe_flush_presence(&self, state: &mut RoomState) {
+        let due = state.presence.last_flush.is_none_or(|t| t.elapsed() >= PRESENCE_INTERVAL);
+        if due {
+            self.flush_presence_locked(state);
+        } else {
+            self.presence_pending.store(true, Ordering::Release);
+        }
+    }
+
+    /// Announces batched joins and leaves, if any are due; called by the housekeeping thread a few
+    /// times a second.
+    ///
+    /// Why batch: every announcement goes to every member, so a crowd of N arriving at once (a
+    /// class opening the link, or every page reconnecting after a restart) would cost N² frames,
+    /// each carrying the roster. Batched, a burst costs at most two announcements a second, and a
+    /// lone join in a quiet room is still announced at once.
+    pub fn flush_presence(&self) {
+        if !self.presence_pending.load(Ordering::Acquire) {
+            return;
+        }
+        let mut state = lock(&self.state);
+        self.maybe_flush_presence(&mut state);
+    }
+
+    /// Sends the pending changes and the new roster. Members who arrived within this batch already
+    /// got a roster in their welcome, so they are only told what happened after their arrival: a
+    /// small batch's later changes, or just the new roster after a big (summarised) batch, or
+    /// nothing if their arrival was the last change.
+    fn flush_presence_locked(&self, state: &mut RoomState) {
+        self.presence_pending.store(false, Ordering::Release);
+        state.presence.last_flush = Some(Instant::now());
+        let changes = std::mem::take(&mut state.presence.changes);
+        if changes.is_empty() {
+            return;
+        }
+        let count = state.members.len();
+        let roster: Vec<&str> = state.members.iter().take(ROSTER_JSON_MAX).map(|m| m.name()).collect();
+        let frames = |from: usize| self.presence_frames(&changes[from..], &roster, count, state.json_members > 0);
+        let everyone = frames(0);
+        // What each newcomer of this batch gets instead: the changes after its own arrival.
+        let mut newcomers: HashMap<u64, Option<PresenceFrames>> = HashMap::new();
+        for (i, change) in changes.iter().enumerate().filter(|(_, c)| c.joined) {
+            let tail = match changes.len() - i - 1 {
+                0 => None,
+                _ if changes.len() > PRESENCE_ITEMS => Some(frames(changes.len())), // roster only
+                _ => Some(frames(i + 1)),
+            };
+            newcomers.insert(change.member, tail);
+        }
+        self.relay(state, |member| match newcomers.get(&member.id) {
+            None => Some(everyone.pick(member)),
+            Some(None) => None,
+            Some(Some(tail)) => Some(tail.pick(member)),
         });
-        self.relay(state, &html, json.as_ref(), except);
     }
 
-    /// Writes the frame for each member's format to every member (but `except`), under the room
+    /// The frames announcing `changes` (none: only the roster), for each format in use.
+    fn presence_frames(&self, changes: &[Change], roster: &[&str], count: usize, json: bool) -> PresenceFrames {
+        let shown = &roster[..roster.len().min(ROSTER_SHOWN)];
+        let items: Vec<(&str, bool, u64)> = changes.iter().map(|c| (c.name.as_str(), c.joined, c.ts)).collect();
+        let html = EncodedFrame::text(&render::presence_fragment(&items, PRESENCE_ITEMS, shown, count));
+        let json = json.then(|| {
+            let room = self.name.as_str();
+            let mut events: Vec<String> = changes
+                .iter()
+                .map(|c| {
+                    let (ts, name) = (render::rfc3339(c.ts), c.name.as_str());
+                    render::json(&if c.joined {
+                        Event::Join { room, ts, name }
+                    } else {
+                        Event::Leave { room, ts, name }
+                    })
+                })
+                .collect();
+            events.push(render::json(&render::roster_event(room, roster, count)));
+            let texts: Vec<&str> = events.iter().map(String::as_str).collect();
+            EncodedFrame::texts(&texts)
+        });
+        PresenceFrames { html, json }
+    }
+
+    /// Writes to every member the frame that `pick` chooses for it (none: skip it), under the room
     /// lock. Members that stopped reading are dropped (their sockets already shut down by
-    /// [`Member::deliver`]), and their leaving is announced in turn.
-    fn relay(&self, state: &mut RoomState, html: &EncodedFrame, json: Option<&EncodedFrame>, except: Option<u64>) {
+    /// [`Member::deliver`]); their leaving is announced with the next batch.
+    fn relay<'f>(&self, state: &mut RoomState, pick: impl Fn(&Member) -> Option<&'f EncodedFrame>) {
         let mut dropped = Vec::new();
         let (mut deliveries, mut bytes) = (0u64, 0u64);
         state.members.retain(|member| {
-            if Some(member.id) == except {
-                return true;
-            }
-            let frame = match (member.format, json) {
-                (Format::Json, Some(json)) => json,
-                _ => html,
-            };
+            let Some(frame) = pick(member) else { return true };
             match member.deliver(frame.as_bytes()) {
                 Ok(()) => {
                     deliveries += 1;
@@ -387,12 +506,11 @@ impl Room {
         // Once per relay, not per delivery: the counters stay off the per-member path.
         metrics::DELIVERIES.add(deliveries);
         metrics::BYTES_SENT.add(bytes);
-        for gone in dropped {
-            if gone.format == Format::Json {
-                state.json_members -= 1;
+        if !dropped.is_empty() {
+            for gone in &dropped {
+                forget(state, gone);
             }
-            let roster: Vec<String> = state.members.iter().map(|m| m.name().to_string()).collect();
-            self.announce(state, gone.name(), false, render::now_ms(), &roster, None);
+            self.presence_pending.store(true, Ordering::Release);
         }
     }
 
@@ -414,6 +532,36 @@ impl Room {
     /// The names of the people here.
     pub fn roster(&self) -> Vec<String> {
         lock(&self.state).members.iter().map(|m| m.name().to_string()).collect()
+    }
+}
+
+/// Books a member out of the room's state (it is already out of `members`).
+fn forget(state: &mut RoomState, gone: &Member) {
+    if gone.format == Format::Json {
+        state.json_members -= 1;
+    }
+    state.names.remove(&gone.name().to_lowercase());
+    let change = Change { member: gone.id, name: gone.name().to_string(), joined: false, ts: render::now_ms() };
+    state.presence.changes.push(change);
+}
+
+/// One presence announcement, encoded for each format in use.
+struct PresenceFrames {
+    html: EncodedFrame,
+    json: Option<EncodedFrame>,
+}
+
+impl PresenceFrames {
+    fn pick(&self, member: &Member) -> &EncodedFrame {
+        by_format(member, &self.html, self.json.as_ref())
+    }
+}
+
+/// The frame for a member's format (the JSON one only exists when a JSON member is here).
+fn by_format<'f>(member: &Member, html: &'f EncodedFrame, json: Option<&'f EncodedFrame>) -> &'f EncodedFrame {
+    match (member.format, json) {
+        (Format::Json, Some(json)) => json,
+        _ => html,
     }
 }
 
