@@ -1,5 +1,9 @@
 // chatroom's own page script. Small on purpose: htmx and its ws extension do the real work.
 // Loaded as a file because the Content-Security-Policy forbids inline scripts.
+//
+// What it adds: a heartbeat, the connection indicator, local times, marking one's own messages,
+// keeping the newest message in view, clearing the input after sending, notices that go away,
+// and keeping the reader's place when older messages are loaded.
 (function () {
   'use strict';
 
@@ -15,14 +19,48 @@
     return socket;
   };
 
+  // Reconnect back-off: 0.5–1 s, then 1–2 s, 2–4 s … up to 8–16 s. Half of it fixed, so that a
+  // restarting server has a moment to come back before the first try; half random, so that a
+  // room full of pages does not come back in the same millisecond.
+  htmx.config.wsReconnectDelay = function (retry) {
+    var ceiling = 1000 * Math.pow(2, Math.min(retry, 4));
+    return ceiling / 2 + Math.random() * ceiling / 2;
+  };
+
+  var NOTICE_MS = 6000; // how long a notice stays
+  var RETRIED_BY_HTMX = [1006, 1011, 1012, 1013]; // close codes after which the ws extension reconnects
+
   function $(id) { return document.getElementById(id); }
 
+  // The connection indicator, from the ws extension's events.
   function setStatus(state, text) {
     var el = $('status');
     if (!el) return;
     el.className = 'status ' + state;
     el.textContent = text;
   }
+
+  var ownRetries = 0;
+  document.addEventListener('htmx:wsConnecting', function () {
+    var el = $('status');
+    // Keep saying "reconnecting" while retrying; "connecting" is for the first time only.
+    if (el && !/reconnecting/.test(el.className)) setStatus('connecting', 'connecting…');
+  });
+  document.addEventListener('htmx:wsOpen', function () { setStatus('connected', 'connected'); });
+  document.addEventListener('htmx:wsClose', function (e) {
+    var code = e.detail && e.detail.event ? e.detail.event.code : 0;
+    var wrapper = e.detail && e.detail.socketWrapper;
+    if (RETRIED_BY_HTMX.indexOf(code) >= 0) {
+      setStatus('reconnecting', code === 1012 ? 'server restarting, reconnecting…' : 'reconnecting…');
+    } else if (code === 1001 && wrapper) {
+      // The server closed a connection that had been silent too long (e.g. a laptop that slept):
+      // the ws extension gives up after 1001, so come back ourselves.
+      setStatus('reconnecting', 'reconnecting…');
+      setTimeout(function () { wrapper.reconnect(); }, htmx.config.wsReconnectDelay(ownRetries++));
+    } else {
+      setStatus('disconnected', 'disconnected: reload the page to rejoin');
+    }
+  });
 
   // Times arrive in UTC (<time datetime="...Z">); show them in the reader's own time zone.
   function localizeTimes(root) {
@@ -48,6 +86,13 @@
     });
   }
 
+  // The rename box starts with the name asked for; show the one the server gave (e.g. "ann (2)").
+  function syncRename() {
+    var me = $('me');
+    var input = document.querySelector('.rename input[name="name"]');
+    if (me && input && document.activeElement !== input) input.value = me.getAttribute('data-name') || input.value;
+  }
+
   // Keep the newest message in view, unless the reader has scrolled up to read older ones.
   // (A capturing listener, because the list element itself is replaced on every reconnect.)
   var stickToBottom = true;
@@ -63,12 +108,17 @@
     if (list && stickToBottom) list.scrollTop = list.scrollHeight;
   }
 
-  document.addEventListener('htmx:wsConnecting', function () { setStatus('connecting', 'connecting…'); });
-  document.addEventListener('htmx:wsOpen', function () { setStatus('connected', 'connected'); });
-  document.addEventListener('htmx:wsClose', function (e) {
-    var code = e.detail && e.detail.event ? e.detail.event.code : 0;
-    setStatus('reconnecting', code === 1012 ? 'server restarting, reconnecting…' : 'reconnecting…');
-  });
+  // The list also changes size: a notice comes or goes, the phone's keyboard opens, the window
+  // is resized. Stay at the newest message then too.
+  var resizes = window.ResizeObserver ? new ResizeObserver(function () { scrollToNewest(); }) : null;
+  var observed = null;
+  function watchList() {
+    var list = $('messages');
+    if (!resizes || !list || list === observed) return;
+    if (observed) resizes.unobserve(observed);
+    resizes.observe(list);
+    observed = list;
+  }
 
   // ws-send does not clear the form: do it after each send, and keep the focus for the next line.
   document.addEventListener('htmx:wsAfterSend', function (e) {
@@ -77,22 +127,46 @@
     form.reset();
     var input = form.querySelector('input[name="message"]');
     if (input) input.focus();
+    // Whoever sends wants to see their message arrive.
+    stickToBottom = true;
   });
 
+  // Notices go away after a while. Each notice is a new element (the server replaces #notice),
+  // so a timer starts when a new one with text arrives, and later messages do not extend it.
+  var noticeShown = null;
   var noticeTimer = null;
+  function expireNotice() {
+    var notice = $('notice');
+    if (!notice || notice === noticeShown) return;
+    noticeShown = notice;
+    clearTimeout(noticeTimer);
+    if (!notice.textContent.trim()) return;
+    noticeTimer = setTimeout(function () {
+      if ($('notice') === notice) {
+        notice.textContent = '';
+        notice.className = '';
+      }
+    }, NOTICE_MS);
+  }
+
+  // A reconnect replaces the whole list: if the reader had scrolled up, keep them where they were.
+  var before = null;
+  document.addEventListener('htmx:wsBeforeMessage', function () {
+    var list = $('messages');
+    before = list ? { list: list, top: list.scrollTop } : null;
+  });
+
   document.addEventListener('htmx:wsAfterMessage', function () {
+    var list = $('messages');
+    if (before && list && list !== before.list && !stickToBottom) list.scrollTop = before.top;
+    before = null;
+    ownRetries = 0;
     localizeTimes();
     markOwn();
+    syncRename();
+    watchList();
     scrollToNewest();
-    // Notices go away after a while.
-    var notice = $('notice');
-    if (notice && notice.textContent) {
-      clearTimeout(noticeTimer);
-      noticeTimer = setTimeout(function () {
-        var n = $('notice');
-        if (n) { n.textContent = ''; n.className = ''; }
-      }, 8000);
-    }
+    expireNotice();
   });
 
   // "Load older messages" prepends a page: keep what the reader was looking at in place.
@@ -100,7 +174,7 @@
   document.addEventListener('htmx:beforeSwap', function (e) {
     if (e.detail.target && e.detail.target.id === 'more') heightBefore = $('messages').scrollHeight;
   });
-  document.addEventListener('htmx:afterSwap', function (e) {
+  document.addEventListener('htmx:afterSwap', function () {
     var list = $('messages');
     if (!list || !heightBefore) return;
     list.scrollTop += list.scrollHeight - heightBefore;
@@ -111,9 +185,14 @@
 
   document.addEventListener('DOMContentLoaded', function () {
     localizeTimes();
-    var notice = $('notice');
-    if (notice && notice.textContent) {
-      noticeTimer = setTimeout(function () { notice.textContent = ''; notice.className = ''; }, 8000);
+    watchList();
+    expireNotice();
+    // The room list is folded away on phones, and open beside the chat on wider screens.
+    var rooms = $('rooms-box');
+    var wide = window.matchMedia('(min-width: 701px)');
+    if (rooms) {
+      rooms.open = wide.matches;
+      wide.addEventListener('change', function () { rooms.open = wide.matches; });
     }
   });
 })();
