@@ -217,7 +217,15 @@ fn load_tail(file: &File, path: &Path, keep: usize) -> io::Result<(Vec<StoredMes
     let mut first_line = true;
     for line in lines_backwards(file, good_end) {
         let line = line?;
-        match serde_json::from_slice::<StoredMessage>(&line) {
+        // Sequence numbers run from 1; u64::MAX would leave no next one. Either is corruption.
+        let parsed = serde_json::from_slice::<StoredMessage>(&line).map_err(|e| e.to_string()).and_then(|m| {
+            if m.seq == 0 || m.seq == u64::MAX {
+                Err(format!("sequence number {} is out of range", m.seq))
+            } else {
+                Ok(m)
+            }
+        });
+        match parsed {
             Ok(message) => {
                 last_seq.get_or_insert(message.seq);
                 if recent.len() < keep {
@@ -438,6 +446,17 @@ mod tests {
         let history = History::open(&path, 100).unwrap();
         assert_eq!(history.next_seq(), 4);
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3);
+    }
+
+    #[test]
+    fn impossible_sequence_numbers_are_corruption() {
+        let path = temp_path("seqmax");
+        fill(&path, 2);
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(b"{\"seq\":18446744073709551615,\"ts\":1,\"name\":\"a\",\"text\":\"b\"}\n").unwrap();
+        let mut history = History::open(&path, 10).unwrap();
+        assert_eq!(history.next_seq(), 3);
+        history.append(5, "a", "next", FsyncPolicy::Never).1.unwrap();
     }
 
     #[test]

@@ -44,6 +44,10 @@ impl Rejected {
 /// Parses one text frame into the chat text to relay: trimmed, and `None` when it is empty
 /// (a blank submit is ignored, not an error).
 pub fn parse_chat(frame_text: &str) -> Result<Option<Cow<'_, str>>, Rejected> {
+    // An object only: serde's derived reader would also take the array form `["hi"]`.
+    if !frame_text.trim_start().starts_with('{') {
+        return Err(Rejected::NotChatJson);
+    }
     let inbound: Inbound<'_> = serde_json::from_str(frame_text).map_err(|_| Rejected::NotChatJson)?;
     let trimmed = inbound.message.trim();
     if trimmed.is_empty() {
@@ -83,6 +87,7 @@ mod tests {
             "not json",
             "",
             "[]",
+            r#"["hi"]"#,
             "null",
             r#""message""#,
             r#"{"message": 5}"#,
