@@ -17,7 +17,7 @@
 //! - **5 flooders** sending far over the rate limit (the server must drop their excess and the
 //!   rooms must not notice).
 //!
-//! Before the soak a 20-second warm-up of the same load runs and ends; the server's threads, file
+//! Before the soak a one-minute warm-up of the same load runs and ends; the server's threads, file
 //! descriptors and RSS are read once everyone has gone (the start), and again after the soak once
 //! everyone has gone (the end). It fails (exit 1) if any message was lost or doubled, or if a
 //! figure at the end is more than 5% above the start. Every loop is bounded by the deadline, and
@@ -80,10 +80,12 @@ fn main() {
     let pid = server.id();
     println!("soak: server pid {pid} on {addr}; {CHURNERS} churners in {ROOMS} rooms, {SLOWLORIS} slowloris, {FLOODERS} flooders");
 
-    // Warm-up, so that the start figures include what a server keeps once it has been busy.
-    run_load(addr, Duration::from_secs(20));
+    // Warm-up, so that the start figures include what a server keeps once it has been busy:
+    // glibc's cache of thread stacks (up to 40 MiB of them, each keeping a page or two) and its
+    // arenas reach their working size in the first minute.
+    run_load(addr, Duration::from_secs(60));
     let start = settle(pid);
-    println!("soak: start (after a 20 s warm-up, everyone gone): {start}");
+    println!("soak: start (after a 60 s warm-up, everyone gone): {start}");
 
     let duration = Duration::from_secs_f64(minutes * 60.0);
     println!("soak: running for {minutes} minutes");
@@ -401,14 +403,14 @@ fn figures(pid: u32) -> Figures {
     Figures { threads: field("Threads:"), fds, rss_kib: field("VmRSS:") }
 }
 
-/// Waits (at most 30 s) until the server is down to its own few threads, then reads the figures.
+/// Waits (at most 30 s) until the server is down to its own few threads, then a little longer
+/// for its housekeeping to hand freed memory back (it does every 5 s), then reads the figures.
 fn settle(pid: u32) -> Figures {
     let until = Instant::now() + Duration::from_secs(30);
     loop {
         let now = figures(pid);
-        if now.threads <= 4 || Instant::now() > until {
-            // One more second for the last frees to land.
-            thread::sleep(Duration::from_secs(1));
+        if now.threads <= 5 || Instant::now() > until {
+            thread::sleep(Duration::from_secs(6));
             return figures(pid);
         }
         thread::sleep(Duration::from_millis(100));

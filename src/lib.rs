@@ -127,10 +127,11 @@ impl Shared {
 
 /// The one background thread: a few times a second it announces batched joins and leaves;
 /// every second it fsyncs the logs (`--fsync interval`) and checks that none was deleted; every
-/// half minute it hands memory freed since back to the operating system.
+/// five seconds, if connections came or went, it hands freed memory back to the system.
 fn housekeeping(shared: &Shared) -> ! {
     const TICK: Duration = Duration::from_millis(100);
     let mut ticks: u64 = 0;
+    let mut accepted_at_trim = 0;
     loop {
         std::thread::sleep(TICK);
         ticks += 1;
@@ -141,9 +142,10 @@ fn housekeeping(shared: &Shared) -> ! {
             }
             shared.rooms.check_logs();
         }
-        if ticks % 300 == 0 {
-            // glibc keeps freed memory in its per-thread arenas; after a crowd has left, give it
-            // back (this is what makes the soak test's RSS return to where it started).
+        if ticks % 50 == 0 && metrics::ACCEPTED.get() != accepted_at_trim {
+            // glibc keeps freed memory in its per-thread arenas; once connections have come and
+            // gone, give it back to the system (the soak test checks that RSS returns).
+            accepted_at_trim = metrics::ACCEPTED.get();
             // SAFETY: malloc_trim only walks the allocator's own free lists.
             unsafe {
                 libc::malloc_trim(0);
