@@ -12,7 +12,7 @@
 //! Simplification: sessions live in memory and last until the server restarts (then everyone
 //! types the code once more). A LAN chat does not need more.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -31,12 +31,35 @@ pub const MAX_FAILURES: u32 = 5;
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
 /// Largest login form body we read.
 pub const MAX_LOGIN_BODY: usize = 1024;
+/// Sessions kept at most; past it, the oldest is forgotten (its browser types the code again).
+/// Without a cap, anyone who knows the code could grow the server's memory by logging in again
+/// and again.
+pub const MAX_SESSIONS: usize = 10_000;
 
 /// The access code, the sessions it has opened, and recent wrong guesses.
 pub struct Access {
     code: Option<String>,
-    sessions: Mutex<HashSet<String>>,
+    sessions: Mutex<Sessions>,
     failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+}
+
+/// Open sessions, and the order they were opened in (to forget the oldest past the cap).
+#[derive(Default)]
+struct Sessions {
+    tokens: HashSet<String>,
+    order: VecDeque<String>,
+}
+
+impl Sessions {
+    fn open(&mut self, token: String) {
+        if self.order.len() >= MAX_SESSIONS {
+            if let Some(oldest) = self.order.pop_front() {
+                self.tokens.remove(&oldest);
+            }
+        }
+        self.tokens.insert(token.clone());
+        self.order.push_back(token);
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -51,7 +74,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 impl Access {
     pub fn new(code: Option<String>) -> Access {
-        Access { code, sessions: Mutex::new(HashSet::new()), failures: Mutex::new(HashMap::new()) }
+        Access { code, sessions: Mutex::new(Sessions::default()), failures: Mutex::new(HashMap::new()) }
     }
 
     /// Whether an access code is configured at all.
@@ -64,7 +87,7 @@ impl Access {
     pub fn allows(&self, request: &Request) -> bool {
         let Some(code) = &self.code else { return true };
         if let Some(token) = cookie(request, SESSION_COOKIE) {
-            if lock(&self.sessions).contains(&token) {
+            if lock(&self.sessions).tokens.contains(&token) {
                 return true;
             }
         }
@@ -101,7 +124,7 @@ impl Access {
         let mut bytes = [0u8; 16];
         random::fill(&mut bytes);
         let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        lock(&self.sessions).insert(token.clone());
+        lock(&self.sessions).open(token.clone());
         Response::text(303, "Welcome.")
             .with_header("Location", next)
             .with_header(
@@ -154,6 +177,16 @@ mod tests {
         assert!(!same(b"secret", b"secreT"));
         assert!(!same(b"secret", b"secret2"));
         assert!(!same(b"", b"x"));
+    }
+
+    #[test]
+    fn sessions_are_capped() {
+        let mut sessions = Sessions::default();
+        for i in 0..MAX_SESSIONS + 5 {
+            sessions.open(format!("t{i}"));
+        }
+        assert_eq!(sessions.tokens.len(), MAX_SESSIONS);
+        assert!(!sessions.tokens.contains("t0") && sessions.tokens.contains(&format!("t{}", MAX_SESSIONS + 4)));
     }
 
     #[test]

@@ -27,6 +27,10 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+/// The largest sequence number: 2^53, the largest integer that JSON readers everywhere hold
+/// exactly (RFC 8259 §6).
+pub const MAX_SEQ: u64 = 1 << 53;
+
 /// Reads from the log go in chunks of this size.
 const CHUNK: usize = 64 * 1024;
 
@@ -217,9 +221,11 @@ fn load_tail(file: &File, path: &Path, keep: usize) -> io::Result<(Vec<StoredMes
     let mut first_line = true;
     for line in lines_backwards(file, good_end) {
         let line = line?;
-        // Sequence numbers run from 1; u64::MAX would leave no next one. Either is corruption.
+        // Sequence numbers run from 1 to 2^53 (the largest integer every JSON reader, JavaScript
+        // included, holds exactly: a million messages a second would take 285 years to get there).
+        // Anything else is corruption, and must not make the next number overflow.
         let parsed = serde_json::from_slice::<StoredMessage>(&line).map_err(|e| e.to_string()).and_then(|m| {
-            if m.seq == 0 || m.seq == u64::MAX {
+            if m.seq == 0 || m.seq > MAX_SEQ {
                 Err(format!("sequence number {} is out of range", m.seq))
             } else {
                 Ok(m)
@@ -454,6 +460,9 @@ mod tests {
         fill(&path, 2);
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
         file.write_all(b"{\"seq\":18446744073709551615,\"ts\":1,\"name\":\"a\",\"text\":\"b\"}\n").unwrap();
+        let mut history = History::open(&path, 10).unwrap();
+        assert_eq!(history.next_seq(), 3);
+        file.write_all(b"{\"seq\":18446744073709551614,\"ts\":1,\"name\":\"a\",\"text\":\"b\"}\n").unwrap();
         let mut history = History::open(&path, 10).unwrap();
         assert_eq!(history.next_seq(), 3);
         history.append(5, "a", "next", FsyncPolicy::Never).1.unwrap();

@@ -1,0 +1,220 @@
+//! Fuzzes what members send and what is made of it: the chat-message parser
+//! (`chatroom::inbound::parse_chat`), name and room-name checks (`chatroom::name`), and the HTML
+//! and URL escaping that every piece of user text goes through (`chatroom::render`).
+//!
+//! The input is read as UTF-8 (lossily, so that every input exercises the code: a WebSocket text
+//! frame is valid UTF-8 by the time it reaches `parse_chat`), and used three ways:
+//! 1. as a whole text frame: `parse_chat` must agree with serde_json's own reading of it;
+//! 2. as the `message` of a well-formed frame: the text must come back trimmed, or be refused as
+//!    too long exactly when it is over `MAX_TEXT_CHARS` characters;
+//! 3. as a name, a room name, and text to escape: escaped text holds no raw `<`, `>`, `"` or `'`,
+//!    unescapes to the input, and the HTML fragments hold exactly the tags of their template.
+#![no_main]
+
+use std::borrow::Cow;
+
+use chatroom::history::StoredMessage;
+use chatroom::http::head::percent_decode;
+use chatroom::inbound::{parse_chat, Rejected, MAX_TEXT_CHARS};
+use chatroom::name::{self, BadName, MAX_NAME_CHARS, MAX_ROOM_CHARS};
+use chatroom::render;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    check_frame(&text);
+    check_message_text(&text);
+    check_name(&text);
+    check_room(&text);
+    check_escaping(&text);
+});
+
+/// The input as a whole frame.
+fn check_frame(frame: &str) {
+    let parsed = parse_chat(frame);
+    match &parsed {
+        Ok(Some(text)) => {
+            assert!(!text.is_empty());
+            assert_eq!(text.as_ref(), text.trim());
+            assert!(text.chars().count() <= MAX_TEXT_CHARS);
+        }
+        Ok(None) => {}
+        Err(Rejected::TooLong { chars }) => assert!(*chars > MAX_TEXT_CHARS),
+        Err(Rejected::NotChatJson) => {}
+    }
+    if let Err(rejected) = &parsed {
+        assert!(!rejected.explain().is_empty());
+    }
+    // Accepted frames are JSON objects with a string `message`, and the text is its trimmed value.
+    if let Ok(got) = &parsed {
+        let value: serde_json::Value = match serde_json::from_str(frame) {
+            Ok(value) => value,
+            Err(e) => {
+                // JSON that a `Value` cannot hold, in a field that parse_chat skips: a number out
+                // of f64's range, or an unpaired surrogate escape (RFC 8259 §8.2 allows both).
+                let unrepresentable = ["number out of range", "surrogate"].iter().any(|m| e.to_string().contains(m));
+                assert!(unrepresentable, "parse_chat accepted what is not JSON: {e}");
+                serde_json::from_str::<serde::de::IgnoredAny>(frame).expect("parse_chat accepted what is not JSON");
+                return;
+            }
+        };
+        let message = value
+            .get("message")
+            .and_then(|m| m.as_str())
+            .unwrap_or_else(|| panic!("parse_chat accepted a frame that is not an object with a string message: {frame:?}"));
+        let trimmed = message.trim();
+        match got {
+            Some(text) => assert_eq!(text.as_ref(), trimmed),
+            None => assert!(trimmed.is_empty()),
+        }
+    }
+}
+
+/// The input as the text of a well-formed frame, in both shapes clients send.
+
+fn check_message_text(text: &str) {
+    let plain = serde_json::json!({ "message": text }).to_string();
+    let htmx = serde_json::json!({ "message": text, "HEADERS": { "HX-Request": "true", "HX-Trigger": "send" } })
+        .to_string();
+    for frame in [plain, htmx] {
+        check_well_formed(&frame, text);
+    }
+    // Inputs are short; repeat this one to land on both sides of the length limit. That is
+    // thousands of characters through instrumented code, so only for one input length in eight
+    // (deterministic, so that a crash replays).
+    let chars = text.chars().count();
+    if chars > 0 && chars <= MAX_TEXT_CHARS && text.len() % 8 == 0 {
+        let reps = MAX_TEXT_CHARS / chars;
+        for n in [reps, reps + 1] {
+            let long = text.repeat(n);
+            check_well_formed(&serde_json::json!({ "message": long }).to_string(), &long);
+        }
+    }
+}
+
+/// `frame` is `{"message": text}`: the text comes back trimmed, nothing if blank, or is refused
+/// as too long exactly when it is over the limit.
+fn check_well_formed(frame: &str, text: &str) {
+    let trimmed = text.trim();
+    let chars = trimmed.chars().count();
+    let got = parse_chat(frame);
+    if trimmed.is_empty() {
+        assert_eq!(got, Ok(None));
+    } else if chars > MAX_TEXT_CHARS {
+        assert_eq!(got, Err(Rejected::TooLong { chars }));
+    } else {
+        assert_eq!(got, Ok(Some(Cow::Borrowed(trimmed))));
+    }
+}
+
+fn check_name(raw: &str) {
+    match name::validate(raw) {
+        Ok(valid) => {
+            assert!(!valid.is_empty());
+            assert_eq!(valid, valid.trim());
+            assert_eq!(valid, raw.trim());
+            assert!(valid.chars().count() <= MAX_NAME_CHARS);
+            assert!(!valid.chars().any(char::is_control));
+            // Idempotent.
+            assert_eq!(name::validate(&valid).as_deref(), Ok(valid.as_str()));
+            // A taken name gets a suffix, and the result is a valid name that is not taken.
+            let upper = valid.to_uppercase();
+            let taken = [valid.as_str(), upper.as_str()];
+            let is_taken = |candidate: &str| taken.iter().any(|t| t.to_lowercase() == candidate.to_lowercase());
+            let other = name::unique(&valid, is_taken);
+            assert!(!is_taken(&other), "{other:?} is taken");
+            assert_eq!(name::validate(&other).as_deref(), Ok(other.as_str()), "unique gave an invalid name");
+            // And a free one is kept as it is.
+            assert_eq!(name::unique(&valid, |_| false), valid);
+        }
+        Err(BadName::Empty) => assert!(raw.trim().is_empty()),
+        Err(BadName::TooLong { chars }) => assert!(chars > MAX_NAME_CHARS),
+        Err(BadName::ControlCharacter) => {}
+    }
+    if let Err(bad) = name::validate(raw) {
+        assert!(!bad.explain().is_empty());
+    }
+}
+
+fn check_room(raw: &str) {
+    if let Some(room) = name::room(raw) {
+        assert!(!room.is_empty() && room.len() <= MAX_ROOM_CHARS);
+        assert!(room.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'));
+        assert_eq!(room, raw.to_ascii_lowercase());
+        assert_eq!(name::room(&room).as_deref(), Some(room.as_str()));
+        // Safe in a URL as it is.
+        assert_eq!(render::url_encode(&room), room);
+    }
+    let _ = name::is_private_room(raw);
+}
+
+fn check_escaping(text: &str) {
+    let escaped = render::escape(text);
+    assert!(!escaped.contains(['<', '>', '"', '\'']), "raw markup in {escaped:?}");
+    assert_eq!(unescape(&escaped), text, "escape does not round-trip");
+
+    let encoded = render::url_encode(text);
+    assert!(encoded.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~%".contains(&b)), "{encoded:?}");
+    assert_eq!(percent_decode(&encoded).as_deref(), Some(text), "url_encode does not round-trip");
+
+    // Every fragment with user text in it has exactly the markup its template has: the same
+    // number of '<', '>', '"' and '\'' as with harmless text.
+    let ts = text.len() as u64 * 1_000_003;
+    let user = StoredMessage { seq: 7, ts, name: text.to_string(), text: text.to_string() };
+    let harmless = StoredMessage { seq: 7, ts, name: "ann".into(), text: "hi".into() };
+    same_markup(&render::message_fragment(&user), &render::message_fragment(&harmless));
+    same_markup(&render::notice_fragment(text), &render::notice_fragment("hi"));
+    same_markup(&render::bad_room_page(text), &render::bad_room_page("hi"));
+    // One item per change, and the summarised form ("ann, bob and 2 others joined").
+    for max_items in [10, 1] {
+        same_markup(
+            &render::presence_fragment(&[(text, true, ts), (text, false, ts), ("bob", true, ts)], max_items, &[text, "bob"], 3),
+            &render::presence_fragment(&[("ann", true, ts), ("ann", false, ts), ("bob", true, ts)], max_items, &["ann", "bob"], 3),
+        );
+    }
+    same_markup(
+        &render::welcome_fragment("/r/x", &[&user], true, &[text], 2, text, Some(text)),
+        &render::welcome_fragment("/r/x", &[&harmless], true, &["ann"], 2, "ann", Some("hi")),
+    );
+}
+
+fn same_markup(with_user_text: &str, with_harmless_text: &str) {
+    assert_eq!(
+        markup_counts(with_user_text),
+        markup_counts(with_harmless_text),
+        "user text changed the markup (counts of < > \" '): {with_user_text:?}"
+    );
+}
+
+/// How many `<`, `>`, `"` and `'` a text holds, in one pass.
+fn markup_counts(html: &str) -> [usize; 4] {
+    let mut counts = [0; 4];
+    for b in html.bytes() {
+        match b {
+            b'<' => counts[0] += 1,
+            b'>' => counts[1] += 1,
+            b'"' => counts[2] += 1,
+            b'\'' => counts[3] += 1,
+            _ => {}
+        }
+    }
+    counts
+}
+
+/// The inverse of `render::escape`, for its five entities only.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let (entity, c) = [("&amp;", '&'), ("&lt;", '<'), ("&gt;", '>'), ("&quot;", '"'), ("&#39;", '\'')]
+            .into_iter()
+            .find(|(e, _)| rest.starts_with(e))
+            .unwrap_or_else(|| panic!("a bare '&' in escaped text: {s:?}"));
+        out.push(c);
+        rest = &rest[entity.len()..];
+    }
+    out.push_str(rest);
+    out
+}

@@ -1,0 +1,77 @@
+//! Fuzzes the router (`chatroom::http::routes::route`) with whatever request heads the parser
+//! accepts, on two in-memory servers (one open, one behind an access code), and the access-code
+//! form handler (`chatroom::access::Access::login`) with the bytes after the head as its body.
+//!
+//! Checks, on every response: a status from 100 to 599; no CR, LF or other control character in
+//! any header value (no response splitting); every `Location` is a local path (starts with one
+//! `/`, no `//`, no `\` before any `?`: no open redirect); a WebSocket route names a valid room.
+#![no_main]
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::{Arc, OnceLock};
+
+use chatroom::access::Access;
+use chatroom::config::Config;
+use chatroom::http::head::parse;
+use chatroom::http::response::Response;
+use chatroom::http::routes::{route, Endpoint, Route};
+use chatroom::{name, Server, Shared};
+use libfuzzer_sys::fuzz_target;
+
+const CODE: &str = "letmein";
+
+/// Two servers, bound once per process on loopback port 0, never run: only their shared state
+/// is used. History in memory only, nothing on disk.
+fn servers() -> &'static [Arc<Shared>; 2] {
+    static SERVERS: OnceLock<[Arc<Shared>; 2]> = OnceLock::new();
+    SERVERS.get_or_init(|| {
+        let make = |access_code: Option<String>| {
+            let config = Config {
+                bind: "127.0.0.1:0".parse().unwrap(),
+                memory: true,
+                echo: true,
+                access_code,
+                ..Config::default()
+            };
+            Server::bind(config).expect("bind a loopback port").shared()
+        };
+        [make(None), make(Some(CODE.to_string()))]
+    })
+}
+
+fuzz_target!(|buf: &[u8]| {
+    let Ok(Some((request, used))) = parse(buf) else { return };
+    for shared in servers() {
+        match route(&request, shared) {
+            Route::Respond(response) => check(&response),
+            Route::WebSocket(Endpoint::Chat { room, name: _ }) => {
+                assert_eq!(name::room(&room).as_deref(), Some(room.as_str()), "WebSocket to an invalid room");
+            }
+            Route::WebSocket(Endpoint::Echo) => {}
+        }
+    }
+    // The form handler, with the rest of the input as its body. A fresh gate each time: a right
+    // code adds a session, and sessions must not pile up over millions of runs.
+    let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let body = &buf[used..];
+    check(&Access::new(Some(CODE.to_string())).login(ip, body));
+    check(&Access::new(None).login(ip, body));
+});
+
+fn check(response: &Response) {
+    assert!((100..=599).contains(&response.status), "status {}", response.status);
+    for (name, value) in &response.headers {
+        assert!(
+            !value.chars().any(|c| c.is_control() && c != '\t'),
+            "control character in header {name}: {value:?}"
+        );
+        if name.eq_ignore_ascii_case("Location") {
+            // The path must be local; the query may hold anything (it cannot change the host).
+            let path = value.split_once('?').map_or(value.as_ref(), |(path, _)| path);
+            assert!(
+                path.starts_with('/') && !path.starts_with("//") && !path.contains('\\'),
+                "Location is not a local path: {value:?}"
+            );
+        }
+    }
+}
