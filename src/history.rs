@@ -460,7 +460,7 @@ mod tests {
         fill(&path, 2);
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
         file.write_all(b"{\"seq\":18446744073709551615,\"ts\":1,\"name\":\"a\",\"text\":\"b\"}\n").unwrap();
-        let mut history = History::open(&path, 10).unwrap();
+        let history = History::open(&path, 10).unwrap();
         assert_eq!(history.next_seq(), 3);
         file.write_all(b"{\"seq\":18446744073709551614,\"ts\":1,\"name\":\"a\",\"text\":\"b\"}\n").unwrap();
         let mut history = History::open(&path, 10).unwrap();
