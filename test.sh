@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check the project has. This is the README's test command, and what CI runs.
 #   build (release, static) → unit + integration tests → clippy → rustfmt → Autobahn (if Python 2.7)
-#   → browser end-to-end tests (installs Debian's Chromium and the npm packages if missing)
+#   → fuzz targets built → benchmark smoke → browser end-to-end tests (installs Debian's Chromium
+#   and the npm packages if missing)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -29,6 +30,12 @@ if ls "${PYENV_ROOT:-$HOME/.pyenv}"/versions/2.7.*/bin/python2.7 >/dev/null 2>&1
 else
   echo "skipped: no Python 2.7 on this machine (the suite needs it)"
 fi
+
+step "fuzz targets build (cargo fuzz, on stable with RUSTC_BOOTSTRAP=1)"
+scripts/fuzz.sh --build-only
+
+step "benchmark smoke run (a few hundred clients, zero loss asserted)"
+bench/run.sh --smoke
 
 step "browser end-to-end tests (Debian Chromium + playwright-core)"
 CHATROOM_BIN="$PWD/target/x86_64-unknown-linux-gnu/release/chatroom" e2e/run.sh

@@ -45,7 +45,9 @@ type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
 /// What the listeners saw, and what the churners sent while a listener was there.
 #[derive(Default)]
 struct Ledger {
-    /// Tokens sent per room, while that room's listener was connected.
+    /// Tokens sent per room while that room's listener was connected, and confirmed: the sender
+    /// saw its own message relayed back, so the server had accepted it. (A token sent on a
+    /// connection the server had just cut, for not reading, was never accepted: not a loss.)
     sent: Vec<HashSet<String>>,
     /// Tokens received per room by its listener, with a count (to find duplicates).
     received: Vec<HashMap<String, u32>>,
@@ -57,6 +59,11 @@ struct Shared {
     listening: Vec<AtomicBool>,
     stop: AtomicBool,
     next_token: AtomicU64,
+    /// Tells this run's tokens apart from the warm-up's, which can still be in the history.
+    run: u64,
+    unconfirmed: AtomicU64,
+    /// Churner connections the server cut (for not reading: the machine can starve a churner).
+    cut_off: AtomicU64,
     joins: AtomicU64,
     slowloris_cut: AtomicU64,
     flood_notices: AtomicU64,
@@ -95,8 +102,20 @@ fn main() {
     let _ = server.kill();
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&data);
+    let log = std::fs::read_to_string(data.with_extension("log")).unwrap_or_default();
+    let _ = std::fs::remove_file(data.with_extension("log"));
 
     println!("soak: {report}");
+    println!(
+        "soak: server log: {} members dropped for not reading, {} panics, {} connections refused",
+        log.matches("dropped: stopped reading").count(),
+        log.matches("panicked").count(),
+        log.matches("refused: 503").count()
+    );
+    if log.contains("panicked") {
+        println!("soak: FAIL: the server panicked");
+        std::process::exit(1);
+    }
     let mut failed = Vec::new();
     if report.lost > 0 || report.duplicated > 0 {
         failed.push(format!("{} lost, {} duplicated", report.lost, report.duplicated));
@@ -125,6 +144,8 @@ fn main() {
 
 /// What a run of the load measured.
 struct Report {
+    /// Messages whose sender's connection failed before it saw them relayed (not counted).
+    unconfirmed: u64,
     sent: usize,
     received: usize,
     lost: usize,
@@ -138,15 +159,27 @@ impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} messages sent while observed, {} received, {} lost, {} duplicated; {} joins; {} slowloris heads cut off; {} flood notices",
-            self.sent, self.received, self.lost, self.duplicated, self.joins, self.slowloris_cut, self.flood_notices
+            "{} messages sent and confirmed while observed, {} received, {} lost, {} duplicated ({} unconfirmed: \
+             their sender was cut off first); {} joins; {} slowloris heads cut off; {} flood notices",
+            self.sent,
+            self.received,
+            self.lost,
+            self.duplicated,
+            self.unconfirmed,
+            self.joins,
+            self.slowloris_cut,
+            self.flood_notices
         )
     }
 }
 
 /// Runs every group against `addr` for `duration`, then stops them all and counts.
 fn run_load(addr: SocketAddr, duration: Duration) -> Report {
+    static RUNS: AtomicU64 = AtomicU64::new(0);
     let shared = Arc::new(Shared {
+        run: RUNS.fetch_add(1, Ordering::Relaxed),
+        unconfirmed: AtomicU64::new(0),
+        cut_off: AtomicU64::new(0),
         addr,
         ledger: Mutex::new(Ledger { sent: vec![HashSet::new(); ROOMS], received: vec![HashMap::new(); ROOMS] }),
         listening: (0..ROOMS).map(|_| AtomicBool::new(false)).collect(),
@@ -193,6 +226,7 @@ fn run_load(addr: SocketAddr, duration: Duration) -> Report {
     for listener in listeners {
         let _ = listener.join();
     }
+    println!("soak: {} churner connections were cut off by the server", shared.cut_off.load(Ordering::Relaxed));
     let ledger = shared.ledger.lock().unwrap();
     let (mut sent, mut received, mut lost, mut duplicated) = (0, 0, 0, 0);
     for room in 0..ROOMS {
@@ -202,6 +236,7 @@ fn run_load(addr: SocketAddr, duration: Duration) -> Report {
         duplicated += ledger.received[room].values().filter(|&&n| n > 1).count();
     }
     Report {
+        unconfirmed: shared.unconfirmed.load(Ordering::Relaxed),
         sent,
         received,
         lost,
@@ -226,8 +261,12 @@ fn connect(shared: &Shared, path: &str) -> Option<Socket> {
     Some(ws)
 }
 
-/// The token inside a chat fragment: `<span class="text">soak:N</span>`.
+/// The token inside a live chat fragment: `<span class="text">soak:R:N</span>`. The welcome (the
+/// history replayed on joining) is not a delivery, and is skipped.
 fn token_of(fragment: &str) -> Option<&str> {
+    if !fragment.starts_with(r#"<ul id="messages" hx-swap-oob="beforeend"><li class="message""#) {
+        return None;
+    }
     let start = fragment.find(r#"<span class="text">soak:"#)? + r#"<span class="text">"#.len();
     let end = fragment[start..].find("</span>")?;
     Some(&fragment[start..start + end])
@@ -271,28 +310,49 @@ fn churner(shared: &Shared, i: usize) {
             continue;
         };
         let says = 2 + (i + round as usize) % 4;
+        let mut cut_off = false;
         for _ in 0..says {
             if shared.stop.load(Ordering::Acquire) {
                 break;
             }
-            let token = format!("soak:{}", shared.next_token.fetch_add(1, Ordering::Relaxed));
-            // Count it only if the room's listener is there to see it.
-            if shared.listening[room].load(Ordering::Acquire) {
-                shared.ledger.lock().unwrap().sent[room].insert(token.clone());
-            }
+            let token = format!("soak:{}:{}", shared.run, shared.next_token.fetch_add(1, Ordering::Relaxed));
+            let observed = shared.listening[room].load(Ordering::Acquire);
             let json = format!(r#"{{"message":"{token}"}}"#);
             if ws.send(Message::text(json)).is_err() {
-                panic!("churner {i}: send failed");
+                shared.unconfirmed.fetch_add(1, Ordering::Relaxed);
+                cut_off = true;
+                break;
             }
-            // Read (and so keep up with the room) for about a second.
+            // Read (and so keep up with the room) for about a second, watching for our own echo.
+            let mut confirmed = false;
             let until = Instant::now() + Duration::from_millis(1000);
-            while Instant::now() < until {
+            while Instant::now() < until || !confirmed {
                 match ws.read() {
+                    Ok(Message::Text(text)) => {
+                        if token_of(text.as_str()) == Some(token.as_str()) {
+                            confirmed = true;
+                        }
+                    }
                     Ok(_) => {}
                     Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                    Err(e) => panic!("churner {i}: {e}"),
+                    Err(_) => break,
+                }
+                if Instant::now() > until + Duration::from_secs(10) {
+                    break;
                 }
             }
+            if !confirmed {
+                shared.unconfirmed.fetch_add(1, Ordering::Relaxed);
+                cut_off = true;
+                break;
+            }
+            if observed && shared.listening[room].load(Ordering::Acquire) {
+                shared.ledger.lock().unwrap().sent[room].insert(token);
+            }
+        }
+        if cut_off {
+            shared.cut_off.fetch_add(1, Ordering::Relaxed);
+            continue;
         }
         let _ = ws.close(None);
         // Read until the server's Close comes back (bounded).
@@ -423,7 +483,7 @@ fn start_server(binary: &str, data: &std::path::Path) -> (Child, SocketAddr) {
         .arg(data)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(data.with_extension("log")).map(Stdio::from).unwrap_or(Stdio::null()))
         .spawn()
         .unwrap_or_else(|e| panic!("start {binary}: {e} (build it with cargo build --release)"));
     let mut first = String::new();
