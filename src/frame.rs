@@ -56,6 +56,11 @@ impl EncodedFrame {
         EncodedFrame(bytes)
     }
 
+    /// Frames already encoded back to back (by [`EncodedFrame::as_bytes`]), to be written as one.
+    pub fn from_frames(bytes: Vec<u8>) -> Self {
+        EncodedFrame(bytes)
+    }
+
     fn encode(opcode: OpCode, payload: &[u8]) -> Self {
         let header = FrameHeader { is_final: true, opcode, ..FrameHeader::default() };
         let len = payload.len() as u64;

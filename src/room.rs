@@ -248,6 +248,9 @@ pub struct Room {
     state: Mutex<RoomState>,
     /// Set when joins or leaves wait to be announced: the housekeeping thread then flushes them.
     presence_pending: AtomicBool,
+    /// Messages waiting for the room lock (see [`Room::say`]). Taken only briefly, never while
+    /// waiting for another lock.
+    inbox: Mutex<Vec<Said>>,
     /// The log, outside the lock too, for the fsync thread and the history API.
     log: Option<Arc<Log>>,
     fsync: FsyncPolicy,
@@ -271,6 +274,13 @@ struct RoomState {
 struct Presence {
     changes: Vec<Change>,
     last_flush: Option<Instant>,
+}
+
+/// A chat message waiting in the inbox.
+struct Said {
+    member: u64,
+    name: String,
+    text: String,
 }
 
 /// One join or leave.
@@ -321,6 +331,7 @@ impl Room {
             log: state.history.log().cloned(),
             state: Mutex::new(state),
             presence_pending: AtomicBool::new(false),
+            inbox: Mutex::new(Vec::new()),
             fsync: rooms.storage.fsync,
             disk: rooms.disk.clone(),
         }
@@ -371,25 +382,47 @@ impl Room {
     }
 
     /// A chat message from `from`: numbered, logged, and relayed to everyone (sender included).
+    ///
+    /// **Group commit.** The message first goes into the room's inbox; then the thread waits for
+    /// the room lock, and whoever gets it relays *everything* in the inbox at once: all the
+    /// waiting messages go to each member as consecutive frames in one `write`. With one sender
+    /// at a time nothing changes (a batch of one). When several senders queue up behind a long
+    /// relay (a big room, a busy moment), the next relay carries all of their messages for the
+    /// price of one system call per member instead of one per message; a thread that finds its
+    /// message already relayed just leaves.
     pub fn say(&self, from: &Member, text: &str) {
+        lock(&self.inbox).push(Said { member: from.id, name: from.name().to_string(), text: text.to_string() });
         let mut state = lock(&self.state);
-        fault_injection::maybe_panic(text);
+        fault_injection::maybe_panic(text, || lock(&self.inbox).retain(|said| said.member != from.id));
+        let batch = std::mem::take(&mut *lock(&self.inbox));
+        if batch.is_empty() {
+            return; // relayed by whoever held the lock before us
+        }
         // Announce pending joins first, so that nobody's first words arrive before their arrival.
         if !state.presence.changes.is_empty() {
             self.flush_presence_locked(&mut state);
         }
-        let (message, written) = state.history.append(render::now_ms(), from.name(), text, self.fsync);
-        if let Some(log) = &self.log {
-            if written.is_err() {
-                metrics::HISTORY_WRITE_ERRORS.inc();
+        let mut html = Vec::new();
+        let mut json = Vec::new();
+        for said in &batch {
+            let (message, written) = state.history.append(render::now_ms(), &said.name, &said.text, self.fsync);
+            if let Some(log) = &self.log {
+                if written.is_err() {
+                    metrics::HISTORY_WRITE_ERRORS.inc();
+                }
+                self.disk.report(&written, log.path());
             }
-            self.disk.report(&written, log.path());
+            metrics::MESSAGES_RELAYED.inc();
+            html.extend_from_slice(EncodedFrame::text(&render::message_fragment(&message)).as_bytes());
+            if state.json_members > 0 {
+                let event = render::json(&MessageEvent::new(&self.name, &message));
+                json.extend_from_slice(EncodedFrame::text(&event).as_bytes());
+            }
         }
-        metrics::MESSAGES_RELAYED.inc();
-        let html = EncodedFrame::text(&render::message_fragment(&message));
-        let json = (state.json_members > 0)
-            .then(|| EncodedFrame::text(&render::json(&MessageEvent::new(&self.name, &message))));
-        self.relay(&mut state, |member| Some(by_format(member, &html, json.as_ref())));
+        let html = EncodedFrame::from_frames(html);
+        let json = (state.json_members > 0).then(|| EncodedFrame::from_frames(json));
+        let delivered = self.relay(&mut state, |member| Some(by_format(member, &html, json.as_ref())));
+        metrics::DELIVERIES.add(delivered * batch.len() as u64);
     }
 
     /// Announces pending joins and leaves if the last announcement was long enough ago; otherwise
@@ -443,11 +476,12 @@ impl Room {
             };
             newcomers.insert(change.member, tail);
         }
-        self.relay(state, |member| match newcomers.get(&member.id) {
+        let delivered = self.relay(state, |member| match newcomers.get(&member.id) {
             None => Some(everyone.pick(member)),
             Some(None) => None,
             Some(Some(tail)) => Some(tail.pick(member)),
         });
+        metrics::DELIVERIES.add(delivered);
     }
 
     /// The frames announcing `changes` (none: only the roster), for each format in use.
@@ -478,7 +512,8 @@ impl Room {
     /// Writes to every member the frame that `pick` chooses for it (none: skip it), under the room
     /// lock. Members that stopped reading are dropped (their sockets already shut down by
     /// [`Member::deliver`]); their leaving is announced with the next batch.
-    fn relay<'f>(&self, state: &mut RoomState, pick: impl Fn(&Member) -> Option<&'f EncodedFrame>) {
+    /// Returns to how many members it was written (the callers count frames for the metrics).
+    fn relay<'f>(&self, state: &mut RoomState, pick: impl Fn(&Member) -> Option<&'f EncodedFrame>) -> u64 {
         let mut dropped = Vec::new();
         let (mut deliveries, mut bytes) = (0u64, 0u64);
         state.members.retain(|member| {
@@ -504,7 +539,6 @@ impl Room {
             }
         });
         // Once per relay, not per delivery: the counters stay off the per-member path.
-        metrics::DELIVERIES.add(deliveries);
         metrics::BYTES_SENT.add(bytes);
         if !dropped.is_empty() {
             for gone in &dropped {
@@ -512,6 +546,7 @@ impl Room {
             }
             self.presence_pending.store(true, Ordering::Release);
         }
+        deliveries
     }
 
     /// Up to `limit` messages before `before`, oldest first, and whether there are older ones:
@@ -577,17 +612,19 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// `CHATROOM_FAULT_PANIC` names the message text that triggers it. It fires while the room lock is
 /// held: the worst place, on purpose.
 mod fault_injection {
+    /// `withdraw` takes the message back out of the inbox first, so that it is not relayed.
     #[cfg(debug_assertions)]
-    pub fn maybe_panic(text: &str) {
+    pub fn maybe_panic(text: &str, withdraw: impl FnOnce()) {
         use std::sync::OnceLock;
         static TRIGGER: OnceLock<Option<String>> = OnceLock::new();
         let trigger = TRIGGER.get_or_init(|| std::env::var("CHATROOM_FAULT_PANIC").ok());
         if trigger.as_deref() == Some(text) {
+            withdraw();
             panic!("fault injection: CHATROOM_FAULT_PANIC matched a message");
         }
     }
 
     #[cfg(not(debug_assertions))]
     #[inline(always)]
-    pub fn maybe_panic(_text: &str) {}
+    pub fn maybe_panic(_text: &str, _withdraw: impl FnOnce()) {}
 }
