@@ -23,6 +23,11 @@ pub struct Config {
     pub max_message: usize,
     /// `SO_SNDBUF` of each WebSocket: the kernel buffer that is each member's outbox.
     pub send_buffer: usize,
+    /// `TCP_NODELAY` on members' sockets. On (the default), every relay write leaves as its own
+    /// packet at once. Off, the kernel (Nagle's algorithm) holds small writes while earlier data
+    /// is unacknowledged and sends them together: fewer packets, so less CPU per delivery in a
+    /// flood, at the price of tens of milliseconds now and then.
+    pub tcp_nodelay: bool,
     /// How long one relay write may block on a member whose send buffer is full.
     pub relay_timeout: Duration,
     /// A WebSocket silent for longer than this is closed.
@@ -64,6 +69,7 @@ impl Default for Config {
             max_message: 64 * 1024,
             send_buffer: 64 * 1024,
             relay_timeout: Duration::from_millis(50),
+            tcp_nodelay: true,
             idle_timeout: Duration::from_secs(75),
             ping_interval: Duration::from_secs(30),
             head_timeout: Duration::from_secs(10),
@@ -103,6 +109,11 @@ const FLAGS: &[Flag] = &[
         name: "send-buffer",
         value: "BYTES",
         help: "kernel send buffer per WebSocket (SO_SNDBUF), the member's outbox [default: 65536]",
+    },
+    Flag {
+        name: "tcp-nodelay",
+        value: "BOOL",
+        help: "send each relay at once (true) or let the kernel batch small writes (false) [default: true]",
     },
     Flag {
         name: "relay-timeout-ms",
@@ -234,6 +245,7 @@ impl Config {
                 })?
             }
             "echo" => self.echo = parse_bool(value)?,
+            "tcp-nodelay" => self.tcp_nodelay = parse_bool(value)?,
             "max-message" => self.max_message = parse_number(value, 1, usize::MAX)?,
             "send-buffer" => self.send_buffer = parse_number(value, 4096, 64 << 20)?,
             "relay-timeout-ms" => self.relay_timeout = Duration::from_millis(parse_number(value, 1, 60_000)? as u64),

@@ -233,10 +233,11 @@ fn websocket(
     shared: &Arc<Shared>,
 ) -> Ending {
     let config = &shared.config;
-    let member = match Member::new(id, peer, format, stream, config.send_buffer, config.relay_timeout) {
-        Ok(member) => Arc::new(member),
-        Err(e) => return Ending(format!("websocket setup failed: {e}")),
-    };
+    let member =
+        match Member::new(id, peer, format, stream, config.send_buffer, config.relay_timeout, config.tcp_nodelay) {
+            Ok(member) => Arc::new(member),
+            Err(e) => return Ending(format!("websocket setup failed: {e}")),
+        };
     shared.register(&member);
     let mut membership = Membership { shared, member: member.clone(), room: None };
     match endpoint {

@@ -100,9 +100,10 @@ impl Member {
         stream: TcpStream,
         send_buffer: usize,
         relay_timeout: Duration,
+        nodelay: bool,
     ) -> io::Result<Member> {
-        // Chat frames are small and latency matters more than packet count.
-        stream.set_nodelay(true)?;
+        // TCP_NODELAY (`--tcp-nodelay`): see `Config::tcp_nodelay` for the trade-off.
+        stream.set_nodelay(nodelay)?;
         set_send_buffer(&stream, send_buffer)?;
         stream.set_write_timeout(Some(relay_timeout))?;
         Ok(Member {
