@@ -110,10 +110,28 @@ fn a_member_that_stops_reading_is_dropped_and_the_rest_keep_going() {
 fn concurrent_senders_reach_everyone_in_one_order_without_loss() {
     // Several senders at once make relays queue behind each other, and then travel in batches
     // (group commit): every member must still get every message once, all in the same order,
-    // numbered without gaps.
-    let server = TestServer::start(&["--rate-limit", "0"]);
+    // numbered without gaps. Everyone reads in a thread of its own, so no one falls behind (and
+    // the send buffers are roomy for the senders, which only read at the end).
+    let server = TestServer::start(&["--rate-limit", "0", "--send-buffer", "4194304"]);
     let url = server.ws_url("/connect");
-    let mut readers: Vec<Client> = (0..3).map(|_| Client::join(&url).0).collect();
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            let mut reader = Client::join(&url).0;
+            std::thread::spawn(move || {
+                let mut seen: Vec<(u64, String)> = Vec::new();
+                while seen.len() < 800 {
+                    let frame = reader.recv_text();
+                    for item in frame.split(r#"<li class="message""#).skip(1) {
+                        let seq = item.split(r#"data-seq=""#).nth(1).unwrap().split('"').next().unwrap();
+                        let text =
+                            item.split(r#"<span class="text">"#).nth(1).unwrap().split("</span>").next().unwrap();
+                        seen.push((seq.parse().unwrap(), text.to_string()));
+                    }
+                }
+                seen
+            })
+        })
+        .collect();
     let senders: Vec<_> = (0..4)
         .map(|s| {
             let mut client = Client::join(&url).0;
@@ -121,30 +139,20 @@ fn concurrent_senders_reach_everyone_in_one_order_without_loss() {
                 for i in 0..200 {
                     client.say(&format!("s{s}-{i}"));
                 }
-                // Keep reading until our own last message is back, so the socket stays healthy.
                 client.recv_containing(&format!(">s{s}-199<"));
             })
         })
         .collect();
-    let mut orders = Vec::new();
-    for reader in &mut readers {
-        let mut seen: Vec<(u64, String)> = Vec::new();
-        while seen.len() < 800 {
-            let frame = reader.recv_text();
-            for item in frame.split(r#"<li class="message""#).skip(1) {
-                let seq: u64 = item.split(r#"data-seq=""#).nth(1).unwrap().split('"').next().unwrap().parse().unwrap();
-                let text = item.split(r#"<span class="text">"#).nth(1).unwrap().split("</span>").next().unwrap();
-                seen.push((seq, text.to_string()));
-            }
-        }
+    let orders: Vec<Vec<(u64, String)>> = readers.into_iter().map(|r| r.join().unwrap()).collect();
+    for seen in &orders {
         let seqs: Vec<u64> = seen.iter().map(|(seq, _)| *seq).collect();
         assert_eq!(seqs, (1..=800).collect::<Vec<_>>(), "gaps or doubles");
         for s in 0..4 {
-            let mine: Vec<&String> = seen.iter().map(|(_, t)| t).filter(|t| t.starts_with(&format!("s{s}-"))).collect();
+            let prefix = format!("s{s}-");
+            let mine: Vec<&String> = seen.iter().map(|(_, t)| t).filter(|t| t.starts_with(&prefix)).collect();
             let expected: Vec<String> = (0..200).map(|i| format!("s{s}-{i}")).collect();
             assert_eq!(mine, expected.iter().collect::<Vec<_>>(), "sender {s}'s messages out of order");
         }
-        orders.push(seen);
     }
     assert!(orders.windows(2).all(|w| w[0] == w[1]), "members saw different orders");
     for sender in senders {
