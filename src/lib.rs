@@ -180,6 +180,13 @@ impl Server {
         }
         let shared = Arc::new(Shared::new(config)?);
         let listener = TcpListener::bind(bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+        // std listens with a backlog of 128: a crowd arriving at once (every page reconnecting
+        // after a restart) overflows it, and each dropped SYN costs its client a one-second retry.
+        // Listening again only changes the backlog (capped by net.core.somaxconn).
+        // SAFETY: listen(2) on the socket we own.
+        unsafe {
+            libc::listen(std::os::fd::AsRawFd::as_raw_fd(&listener), 4096);
+        }
         Ok(Server { listener, shared })
     }
 

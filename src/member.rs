@@ -148,18 +148,30 @@ impl Member {
             }
             Phase::Closing | Phase::Closed => return Err(Undeliverable::Closed),
         }
-        // The socket's write timeout already is the relay timeout: the common case is one
-        // `write` that returns at once, with no extra system call.
-        match write_all_until(&self.stream, frame, Instant::now() + self.relay_timeout, false) {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                self.shut(&mut out);
-                Err(if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) {
-                    Undeliverable::Slow
-                } else {
-                    Undeliverable::Gone
-                })
-            }
+        // The common case: one `write` that takes the whole frame at once. No clock is read and
+        // no socket option set (the socket's write timeout already is the relay timeout).
+        let written = match (&self.stream).write(frame) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => 0,
+            // WouldBlock here means the write already waited the whole relay timeout.
+            Err(e) => return Err(self.undeliverable(&mut out, &e)),
+        };
+        if written == frame.len() {
+            return Ok(());
+        }
+        // The buffer was nearly full: finish within one more relay timeout, or give up.
+        let result = write_all_until(&self.stream, &frame[written..], Instant::now() + self.relay_timeout);
+        let _ = self.stream.set_write_timeout(Some(self.relay_timeout));
+        result.map_err(|e| self.undeliverable(&mut out, &e))
+    }
+
+    /// Shuts the member down after a failed relay write, and says why it failed.
+    fn undeliverable(&self, out: &mut Outbox, error: &io::Error) -> Undeliverable {
+        self.shut(out);
+        if matches!(error.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) {
+            Undeliverable::Slow
+        } else {
+            Undeliverable::Gone
         }
     }
 
@@ -170,7 +182,7 @@ impl Member {
         if matches!(out.phase, Phase::Closed) {
             return Err(io::Error::new(io::ErrorKind::BrokenPipe, "member is closed"));
         }
-        let result = write_all_until(&self.stream, bytes, Instant::now() + OWN_WRITE_TIMEOUT, true);
+        let result = write_all_until(&self.stream, bytes, Instant::now() + OWN_WRITE_TIMEOUT);
         if result.is_err() {
             self.shut(&mut out);
         } else {
@@ -190,7 +202,7 @@ impl Member {
         }
         let pending = std::mem::take(&mut out.pending);
         if !pending.is_empty() {
-            let result = write_all_until(&self.stream, &pending, Instant::now() + OWN_WRITE_TIMEOUT, true);
+            let result = write_all_until(&self.stream, &pending, Instant::now() + OWN_WRITE_TIMEOUT);
             let _ = self.stream.set_write_timeout(Some(self.relay_timeout));
             if let Err(e) = result {
                 self.shut(&mut out);
@@ -219,7 +231,7 @@ impl Member {
         }
         let until = deadline.min(Instant::now() + self.relay_timeout);
         if until > Instant::now() {
-            let _ = write_all_until(&self.stream, close_frame, until, true);
+            let _ = write_all_until(&self.stream, close_frame, until);
         }
         out.phase = Phase::Closed;
         // Write side only: the peer still gets to read our Close frame, then sees the FIN.
@@ -246,19 +258,15 @@ impl Member {
     }
 }
 
-/// Writes all of `bytes` before `deadline`. `set_timeout` says whether to set the socket's write
-/// timeout to the remaining time first (own writes); relays skip it, the socket already has it.
-fn write_all_until(mut stream: &TcpStream, mut bytes: &[u8], deadline: Instant, set_timeout: bool) -> io::Result<()> {
-    let mut first = !set_timeout;
+/// Writes all of `bytes` before `deadline`, setting the socket's write timeout to the time left
+/// before each write. The caller restores the socket's usual timeout afterwards.
+fn write_all_until(mut stream: &TcpStream, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
     while !bytes.is_empty() {
-        if !first {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(io::Error::new(io::ErrorKind::TimedOut, "write deadline passed"));
-            }
-            stream.set_write_timeout(Some(left))?;
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, "write deadline passed"));
         }
-        first = false;
+        stream.set_write_timeout(Some(left))?;
         match stream.write(bytes) {
             Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "socket accepted no bytes")),
             Ok(n) => bytes = &bytes[n..],
