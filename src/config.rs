@@ -21,6 +21,12 @@ pub struct Config {
     pub echo: bool,
     /// Largest WebSocket frame and message accepted, in bytes; larger ones are closed with 1009.
     pub max_message: usize,
+    /// Longest chat message, in characters (a notice above it).
+    pub max_text: usize,
+    /// Longest name, in characters.
+    pub max_name: usize,
+    /// Largest HTTP request head, in bytes (431 above it).
+    pub max_head: usize,
     /// `SO_SNDBUF` of each WebSocket: the kernel buffer that is each member's outbox.
     pub send_buffer: usize,
     /// `TCP_NODELAY` on members' sockets. On (the default), every relay write leaves as its own
@@ -67,6 +73,9 @@ impl Default for Config {
             bind: SocketAddr::from(([0, 0, 0, 0], 8080)),
             echo: false,
             max_message: 64 * 1024,
+            max_text: crate::inbound::MAX_TEXT_CHARS,
+            max_name: crate::name::MAX_NAME_CHARS,
+            max_head: 16 * 1024,
             send_buffer: 64 * 1024,
             relay_timeout: Duration::from_millis(50),
             tcp_nodelay: true,
@@ -105,6 +114,9 @@ const FLAGS: &[Flag] = &[
         value: "BYTES",
         help: "largest WebSocket frame/message accepted; larger ones close with 1009 [default: 65536]",
     },
+    Flag { name: "max-text", value: "CHARS", help: "longest chat message; longer ones get a notice [default: 2000]" },
+    Flag { name: "max-name", value: "CHARS", help: "longest name a member may take [default: 32]" },
+    Flag { name: "max-head", value: "BYTES", help: "largest HTTP request head; larger ones get 431 [default: 16384]" },
     Flag {
         name: "send-buffer",
         value: "BYTES",
@@ -175,7 +187,7 @@ const FLAGS: &[Flag] = &[
 #[derive(Debug)]
 pub enum Command {
     /// Run the server with this configuration.
-    Serve(Config),
+    Serve(Box<Config>),
     /// Print this text to stdout and exit 0 (`--help`, `--version`).
     Print(String),
 }
@@ -233,7 +245,7 @@ impl Config {
                 other => return Err(other.unexpected().to_string()),
             }
         }
-        Ok(Command::Serve(config))
+        Ok(Command::Serve(Box::new(config)))
     }
 
     /// Sets one setting from its textual value (from a flag or an env var).
@@ -247,6 +259,9 @@ impl Config {
             "echo" => self.echo = parse_bool(value)?,
             "tcp-nodelay" => self.tcp_nodelay = parse_bool(value)?,
             "max-message" => self.max_message = parse_number(value, 1, usize::MAX)?,
+            "max-text" => self.max_text = parse_number(value, 1, 1_000_000)?,
+            "max-name" => self.max_name = parse_number(value, 8, 256)?,
+            "max-head" => self.max_head = parse_number(value, 1024, 1 << 20)?,
             "send-buffer" => self.send_buffer = parse_number(value, 4096, 64 << 20)?,
             "relay-timeout-ms" => self.relay_timeout = Duration::from_millis(parse_number(value, 1, 60_000)? as u64),
             "idle-timeout" => self.idle_timeout = Duration::from_secs(parse_number(value, 1, 86_400)? as u64),
@@ -345,7 +360,7 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Config, String> {
         match Config::from_args(args.iter().map(OsString::from))? {
-            Command::Serve(c) => Ok(c),
+            Command::Serve(c) => Ok(*c),
             Command::Print(_) => Err("printed".into()),
         }
     }

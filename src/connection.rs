@@ -45,8 +45,6 @@ use crate::Shared;
 /// a hostile message) stays far below it; see `tests/limits.rs`. Only touched pages cost memory.
 pub const STACK_SIZE: usize = 128 * 1024;
 
-/// Largest request head (RFC 9110 leaves it to us; 16 KiB is generous for a chat page).
-pub const MAX_HEAD_BYTES: usize = 16 * 1024;
 /// Time a kept-alive connection may wait for its next request.
 pub const KEEP_ALIVE_IDLE: Duration = Duration::from_secs(5);
 /// After we send a Close frame in anger, how long we wait for the peer to finish before dropping
@@ -118,7 +116,7 @@ fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shared>) -> Aft
     let mut requests = 0u32;
     loop {
         let limits = HeadLimits {
-            max_bytes: MAX_HEAD_BYTES,
+            max_bytes: shared.config.max_head,
             deadline: shared.config.head_timeout,
             // The first request gets the full deadline; later ones only the keep-alive idle time.
             idle: if requests == 0 { shared.config.head_timeout } else { KEEP_ALIVE_IDLE },
@@ -129,9 +127,10 @@ fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shared>) -> Aft
                 let response = match &error {
                     HeadError::Idle => return ending(format!("http, {requests} requests")),
                     HeadError::Io(e) => return ending(format!("http, {requests} requests, {e}")),
-                    HeadError::TooLarge => {
-                        Response::text(431, "Request head too large (limit 16 KiB, 64 header lines).")
-                    }
+                    HeadError::TooLarge => Response::text(
+                        431,
+                        format!("Request head too large (limit {} bytes, 64 header lines).", shared.config.max_head),
+                    ),
                     HeadError::Timeout => Response::text(408, "Request head not received in time."),
                     HeadError::BadVersion => Response::text(505, "Only HTTP/1.0 and HTTP/1.1 are spoken here."),
                     HeadError::Malformed(why) => Response::text(400, format!("Malformed request: {why}.")),
@@ -248,7 +247,7 @@ fn websocket(
         Endpoint::Chat { room, name } => {
             let room = shared.rooms.get_or_create(&room);
             membership.room = Some(room.clone());
-            match join(&member, &room, name.as_deref()) {
+            match join(&member, &room, name.as_deref(), config.max_name) {
                 Ok(()) => read_loop(&member, leftover, Some(&room), shared),
                 Err(e) => Ending(format!("websocket, could not join: {e}")),
             }
@@ -281,13 +280,13 @@ impl Drop for Membership<'_> {
 /// Joins `room` under the name asked for (or a guest name), then writes the welcome (history,
 /// roster, who you are) on the member's own thread, outside the room lock, and goes live.
 #[inline(never)] // its frame (rendering the welcome) must be gone before the member idles
-fn join(member: &Arc<Member>, room: &Room, asked: Option<&str>) -> io::Result<()> {
-    let (wanted, problem) = match asked.map(name::validate) {
+fn join(member: &Arc<Member>, room: &Room, asked: Option<&str>, max_name: usize) -> io::Result<()> {
+    let (wanted, problem) = match asked.map(|raw| name::validate_within(raw, max_name)) {
         Some(Ok(name)) => (name, None),
         Some(Err(bad)) => (name::guest(), Some(bad.explain())),
         None => (name::guest(), None),
     };
-    let welcome = room.join(member, &wanted);
+    let welcome = room.join(member, &wanted, max_name);
     let you = welcome.name.as_str();
     let notice = match (&problem, &welcome.taken) {
         (Some(problem), _) => format!("{problem} You are {you}."),
@@ -413,7 +412,7 @@ fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&Arc<Room>>, 
         let sent = match message {
             Message::Text(text) if text.as_str() == "ping" => ws.send(Message::text("pong")),
             Message::Text(text) => match room {
-                Some(room) => chat(&mut ws, member, room, text.as_str()),
+                Some(room) => chat(&mut ws, member, room, text.as_str(), config.max_text),
                 None => ws.send(Message::Text(text)),
             },
             Message::Binary(data) => match room {
@@ -483,8 +482,14 @@ fn release_stack_below_here() {
 }
 
 /// A text message in a chat room: relay it, or tell the sender why not.
-fn chat(ws: &mut WebSocket<Wire>, member: &Member, room: &Room, text: &str) -> tungstenite::Result<()> {
-    match inbound::parse_chat(text) {
+fn chat(
+    ws: &mut WebSocket<Wire>,
+    member: &Member,
+    room: &Room,
+    text: &str,
+    max_text: usize,
+) -> tungstenite::Result<()> {
+    match inbound::parse_chat_within(text, max_text) {
         Ok(Some(message)) => {
             room.say(member, &message);
             Ok(())

@@ -8,8 +8,8 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-/// The longest chat message, in characters (not bytes: a long message in Japanese is as long as
-/// one in English).
+/// The longest chat message by default (`--max-text`), in characters (not bytes: a long message
+/// in Japanese is as long as one in English).
 pub const MAX_TEXT_CHARS: usize = 2000;
 
 /// A chat message as sent. `Cow` borrows the text straight from the frame when it has no JSON
@@ -25,8 +25,8 @@ struct Inbound<'a> {
 pub enum Rejected {
     /// Not JSON, or not an object with a string `message`.
     NotChatJson,
-    /// Longer than [`MAX_TEXT_CHARS`] after trimming.
-    TooLong { chars: usize },
+    /// Longer than the limit after trimming.
+    TooLong { chars: usize, limit: usize },
 }
 
 impl Rejected {
@@ -34,8 +34,8 @@ impl Rejected {
     pub fn explain(&self) -> String {
         match self {
             Rejected::NotChatJson => r#"Could not read that message: send JSON like {"message": "hello"}."#.to_string(),
-            Rejected::TooLong { chars } => {
-                format!("Message not sent: it is {chars} characters long, and the limit is {MAX_TEXT_CHARS}.")
+            Rejected::TooLong { chars, limit } => {
+                format!("Message not sent: it is {chars} characters long, and the limit is {limit}.")
             }
         }
     }
@@ -44,6 +44,11 @@ impl Rejected {
 /// Parses one text frame into the chat text to relay: trimmed, and `None` when it is empty
 /// (a blank submit is ignored, not an error).
 pub fn parse_chat(frame_text: &str) -> Result<Option<Cow<'_, str>>, Rejected> {
+    parse_chat_within(frame_text, MAX_TEXT_CHARS)
+}
+
+/// [`parse_chat`] with another length limit (`--max-text`).
+pub fn parse_chat_within(frame_text: &str, limit: usize) -> Result<Option<Cow<'_, str>>, Rejected> {
     // An object only: serde's derived reader would also take the array form `["hi"]`.
     if !frame_text.trim_start().starts_with('{') {
         return Err(Rejected::NotChatJson);
@@ -54,8 +59,8 @@ pub fn parse_chat(frame_text: &str) -> Result<Option<Cow<'_, str>>, Rejected> {
         return Ok(None);
     }
     let chars = trimmed.chars().count();
-    if chars > MAX_TEXT_CHARS {
-        return Err(Rejected::TooLong { chars });
+    if chars > limit {
+        return Err(Rejected::TooLong { chars, limit });
     }
     Ok(Some(match inbound.message {
         Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
@@ -107,6 +112,7 @@ mod tests {
         let ok = format!(r#"{{"message":"{}"}}"#, "é".repeat(MAX_TEXT_CHARS));
         assert!(parse_chat(&ok).unwrap().is_some());
         let long = format!(r#"{{"message":"{}"}}"#, "é".repeat(MAX_TEXT_CHARS + 1));
-        assert_eq!(parse_chat(&long), Err(Rejected::TooLong { chars: MAX_TEXT_CHARS + 1 }));
+        assert_eq!(parse_chat(&long), Err(Rejected::TooLong { chars: MAX_TEXT_CHARS + 1, limit: MAX_TEXT_CHARS }));
+        assert_eq!(parse_chat_within(r#"{"message":"abcd"}"#, 3), Err(Rejected::TooLong { chars: 4, limit: 3 }));
     }
 }

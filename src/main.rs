@@ -14,7 +14,7 @@ fn main() -> ExitCode {
         return client::main(args);
     }
     let config = match Config::from_args(args) {
-        Ok(Command::Serve(config)) => config,
+        Ok(Command::Serve(config)) => *config,
         Ok(Command::Print(text)) => {
             print!("{text}");
             return ExitCode::SUCCESS;

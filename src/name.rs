@@ -11,7 +11,7 @@
 
 use crate::random;
 
-/// Longest name, in characters.
+/// Longest name by default (`--max-name`), in characters.
 pub const MAX_NAME_CHARS: usize = 32;
 /// Longest room name.
 pub const MAX_ROOM_CHARS: usize = 32;
@@ -20,7 +20,7 @@ pub const MAX_ROOM_CHARS: usize = 32;
 #[derive(Debug, PartialEq, Eq)]
 pub enum BadName {
     Empty,
-    TooLong { chars: usize },
+    TooLong { chars: usize, limit: usize },
     ControlCharacter,
 }
 
@@ -28,9 +28,7 @@ impl BadName {
     pub fn explain(&self) -> String {
         match self {
             BadName::Empty => "A name cannot be empty.".into(),
-            BadName::TooLong { chars } => {
-                format!("That name is {chars} characters long; the limit is {MAX_NAME_CHARS}.")
-            }
+            BadName::TooLong { chars, limit } => format!("That name is {chars} characters long; the limit is {limit}."),
             BadName::ControlCharacter => "A name cannot contain control or text-direction characters.".into(),
         }
     }
@@ -38,6 +36,11 @@ impl BadName {
 
 /// Checks and trims a person's name.
 pub fn validate(raw: &str) -> Result<String, BadName> {
+    validate_within(raw, MAX_NAME_CHARS)
+}
+
+/// [`validate`] with another length limit (`--max-name`).
+pub fn validate_within(raw: &str, limit: usize) -> Result<String, BadName> {
     let name = raw.trim();
     if name.is_empty() {
         return Err(BadName::Empty);
@@ -46,8 +49,8 @@ pub fn validate(raw: &str) -> Result<String, BadName> {
         return Err(BadName::ControlCharacter);
     }
     let chars = name.chars().count();
-    if chars > MAX_NAME_CHARS {
-        return Err(BadName::TooLong { chars });
+    if chars > limit {
+        return Err(BadName::TooLong { chars, limit });
     }
     Ok(name.to_string())
 }
@@ -67,12 +70,17 @@ pub fn guest() -> String {
 /// compares without case). The base is shortened if needed so that the result stays within the
 /// limit.
 pub fn unique(wanted: &str, is_taken: impl Fn(&str) -> bool) -> String {
+    unique_within(wanted, MAX_NAME_CHARS, is_taken)
+}
+
+/// [`unique`] for names of at most `limit` characters.
+pub fn unique_within(wanted: &str, limit: usize, is_taken: impl Fn(&str) -> bool) -> String {
     if !is_taken(wanted) {
         return wanted.to_string();
     }
     for n in 2u32.. {
         let suffix = format!(" ({n})");
-        let room_for_base = MAX_NAME_CHARS - suffix.chars().count();
+        let room_for_base = limit.saturating_sub(suffix.chars().count()).max(1);
         let base: String = wanted.chars().take(room_for_base).collect();
         let candidate = format!("{}{suffix}", base.trim_end());
         if !is_taken(&candidate) {
@@ -114,7 +122,8 @@ mod tests {
     fn names_are_trimmed_and_checked() {
         assert_eq!(validate("  Ann  ").unwrap(), "Ann");
         assert_eq!(validate("   "), Err(BadName::Empty));
-        assert_eq!(validate(&"é".repeat(33)), Err(BadName::TooLong { chars: 33 }));
+        assert_eq!(validate(&"é".repeat(33)), Err(BadName::TooLong { chars: 33, limit: 32 }));
+        assert_eq!(validate_within("abcd", 3), Err(BadName::TooLong { chars: 4, limit: 3 }));
         assert!(validate(&"é".repeat(32)).is_ok());
         assert_eq!(validate("a\u{0}b"), Err(BadName::ControlCharacter));
         assert_eq!(validate("a\nb"), Err(BadName::ControlCharacter));

@@ -251,6 +251,13 @@ pub struct RoomSummary {
     pub messages: u64,
 }
 
+/// The limits the page's inputs announce (`maxlength`), from the server's flags.
+#[derive(Clone, Copy, Debug)]
+pub struct PageLimits {
+    pub max_text: usize,
+    pub max_name: usize,
+}
+
 /// The chat page for `room`.
 pub fn page(
     room: &str,
@@ -259,6 +266,7 @@ pub fn page(
     name: &str,
     notice: Option<&str>,
     rooms: &[RoomSummary],
+    limits: PageLimits,
 ) -> String {
     let mut list = String::new();
     for summary in rooms {
@@ -282,6 +290,8 @@ pub fn page(
         .replace("{{notice_class}}", if notice.is_some() { "notice error" } else { "" })
         .replace("{{notice}}", &escape(notice.unwrap_or("")))
         .replace("{{rooms}}", &list)
+        .replace("{{max_text}}", &limits.max_text.to_string())
+        .replace("{{max_name}}", &limits.max_name.to_string())
 }
 
 /// The page's URL for a room: the lobby is `/`.

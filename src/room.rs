@@ -344,9 +344,9 @@ impl Room {
     /// Registers `member` under a unique version of `wanted`, tells the others, and returns the
     /// history and roster for the member to write itself. See the module docs for why this is
     /// gapless.
-    pub fn join(&self, member: &Arc<Member>, wanted: &str) -> Welcome {
+    pub fn join(&self, member: &Arc<Member>, wanted: &str, max_name: usize) -> Welcome {
         let mut state = lock(&self.state);
-        let name = name::unique(wanted, |candidate| state.names.contains(&candidate.to_lowercase()));
+        let name = name::unique_within(wanted, max_name, |candidate| state.names.contains(&candidate.to_lowercase()));
         member.set_name(name.clone());
         state.names.insert(name.to_lowercase());
         state.members.push(member.clone());

@@ -157,3 +157,20 @@ fn hundreds_of_slow_and_silent_clients_do_not_stop_anyone_else() {
     assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
     drop(crowd);
 }
+
+#[test]
+fn text_name_and_head_limits_are_flags() {
+    let server = TestServer::start(&["--max-text", "10", "--max-name", "12", "--max-head", "2048"]);
+    let page = get(server.addr, "/");
+    assert!(page.body_text().contains(r#"name="message" maxlength="10""#), "the page announces the limit");
+    let (mut a, welcome) = Client::join(&server.ws_url("/connect?name=thirteen-char"));
+    assert!(welcome.contains("That name is 13 characters long; the limit is 12."), "{welcome}");
+    a.say("0123456789");
+    a.recv_containing(">0123456789<");
+    a.say("0123456789x");
+    a.recv_containing("it is 11 characters long, and the limit is 10.");
+    let big = format!("GET / HTTP/1.1\r\nHost: x\r\nX-Pad: {}\r\n\r\n", "a".repeat(3000));
+    let refused = http_raw(server.addr, big.as_bytes());
+    assert_eq!(refused.status, 431);
+    assert!(refused.body_text().contains("limit 2048 bytes"), "{}", refused.body_text());
+}

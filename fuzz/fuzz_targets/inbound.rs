@@ -39,7 +39,7 @@ fn check_frame(frame: &str) {
             assert!(text.chars().count() <= MAX_TEXT_CHARS);
         }
         Ok(None) => {}
-        Err(Rejected::TooLong { chars }) => assert!(*chars > MAX_TEXT_CHARS),
+        Err(Rejected::TooLong { chars, .. }) => assert!(*chars > MAX_TEXT_CHARS),
         Err(Rejected::NotChatJson) => {}
     }
     if let Err(rejected) = &parsed {
@@ -101,7 +101,7 @@ fn check_well_formed(frame: &str, text: &str) {
     if trimmed.is_empty() {
         assert_eq!(got, Ok(None));
     } else if chars > MAX_TEXT_CHARS {
-        assert_eq!(got, Err(Rejected::TooLong { chars }));
+        assert_eq!(got, Err(Rejected::TooLong { chars, limit: MAX_TEXT_CHARS }));
     } else {
         assert_eq!(got, Ok(Some(Cow::Borrowed(trimmed))));
     }
@@ -128,7 +128,7 @@ fn check_name(raw: &str) {
             assert_eq!(name::unique(&valid, |_| false), valid);
         }
         Err(BadName::Empty) => assert!(raw.trim().is_empty()),
-        Err(BadName::TooLong { chars }) => assert!(chars > MAX_NAME_CHARS),
+        Err(BadName::TooLong { chars, .. }) => assert!(chars > MAX_NAME_CHARS),
         Err(BadName::ControlCharacter) => {}
     }
     if let Err(bad) = name::validate(raw) {

@@ -213,7 +213,8 @@ fn health(shared: &Shared) -> Response {
 fn chat_page(request: &Request, shared: &Shared, room: &str) -> Response {
     let mut notice = None;
     let mut remember = false;
-    let from_query = request.query_param("name").map(|raw| name::validate(&raw));
+    let max_name = shared.config.max_name;
+    let from_query = request.query_param("name").map(|raw| name::validate_within(&raw, max_name));
     let name = match from_query {
         Some(Ok(name)) => {
             remember = true;
@@ -223,7 +224,7 @@ fn chat_page(request: &Request, shared: &Shared, room: &str) -> Response {
             if let Some(Err(bad)) = other {
                 notice = Some(bad.explain());
             }
-            match cookie(request, NAME_COOKIE).and_then(|raw| name::validate(&raw).ok()) {
+            match cookie(request, NAME_COOKIE).and_then(|raw| name::validate_within(&raw, max_name).ok()) {
                 Some(name) => name,
                 None => {
                     remember = true;
@@ -237,7 +238,8 @@ fn chat_page(request: &Request, shared: &Shared, room: &str) -> Response {
     } else {
         (format!("/r/{room}"), format!("/r/{room}/connect?name={}", render::url_encode(&name)))
     };
-    let html = render::page(room, &room_path, &connect, &name, notice.as_deref(), &shared.rooms.summaries());
+    let limits = render::PageLimits { max_text: shared.config.max_text, max_name };
+    let html = render::page(room, &room_path, &connect, &name, notice.as_deref(), &shared.rooms.summaries(), limits);
     let mut response = Response::html(200, html.into_bytes());
     if remember {
         response = response.with_header(
