@@ -1,6 +1,6 @@
 //! Every setting of the server: its flag, its `CHATROOM_*` environment variable, its default.
 //!
-//! The table [`FLAGS`] is the single source of truth: `--help` is printed from it, and every flag
+//! The table `FLAGS` is the single source of truth: `--help` is printed from it, and every flag
 //! can also be given through the environment (the flag wins when both are set), which is what a
 //! systemd unit or a container wants. Parsing uses `lexopt`, which is tiny and has no opinions.
 
@@ -337,7 +337,7 @@ fn parse_bool(value: &str) -> Result<bool, String> {
     }
 }
 
-/// The `--help` text, made from [`FLAGS`].
+/// The `--help` text, made from `FLAGS`.
 pub fn help() -> String {
     let mut out = format!(
         "chatroom {}: a LAN chat server in one binary\n\nUSAGE:\n    chatroom [FLAGS]\n\nFLAGS (each also read from the env var shown):\n",

@@ -5,7 +5,7 @@
 //! - any other member's connection thread, which relays a chat message to the whole room.
 //!
 //! Each frame must reach the socket whole, or two frames' bytes could interleave and the stream
-//! would be garbage. So every write goes through one mutex per member, the [`Outbox`], and
+//! would be garbage. So every write goes through one mutex per member, the `Outbox`, and
 //! writes a complete frame with `write_all` while holding it.
 //!
 //! There is no queue in user space: **the kernel's socket send buffer is the outbox.** A healthy
