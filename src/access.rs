@@ -14,12 +14,13 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::http::head::{percent_decode, Request};
 use crate::http::response::Response;
 use crate::http::routes::cookie;
+use crate::lock;
 use crate::random;
 use crate::render;
 
@@ -60,10 +61,6 @@ impl Sessions {
         self.tokens.insert(token.clone());
         self.order.push_back(token);
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Compares without stopping at the first difference, so the time taken does not tell a guesser

@@ -117,7 +117,7 @@ impl Shared {
     }
 
     fn members(&self) -> MutexGuard<'_, HashMap<u64, Arc<Member>>> {
-        self.members.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.members)
     }
 
     /// Records an open WebSocket.
@@ -139,6 +139,15 @@ impl Shared {
     pub fn member_count(&self) -> usize {
         self.members().len()
     }
+}
+
+/// Takes a lock even if another thread panicked while holding it, which is how every lock in
+/// the server is taken. Each piece of state behind a lock stays consistent across a panic (every
+/// update is a single push, remove, insert or assignment; a cut frame has already marked its
+/// member closed), so a poisoned lock is taken over rather than spreading one connection's panic
+/// to every thread that touches the same room, member or registry.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The one background thread: a few times a second it announces batched joins and leaves;

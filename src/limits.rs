@@ -67,7 +67,7 @@ impl Gate {
     }
 
     fn lock(&self) -> MutexGuard<'_, Open> {
-        self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::lock(&self.open)
     }
 
     /// Admits a connection from `ip`, or refuses it: then `stream` gets a 503 with

@@ -250,11 +250,9 @@ impl Member {
         let _ = self.stream.shutdown(Shutdown::Both);
     }
 
-    /// The write lock. A panic while holding it cannot leave the outbox half-updated in a way that
-    /// matters (at worst a frame was cut, and then the phase is already `Closed`), so a poisoned
-    /// lock is taken over rather than spreading the panic to every relaying thread.
+    /// The write lock (a poisoned one is taken over: see [`crate::lock`]).
     fn lock(&self) -> MutexGuard<'_, Outbox> {
-        self.outbox.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::lock(&self.outbox)
     }
 }
 

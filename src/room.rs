@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use crate::frame::EncodedFrame;
 use crate::history::{FsyncPolicy, History, Log, StoredMessage};
 use crate::http::routes::DEFAULT_ROOM;
+use crate::lock;
 use crate::member::{Format, Member, Undeliverable};
 use crate::metrics;
 use crate::name;
@@ -563,11 +564,6 @@ impl Room {
         let state = lock(&self.state);
         RoomSummary { name: self.name.clone(), members: state.members.len(), messages: state.history.next_seq() - 1 }
     }
-
-    /// The names of the people here.
-    pub fn roster(&self) -> Vec<String> {
-        lock(&self.state).members.iter().map(|m| m.name().to_string()).collect()
-    }
 }
 
 /// Books a member out of the room's state (it is already out of `members`).
@@ -598,13 +594,6 @@ fn by_format<'f>(member: &Member, html: &'f EncodedFrame, json: Option<&'f Encod
         (Format::Json, Some(json)) => json,
         _ => html,
     }
-}
-
-/// Takes a lock even if another thread panicked while holding it. Room and registry state stay
-/// consistent across a panic (every update is a single push, remove or retain), so one
-/// connection's panic must not take every other member down with a poisoned lock.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A deliberate panic, for the test that proves one connection's panic harms no one else. It
