@@ -51,23 +51,35 @@ impl EncodedFrame {
     pub fn texts(texts: &[&str]) -> Self {
         let mut bytes = Vec::new();
         for text in texts {
-            bytes.extend_from_slice(Self::text(text).as_bytes());
+            Self::push_text(&mut bytes, text);
         }
         EncodedFrame(bytes)
     }
 
-    /// Frames already encoded back to back (by [`EncodedFrame::as_bytes`]), to be written as one.
+    /// Appends a final text frame carrying `text` to `bytes`: for building several frames that go
+    /// out in one write (see [`EncodedFrame::from_frames`]) without a buffer per frame.
+    pub fn push_text(bytes: &mut Vec<u8>, text: &str) {
+        Self::push(bytes, OpCode::Data(Data::Text), text.as_bytes());
+    }
+
+    /// Frames already encoded back to back (by [`EncodedFrame::push_text`]), to be written as one.
     pub fn from_frames(bytes: Vec<u8>) -> Self {
         EncodedFrame(bytes)
     }
 
     fn encode(opcode: OpCode, payload: &[u8]) -> Self {
+        let mut bytes = Vec::new();
+        Self::push(&mut bytes, opcode, payload);
+        EncodedFrame(bytes)
+    }
+
+    /// Appends one final, unmasked frame to `bytes`.
+    fn push(bytes: &mut Vec<u8>, opcode: OpCode, payload: &[u8]) {
         let header = FrameHeader { is_final: true, opcode, ..FrameHeader::default() };
         let len = payload.len() as u64;
-        let mut bytes = Vec::with_capacity(header.len(len) + payload.len());
-        header.format(len, &mut bytes).expect("writing to a Vec cannot fail");
+        bytes.reserve(header.len(len) + payload.len());
+        header.format(len, bytes).expect("writing to a Vec cannot fail");
         bytes.extend_from_slice(payload);
-        EncodedFrame(bytes)
     }
 
     /// The bytes to write.
@@ -95,6 +107,16 @@ mod tests {
         let f = EncodedFrame::binary(&vec![0u8; 70_000]);
         assert_eq!(f.as_bytes()[1], 0x7f);
         assert_eq!(f.as_bytes().len(), 10 + 70_000);
+    }
+
+    #[test]
+    fn pushed_frames_are_the_same_bytes() {
+        let mut bytes = Vec::new();
+        EncodedFrame::push_text(&mut bytes, "Hello");
+        EncodedFrame::push_text(&mut bytes, &"x".repeat(300));
+        let expected =
+            [EncodedFrame::text("Hello").as_bytes(), EncodedFrame::text(&"x".repeat(300)).as_bytes()].concat();
+        assert_eq!(bytes, expected);
     }
 
     #[test]

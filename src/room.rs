@@ -414,10 +414,9 @@ impl Room {
                 self.disk.report(&written, log.path());
             }
             metrics::MESSAGES_RELAYED.inc();
-            html.extend_from_slice(EncodedFrame::text(&render::message_fragment(&message)).as_bytes());
+            EncodedFrame::push_text(&mut html, &render::message_fragment(&message));
             if state.json_members > 0 {
-                let event = render::json(&MessageEvent::new(&self.name, &message));
-                json.extend_from_slice(EncodedFrame::text(&event).as_bytes());
+                EncodedFrame::push_text(&mut json, &render::json(&MessageEvent::new(&self.name, &message)));
             }
         }
         let html = EncodedFrame::from_frames(html);
