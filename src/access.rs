@@ -17,7 +17,7 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::http::head::{percent_decode, Request};
+use crate::http::head::{pair_value, percent_decode, Request};
 use crate::http::response::Response;
 use crate::http::routes::cookie;
 use crate::lock;
@@ -104,13 +104,7 @@ impl Access {
                 .with_header("Retry-After", wait.as_secs().max(1).to_string());
         }
         let form = std::str::from_utf8(body).unwrap_or("");
-        let field = |name: &str| {
-            form.split('&')
-                .filter_map(|pair| pair.split_once('='))
-                .find(|(k, _)| *k == name)
-                .and_then(|(_, v)| percent_decode(v))
-                .unwrap_or_default()
-        };
+        let field = |name: &str| pair_value(form, '&', name).and_then(percent_decode).unwrap_or_default();
         let next = safe_next(&field("next"));
         if !same(field("code").trim().as_bytes(), code.as_bytes()) {
             self.record_failure(ip);

@@ -99,12 +99,17 @@ impl Request {
     /// that does not decode is kept as sent, with U+FFFD for bytes that are not UTF-8, so that
     /// "present but garbled" is refused by whoever validates it instead of passing as "absent".
     pub fn query_param(&self, name: &str) -> Option<String> {
-        self.query
-            .split('&')
-            .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| percent_decode(v).unwrap_or_else(|| decode_lossy(v)))
+        pair_value(&self.query, '&', name).map(|v| percent_decode(v).unwrap_or_else(|| decode_lossy(v)))
     }
+}
+
+/// The raw value of `name` in a `name=value` list split by `separator`: a query string or a form
+/// body (`&`), or a Cookie header (`;`). A bare `name` has the empty value.
+pub fn pair_value<'a>(list: &'a str, separator: char, name: &str) -> Option<&'a str> {
+    list.split(separator)
+        .map(|pair| pair.trim_start().split_once('=').unwrap_or((pair.trim_start(), "")))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
 }
 
 /// Decodes `%XX` escapes and `+` (form encoding); `None` for a bad escape or invalid UTF-8.
@@ -275,6 +280,15 @@ mod tests {
         assert!(matches!(parse(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), Err(HeadError::BadVersion)));
         assert!(matches!(parse(b"GET http://x/ HTTP/1.1\r\n\r\n"), Err(HeadError::Malformed(_))));
         assert!(parse(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03").is_err());
+    }
+
+    #[test]
+    fn pair_lists() {
+        assert_eq!(pair_value("a=1&b=2&c", '&', "b"), Some("2"));
+        assert_eq!(pair_value("a=1&b=2&c", '&', "c"), Some(""));
+        assert_eq!(pair_value("a=1&b=2&c", '&', "d"), None);
+        assert_eq!(pair_value("x=1; chatroom_name=ann%20b; y=2", ';', "chatroom_name"), Some("ann%20b"));
+        assert_eq!(pair_value("ab=1", '&', "a"), None);
     }
 
     #[test]

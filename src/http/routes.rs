@@ -16,7 +16,7 @@
 //! | anything else | 404; a method other than GET or HEAD is 405 |
 
 use crate::assets;
-use crate::http::head::{percent_decode, Request};
+use crate::http::head::{pair_value, percent_decode, Request};
 use crate::http::response::Response;
 use crate::name;
 use crate::render;
@@ -262,10 +262,8 @@ pub fn cookie(request: &Request, name: &str) -> Option<String> {
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case("Cookie"))
         .filter_map(|(_, v)| std::str::from_utf8(v).ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .and_then(|(_, v)| percent_decode(v))
+        .find_map(|v| pair_value(v, ';', name))
+        .and_then(|v| percent_decode(v.trim_end()))
 }
 
 /// `/r/ROOM/history?before=SEQ&limit=N[&format=html]`: older messages, oldest first.
