@@ -9,7 +9,6 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use support::{data_seqs, element, get, get_json, log_line, rfc3339, Client, TempDir, TestServer, TIMEOUT};
@@ -343,17 +342,10 @@ fn run_until_exit(args: &[&str]) -> (Option<i32>, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start chatroom");
-    let until = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() >= until {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the server kept running with {args:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
+    let Some(status) = support::wait_for_exit(&mut child, TIMEOUT) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the server kept running with {args:?}");
     };
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();

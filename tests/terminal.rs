@@ -6,7 +6,7 @@ mod support;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use support::{Client, TestServer, TIMEOUT};
 
@@ -76,14 +76,7 @@ impl Terminal {
     }
 
     fn wait_exit(&mut self) -> std::process::ExitStatus {
-        let until = Instant::now() + TIMEOUT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < until, "chatroom join did not exit");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        support::wait_for_exit(&mut self.child, TIMEOUT).expect("chatroom join did not exit")
     }
 }
 
