@@ -224,3 +224,25 @@ fn new_makes_an_unguessable_private_room_that_is_never_listed() {
     assert_eq!(history["messages"].as_array().unwrap().len(), 1);
     assert_eq!(history["messages"][0]["text"], "psst");
 }
+
+#[test]
+fn a_room_visited_in_silence_leaves_nothing_behind() {
+    // Joining makes a room (and its log file); if nobody said anything, leaving forgets both, so
+    // trying many room names does not grow the registry or the data dir.
+    let server = TestServer::start(&[]);
+    let log = server.data_dir().unwrap().join("passing.jsonl");
+    let (visitor, _) = Client::join(&server.ws_url("/r/passing/connect?name=v"));
+    assert!(log.exists(), "the log is made on joining");
+    drop(visitor);
+    support::wait_until("the empty room to be forgotten", || (!log.exists()).then_some(()));
+    let rooms = get_json(server.addr, "/api/rooms");
+    assert!(rooms["rooms"].as_array().unwrap().iter().all(|r| r["name"] != "passing"), "{rooms}");
+    // A room where something was said keeps its log after everyone left.
+    let (mut talker, _) = Client::join(&server.ws_url("/r/kept/connect?name=t"));
+    talker.say("stays");
+    talker.recv_containing(">stays<");
+    drop(talker);
+    let kept = get_json(server.addr, "/r/kept/history");
+    assert_eq!(kept["messages"][0]["text"], "stays");
+    assert!(server.data_dir().unwrap().join("kept.jsonl").exists());
+}

@@ -210,3 +210,17 @@ fn room_names_and_notices_are_escaped() {
     assert!(welcome.contains("control"), "{welcome}");
     assert!(!welcome.contains("<b>x</b>"));
 }
+
+#[test]
+fn a_login_form_that_never_arrives_gets_408() {
+    let server = TestServer::start(&["--access-code", "right", "--head-timeout", "1"]);
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    stream
+        .write_all(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 20\r\n\r\ncode=")
+        .unwrap();
+    let response = read_response(&mut stream, false);
+    assert_eq!(response.status, 408);
+    assert_eq!(response.body_text(), "The form did not arrive in time.\n");
+    assert_eq!(get(server.addr, "/healthz").status, 200);
+}
