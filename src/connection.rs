@@ -58,6 +58,11 @@ const FLOOD_NOTICE_EVERY: Duration = Duration::from_secs(5);
 /// member should cost little memory. A larger frame grows it as needed (up to `--max-message`).
 const READ_BUFFER: usize = 512;
 
+/// At most this many chat messages from one member go into one relay (see [`next_frame`]). It
+/// bounds how long the first of them waits for the rest to be parsed, and what one member can
+/// put in the room's inbox at once.
+const MAX_BATCH: usize = 32;
+
 /// Starts the thread for a freshly accepted connection.
 ///
 /// The thread owns the connection's [`Ticket`], so its place in the connection counts is given
@@ -325,7 +330,7 @@ fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&Arc<Room>>, 
         .max_frame_size(Some(config.max_message))
         // Write each reply as soon as it is made: our Wire writes whole buffers under the lock.
         .write_buffer_size(0);
-    let mut ws = WebSocket::from_partially_read(Wire(member.clone()), leftover, Role::Server, Some(ws_config));
+    let mut ws = WebSocket::from_partially_read(Wire::new(member.clone()), leftover, Role::Server, Some(ws_config));
 
     // Wake up when it is time to ping (or to give up on) a silent peer.
     let mut last_heard = Instant::now();
@@ -341,9 +346,17 @@ fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&Arc<Room>>, 
     let rate = if room.is_some() { config.rate_limit } else { 0 };
     let mut bucket = TokenBucket::new(rate, config.rate_burst);
     let mut flood_told: Option<Instant> = None;
+    // Chat messages posted to the room and not yet relayed (see `next_frame`).
+    let mut posted = 0usize;
 
     loop {
-        let message = match ws.read() {
+        let next = next_frame(&mut ws, room, &mut posted);
+        // Anything but another chat message (a ping, a Close, an error): what this member posted
+        // goes out first, so the room hears its messages in the order it did things.
+        if !matches!(&next, Ok(Message::Text(text)) if text.as_str() != "ping") {
+            relay_posted(room, &mut posted);
+        }
+        let message = match next {
             Ok(message) => message,
             Err(WsError::ConnectionClosed) | Err(WsError::AlreadyClosed) => {
                 return Ending(format!("websocket, {}", peer_close.unwrap_or_else(|| "closed".into())));
@@ -397,6 +410,7 @@ fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&Arc<Room>>, 
             crate::metrics::RATE_LIMITED.inc();
             // Excess frames are dropped. Say so, but not more than every few seconds.
             if flood_told.is_none_or(|told| told.elapsed() >= FLOOD_NOTICE_EVERY) {
+                relay_posted(room, &mut posted);
                 flood_told = Some(last_heard);
                 let text = format!(
                     "You are sending too fast: messages are being dropped (limit {} per second, {} at once).",
@@ -412,7 +426,7 @@ fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&Arc<Room>>, 
         let sent = match message {
             Message::Text(text) if text.as_str() == "ping" => ws.send(Message::text("pong")),
             Message::Text(text) => match room {
-                Some(room) => chat(&mut ws, member, room, text.as_str(), config.max_text),
+                Some(room) => chat(&mut ws, member, room, text.as_str(), config.max_text, &mut posted),
                 None => ws.send(Message::Text(text)),
             },
             Message::Binary(data) => match room {
@@ -481,21 +495,59 @@ fn release_stack_below_here() {
     }
 }
 
-/// A text message in a chat room: relay it, or tell the sender why not.
+/// The next frame from the peer.
+///
+/// With chat messages posted and not yet relayed, it first takes only frames that have already
+/// arrived, without waiting: a client that sent several messages at once (a busy sender, or one
+/// catching up after a stall) has them all relayed together, one `write` per member for the lot
+/// ([`Room::relay_posted`]). As soon as nothing more is waiting, or [`MAX_BATCH`] messages are
+/// posted, it relays them, and only then waits for the peer. So batching never delays a message
+/// for longer than it takes to parse the frames already in hand.
+fn next_frame(ws: &mut WebSocket<Wire>, room: Option<&Arc<Room>>, posted: &mut usize) -> tungstenite::Result<Message> {
+    if *posted > 0 && *posted < MAX_BATCH {
+        ws.get_mut().set_waiting(false);
+        let ready = ws.read();
+        ws.get_mut().set_waiting(true);
+        match ready {
+            // Nothing complete has arrived: relay what we have, then wait.
+            Err(WsError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {}
+            ready => return ready,
+        }
+    }
+    relay_posted(room, posted);
+    ws.read()
+}
+
+/// Relays what this member posted, if anything.
+fn relay_posted(room: Option<&Arc<Room>>, posted: &mut usize) {
+    if let (Some(room), true) = (room, *posted > 0) {
+        room.relay_posted();
+    }
+    *posted = 0;
+}
+
+/// A text message in a chat room: post it for the next relay (see [`next_frame`]), or tell the
+/// sender why not.
 fn chat(
     ws: &mut WebSocket<Wire>,
     member: &Member,
-    room: &Room,
+    room: &Arc<Room>,
     text: &str,
     max_text: usize,
+    posted: &mut usize,
 ) -> tungstenite::Result<()> {
     match inbound::parse_chat_within(text, max_text) {
         Ok(Some(message)) => {
-            room.say(member, &message);
+            room.post(member, &message);
+            *posted += 1;
             Ok(())
         }
         Ok(None) => Ok(()),
-        Err(rejected) => tell(ws, member.format, &rejected.explain()),
+        Err(rejected) => {
+            // The notice comes after the relay of what was said before it.
+            relay_posted(Some(room), posted);
+            tell(ws, member.format, &rejected.explain())
+        }
     }
 }
 

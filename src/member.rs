@@ -306,17 +306,55 @@ fn set_send_buffer(stream: &TcpStream, bytes: usize) -> io::Result<()> {
 ///
 /// tungstenite hands its write buffer to `write` in one piece, and that buffer only ever holds
 /// complete frames, so writing it all under the lock keeps frames whole.
-pub struct Wire(pub Arc<Member>);
+pub struct Wire {
+    member: Arc<Member>,
+    /// Reads take only what has already arrived and never wait (see [`Wire::set_waiting`]).
+    ready_only: bool,
+}
+
+impl Wire {
+    /// The member's socket, with reads that wait for data (up to the socket's read timeout).
+    pub fn new(member: Arc<Member>) -> Wire {
+        Wire { member, ready_only: false }
+    }
+
+    /// Whether reads wait for data. With `false`, a read takes what the kernel already holds and
+    /// fails with `WouldBlock` when that is nothing, so the reader can tell "more frames are
+    /// already here" from "the peer is quiet" without a second system call or a poll.
+    pub fn set_waiting(&mut self, wait: bool) {
+        self.ready_only = !wait;
+    }
+}
 
 impl Read for Wire {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        (&self.0.stream).read(buf)
+        if !self.ready_only {
+            return (&self.member.stream).read(buf);
+        }
+        use std::os::fd::AsRawFd;
+        // SAFETY: a valid socket descriptor, and a buffer we own of exactly `buf.len()` bytes.
+        let n = unsafe {
+            libc::recv(
+                self.member.stream.as_raw_fd(),
+                buf.as_mut_ptr() as *mut libc::c_void,
+                buf.len(),
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        match io::Error::last_os_error() {
+            // A signal before any data: as good as "nothing yet".
+            e if e.kind() == io::ErrorKind::Interrupted => Err(io::ErrorKind::WouldBlock.into()),
+            e => Err(e),
+        }
     }
 }
 
 impl Write for Wire {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.write_own(buf)?;
+        self.member.write_own(buf)?;
         Ok(buf.len())
     }
 

@@ -35,6 +35,9 @@ impl Counter {
 
 /// Chat messages accepted and relayed (one per message, however many members got it).
 pub static MESSAGES_RELAYED: Counter = Counter::new();
+/// Relays of chat messages: each writes a batch of one or more messages to every member, so
+/// `MESSAGES_RELAYED / RELAYS` is the average batch (see `Room::relay_posted`).
+pub static RELAYS: Counter = Counter::new();
 /// Frames written to members by relays (message × members).
 pub static DELIVERIES: Counter = Counter::new();
 /// Bytes written to members by relays.
@@ -95,6 +98,12 @@ pub fn render(shared: &Shared) -> String {
         "counter",
         "Chat messages relayed (once per message).",
         &[("", MESSAGES_RELAYED.get().to_string())],
+    );
+    metric(
+        "relays_total",
+        "counter",
+        "Relays of chat messages; each writes one batch of one or more messages to every member.",
+        &[("", RELAYS.get().to_string())],
     );
     metric(
         "deliveries_total",

@@ -279,7 +279,6 @@ struct Presence {
 
 /// A chat message waiting in the inbox.
 struct Said {
-    member: u64,
     name: String,
     text: String,
 }
@@ -383,18 +382,31 @@ impl Room {
     }
 
     /// A chat message from `from`: numbered, logged, and relayed to everyone (sender included).
-    ///
-    /// **Group commit.** The message first goes into the room's inbox; then the thread waits for
-    /// the room lock, and whoever gets it relays *everything* in the inbox at once: all the
-    /// waiting messages go to each member as consecutive frames in one `write`. With one sender
-    /// at a time nothing changes (a batch of one). When several senders queue up behind a long
-    /// relay (a big room, a busy moment), the next relay carries all of their messages for the
-    /// price of one system call per member instead of one per message; a thread that finds its
-    /// message already relayed just leaves.
+    /// The same as [`Room::post`] then [`Room::relay_posted`].
     pub fn say(&self, from: &Member, text: &str) {
-        lock(&self.inbox).push(Said { member: from.id, name: from.name().to_string(), text: text.to_string() });
+        self.post(from, text);
+        self.relay_posted();
+    }
+
+    /// Puts a chat message from `from` in the room's inbox, to go out with the next relay
+    /// ([`Room::relay_posted`]). Cheap: it takes only the inbox lock, never the room lock.
+    pub fn post(&self, from: &Member, text: &str) {
+        lock(&self.inbox).push(Said { name: from.name().to_string(), text: text.to_string() });
+    }
+
+    /// Numbers, logs and relays every message waiting in the inbox, in the order they were posted.
+    ///
+    /// **Group commit.** A thread posts its messages, then waits for the room lock, and whoever
+    /// gets it relays *everything* in the inbox at once: all the waiting messages go to each
+    /// member as consecutive frames in one `write`. With one message at a time nothing changes (a
+    /// batch of one). When messages pile up (a big room whose relay takes a while, a busy moment,
+    /// a client that sent several frames at once: see `connection::read_loop`), the next relay
+    /// carries all of them for the price of one system call per member instead of one per
+    /// message. That system call is most of the cost of a delivery (see `docs/bench`). A thread
+    /// that finds the inbox already emptied by the previous lock holder just leaves.
+    pub fn relay_posted(&self) {
         let mut state = lock(&self.state);
-        fault_injection::maybe_panic(text, || lock(&self.inbox).retain(|said| said.member != from.id));
+        fault_injection::maybe_panic(&self.inbox);
         let batch = std::mem::take(&mut *lock(&self.inbox));
         if batch.is_empty() {
             return; // relayed by whoever held the lock before us
@@ -422,6 +434,7 @@ impl Room {
         let html = EncodedFrame::from_frames(html);
         let json = (state.json_members > 0).then(|| EncodedFrame::from_frames(json));
         let delivered = self.relay(&mut state, |member| Some(by_format(member, &html, json.as_ref())));
+        metrics::RELAYS.inc();
         metrics::DELIVERIES.add(delivered * batch.len() as u64);
     }
 
@@ -600,19 +613,26 @@ fn by_format<'f>(member: &Member, html: &'f EncodedFrame, json: Option<&'f Encod
 /// `CHATROOM_FAULT_PANIC` names the message text that triggers it. It fires while the room lock is
 /// held: the worst place, on purpose.
 mod fault_injection {
-    /// `withdraw` takes the message back out of the inbox first, so that it is not relayed.
+    use super::Said;
+    use std::sync::Mutex;
+
+    /// Takes the triggering message back out of the inbox first, so that it is not relayed, and
+    /// leaves everyone else's posted messages there for the next relay.
     #[cfg(debug_assertions)]
-    pub fn maybe_panic(text: &str, withdraw: impl FnOnce()) {
+    pub fn maybe_panic(inbox: &Mutex<Vec<Said>>) {
         use std::sync::OnceLock;
         static TRIGGER: OnceLock<Option<String>> = OnceLock::new();
-        let trigger = TRIGGER.get_or_init(|| std::env::var("CHATROOM_FAULT_PANIC").ok());
-        if trigger.as_deref() == Some(text) {
-            withdraw();
+        let Some(trigger) = TRIGGER.get_or_init(|| std::env::var("CHATROOM_FAULT_PANIC").ok()) else { return };
+        let mut waiting = crate::lock(inbox);
+        let before = waiting.len();
+        waiting.retain(|said| &said.text != trigger);
+        if waiting.len() != before {
+            drop(waiting);
             panic!("fault injection: CHATROOM_FAULT_PANIC matched a message");
         }
     }
 
     #[cfg(not(debug_assertions))]
     #[inline(always)]
-    pub fn maybe_panic(_text: &str, _withdraw: impl FnOnce()) {}
+    pub fn maybe_panic(_inbox: &Mutex<Vec<Said>>) {}
 }

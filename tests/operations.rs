@@ -28,6 +28,7 @@ fn metrics_count_what_happens() {
         "chatroom_connections_open{kind=\"websocket\"}",
         "chatroom_rooms",
         "chatroom_messages_relayed_total",
+        "chatroom_relays_total",
         "chatroom_bytes_sent_total",
         "chatroom_members_dropped_slow_total",
         "chatroom_rate_limited_total",
@@ -48,6 +49,7 @@ fn metrics_count_what_happens() {
     a.recv_containing("sending too fast");
     let text = get(server.addr, "/metrics").body_text();
     assert_eq!(sample(&text, "chatroom_messages_relayed_total"), 2.0);
+    assert_eq!(sample(&text, "chatroom_relays_total"), 2.0, "one message at a time: a relay each");
     assert_eq!(sample(&text, "chatroom_deliveries_total"), 4.0 + 1.0, "2 messages × 2 members + b's join told to a");
     assert_eq!(sample(&text, "chatroom_rate_limited_total"), 1.0);
     assert_eq!(sample(&text, "chatroom_connections_open{kind=\"websocket\"}"), 2.0);

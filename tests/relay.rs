@@ -7,6 +7,7 @@ use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use support::{Client, TestServer};
+use tungstenite::Message;
 
 #[test]
 fn three_members_all_receive_the_escaped_fragment() {
@@ -157,5 +158,77 @@ fn concurrent_senders_reach_everyone_in_one_order_without_loss() {
     assert!(orders.windows(2).all(|w| w[0] == w[1]), "members saw different orders");
     for sender in senders {
         sender.join().unwrap();
+    }
+}
+
+/// One sample of `/metrics`.
+fn metric(server: &TestServer, name: &str) -> u64 {
+    let text = support::get(server.addr, "/metrics").body_text();
+    text.lines()
+        .find_map(|line| line.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+        .parse()
+        .unwrap()
+}
+
+/// A chat message as the page sends it.
+fn chat_frame(text: &str) -> Message {
+    Message::text(serde_json::json!({ "message": text }).to_string())
+}
+
+/// Frames that reach the server together are relayed together: one relay, that is one `write`
+/// per member for all of them, and in the order they were sent.
+#[test]
+fn messages_sent_together_go_out_in_one_relay_in_order() {
+    let server = TestServer::start(&[]);
+    let mut a = Client::join(&server.ws_url("/connect")).0;
+    let mut b = Client::join(&server.ws_url("/connect")).0;
+    let relays = metric(&server, "chatroom_relays_total");
+    // tungstenite's `write` only buffers; `flush` sends all ten frames in one TCP write.
+    for i in 0..10 {
+        a.ws.write(chat_frame(&format!("batch {i}"))).unwrap();
+    }
+    a.ws.flush().unwrap();
+    for client in [&mut a, &mut b] {
+        for i in 0..10 {
+            let fragment = client.recv_text();
+            assert!(fragment.contains(&format!(">batch {i}<")), "expected batch {i}, got {fragment}");
+        }
+    }
+    assert_eq!(metric(&server, "chatroom_relays_total") - relays, 1, "ten messages that arrived together");
+    assert_eq!(metric(&server, "chatroom_messages_relayed_total"), 10);
+}
+
+/// Batching never reorders what one member does: a notice for a bad frame comes after the
+/// relay of the messages before it and before the ones after it, and messages followed by a
+/// Close in the same write are all relayed before the member leaves.
+#[test]
+fn a_batch_keeps_notices_and_the_close_in_order() {
+    let server = TestServer::start(&[]);
+    let mut a = Client::join(&server.ws_url("/connect")).0;
+    let mut b = Client::join(&server.ws_url("/connect")).0;
+    a.ws.write(chat_frame("first")).unwrap();
+    a.ws.write(Message::text("not json")).unwrap();
+    a.ws.write(chat_frame("second")).unwrap();
+    a.ws.write(chat_frame("third")).unwrap();
+    a.ws.close(None).unwrap(); // queues the Close and flushes everything in one write
+    assert!(a.recv_text().contains(">first<"));
+    assert!(a.recv_text().starts_with(r#"<p id="notice" hx-swap-oob="true" class="notice error""#));
+    assert!(a.recv_text().contains(">second<"));
+    assert!(a.recv_text().contains(">third<"));
+    for text in ["first", "second", "third"] {
+        let fragment = b.recv_text();
+        assert!(fragment.contains(&format!(">{text}<")), "expected {text}, got {fragment}");
+    }
+    // And a, having said its piece, is told goodbye.
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        assert!(Instant::now() < until, "no Close reply");
+        match a.ws.read() {
+            Ok(Message::Close(_)) | Err(tungstenite::Error::ConnectionClosed) => break,
+            Ok(other) => assert!(support::is_presence(other.to_text().unwrap_or("")), "unexpected {other:?}"),
+            Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("expected a clean close, got {e}"),
+        }
     }
 }
