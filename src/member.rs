@@ -165,6 +165,23 @@ impl Member {
         result.map_err(|e| self.undeliverable(&mut out, &e))
     }
 
+    /// Asks the CPU to start loading this member's fields and write lock into its cache, ahead
+    /// of a [`Member::deliver`]. Only a hint: it never faults and changes nothing. A no-op on
+    /// CPUs other than x86-64.
+    #[inline]
+    pub fn prefetch(&self) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            // SAFETY: SSE, which `prefetcht0` belongs to, is part of the x86-64 baseline; and a
+            // prefetch reads nothing the program sees: it cannot fault, whatever the address.
+            unsafe {
+                _mm_prefetch::<_MM_HINT_T0>(self as *const Member as *const i8);
+                _mm_prefetch::<_MM_HINT_T0>(&self.outbox as *const Mutex<Outbox> as *const i8);
+            }
+        }
+    }
+
     /// Shuts the member down after a failed relay write, and says why it failed.
     fn undeliverable(&self, out: &mut Outbox, error: &io::Error) -> Undeliverable {
         self.shut(out);
