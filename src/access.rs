@@ -70,6 +70,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl Access {
+    /// The access rules for `code` (`--access-code`); `None` lets everyone in.
     pub fn new(code: Option<String>) -> Access {
         Access { code, sessions: Mutex::new(Sessions::default()), failures: Mutex::new(HashMap::new()) }
     }

@@ -18,7 +18,9 @@ use crate::http::response::Response;
 pub struct Asset {
     /// Its URL path.
     pub path: &'static str,
+    /// Its `Content-Type`, with a charset for text.
     pub content_type: &'static str,
+    /// Its bytes, embedded in the binary.
     pub body: &'static [u8],
     /// Versioned by name: cache for a year without revalidating.
     pub immutable: bool,

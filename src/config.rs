@@ -48,6 +48,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// No disk at all: history only in memory (`--data-dir` is then ignored).
     pub memory: bool,
+    /// When the room logs are forced to the disk (`--fsync`).
     pub fsync: FsyncPolicy,
     /// Open connections at most, in total (0 = no cap).
     pub max_connections: usize,

@@ -19,6 +19,21 @@ pub struct EncodedFrame(Vec<u8>);
 
 impl EncodedFrame {
     /// A final text frame carrying `text` (RFC 6455 §5.6).
+    ///
+    /// Byte 0 is FIN (`0x80`) plus the opcode (`0x1`, text); byte 1 is the mask bit (0: servers
+    /// never mask) plus the length, which takes 7, 7+16 or 7+64 bits (§5.2):
+    ///
+    /// ```no_run
+    /// use chatroom::frame::EncodedFrame;
+    ///
+    /// // §5.7: "A single-frame unmasked text message containing "Hello"".
+    /// assert_eq!(EncodedFrame::text("Hello").as_bytes(), b"\x81\x05Hello");
+    /// // 126 bytes no longer fit in 7 bits: 126, then the length in 16 bits.
+    /// assert_eq!(&EncodedFrame::text(&"x".repeat(126)).as_bytes()[..4], [0x81, 0x7e, 0x00, 0x7e]);
+    /// // 65,536 bytes take 127, then the length in 64 bits.
+    /// let big = EncodedFrame::text(&"x".repeat(65_536));
+    /// assert_eq!(&big.as_bytes()[..10], [0x81, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0]);
+    /// ```
     pub fn text(text: &str) -> Self {
         Self::encode(OpCode::Data(Data::Text), text.as_bytes())
     }
@@ -35,6 +50,15 @@ impl EncodedFrame {
 
     /// A Close frame with a status code and a short reason (RFC 6455 §5.5.1). Control frames carry
     /// at most 125 bytes of payload, so the reason is cut to 123 bytes, at a character boundary.
+    ///
+    /// ```no_run
+    /// use chatroom::frame::EncodedFrame;
+    /// use tungstenite::protocol::frame::coding::CloseCode;
+    ///
+    /// // What every member gets when the server stops: opcode 0x8, then 1012 in two bytes.
+    /// let close = EncodedFrame::close(CloseCode::Restart, "server restarting");
+    /// assert_eq!(close.as_bytes(), b"\x88\x13\x03\xf4server restarting");
+    /// ```
     pub fn close(code: CloseCode, reason: &str) -> Self {
         let mut end = reason.len().min(123);
         while !reason.is_char_boundary(end) {

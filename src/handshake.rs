@@ -29,7 +29,17 @@ pub struct Upgrade {
     pub protocol: Option<&'static str>,
 }
 
-/// Computes `Sec-WebSocket-Accept` from the client's `Sec-WebSocket-Key` (§4.2.2 point 5.4).
+/// Computes `Sec-WebSocket-Accept` from the client's `Sec-WebSocket-Key` (§4.2.2 point 5.4):
+/// append the GUID of §1.3 to the key, hash that with SHA-1, base64-encode the 20-byte digest.
+///
+/// The client checks the answer, which proves that the server understood a WebSocket handshake
+/// (anyone can compute it, so it proves nothing else). With the RFC's own example:
+///
+/// ```no_run
+/// use chatroom::handshake::accept_key;
+///
+/// assert_eq!(accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+/// ```
 pub fn accept_key(client_key: &str) -> String {
     let mut sha1 = Sha1::new();
     sha1.update(client_key.as_bytes());
@@ -95,6 +105,17 @@ fn is_valid_key(key: &str) -> bool {
 
 impl Upgrade {
     /// The complete 101 response (§4.2.2 point 5). After these bytes the connection speaks frames.
+    ///
+    /// ```no_run
+    /// use chatroom::handshake::{accept_key, Upgrade};
+    ///
+    /// let upgrade = Upgrade { accept: accept_key("dGhlIHNhbXBsZSBub25jZQ=="), protocol: None };
+    /// assert_eq!(
+    ///     upgrade.response_bytes(),
+    ///     b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+    ///       Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+    /// );
+    /// ```
     pub fn response_bytes(&self) -> Vec<u8> {
         let mut out = String::with_capacity(160);
         out.push_str(

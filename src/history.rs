@@ -41,7 +41,9 @@ pub struct StoredMessage {
     pub seq: u64,
     /// Server time when it was relayed, in milliseconds since the Unix epoch (UTC).
     pub ts: u64,
+    /// Who sent it: the sender's name in the room at the time.
     pub name: String,
+    /// What was said, trimmed, as sent (escaping happens when it is rendered).
     pub text: String,
 }
 
@@ -111,6 +113,7 @@ impl Log {
         Ok(())
     }
 
+    /// Where the log file is.
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -26,7 +26,12 @@ pub enum Rejected {
     /// Not JSON, or not an object with a string `message`.
     NotChatJson,
     /// Longer than the limit after trimming.
-    TooLong { chars: usize, limit: usize },
+    TooLong {
+        /// How long it was, in characters.
+        chars: usize,
+        /// The limit (`--max-text`).
+        limit: usize,
+    },
 }
 
 impl Rejected {

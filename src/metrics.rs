@@ -20,14 +20,17 @@ impl Counter {
         Counter(AtomicU64::new(0))
     }
 
+    /// Adds `n`.
     pub fn add(&self, n: u64) {
         self.0.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// Adds one.
     pub fn inc(&self) {
         self.add(1);
     }
 
+    /// The count so far.
     pub fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }

@@ -19,12 +19,21 @@ pub const MAX_ROOM_CHARS: usize = 32;
 /// Why a name was refused.
 #[derive(Debug, PartialEq, Eq)]
 pub enum BadName {
+    /// Nothing left after trimming.
     Empty,
-    TooLong { chars: usize, limit: usize },
+    /// Too many characters.
+    TooLong {
+        /// How long it was, in characters.
+        chars: usize,
+        /// The limit (`--max-name`).
+        limit: usize,
+    },
+    /// A control character or a bidirectional-text control.
     ControlCharacter,
 }
 
 impl BadName {
+    /// What to tell the person, in one sentence.
     pub fn explain(&self) -> String {
         match self {
             BadName::Empty => "A name cannot be empty.".into(),

@@ -100,6 +100,24 @@ pub fn message_item(out: &mut String, message: &StoredMessage) {
 }
 
 /// A chat message for the page: one `<li>` appended to the message list.
+///
+/// The ws extension swaps the top-level `<ul id="messages">` into the page's element of the same
+/// id, `beforeend`: its `<li>` is appended. User text is escaped on the way in.
+///
+/// ```no_run
+/// use chatroom::history::StoredMessage;
+/// use chatroom::render::message_fragment;
+///
+/// let said = StoredMessage { seq: 1, ts: 1_795_727_045_123, name: "ann".into(), text: "tea's ready <3".into() };
+/// assert_eq!(
+///     message_fragment(&said),
+///     concat!(
+///         r#"<ul id="messages" hx-swap-oob="beforeend"><li class="message" data-seq="1" data-name="ann">"#,
+///         r#"<time datetime="2026-11-26T21:04:05.123Z">21:04 UTC</time> <b class="name">ann</b> "#,
+///         r#"<span class="text">tea&#39;s ready &lt;3</span></li></ul>"#,
+///     )
+/// );
+/// ```
 pub fn message_fragment(message: &StoredMessage) -> String {
     let mut out = String::with_capacity(message.text.len() + message.name.len() * 2 + 200);
     out.push_str(r#"<ul id="messages" hx-swap-oob="beforeend">"#);
@@ -246,15 +264,20 @@ fn notice_into(out: &mut String, text: &str, kind: &str) {
 /// One entry of the room list.
 #[derive(Debug, Clone, Serialize)]
 pub struct RoomSummary {
+    /// The room's name.
     pub name: String,
+    /// How many members are in it now.
     pub members: usize,
+    /// How many messages it has had, ever (its last sequence number).
     pub messages: u64,
 }
 
 /// The limits the page's inputs announce (`maxlength`), from the server's flags.
 #[derive(Clone, Copy, Debug)]
 pub struct PageLimits {
+    /// The longest message, in characters (`--max-text`).
     pub max_text: usize,
+    /// The longest name, in characters (`--max-name`).
     pub max_name: usize,
 }
 
@@ -348,6 +371,7 @@ pub struct MessageEvent<'a> {
 }
 
 impl<'a> MessageEvent<'a> {
+    /// The event for `message` in `room`.
     pub fn new(room: &'a str, message: &'a StoredMessage) -> Self {
         MessageEvent {
             kind: "message",
@@ -364,33 +388,54 @@ impl<'a> MessageEvent<'a> {
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Event<'a> {
+    /// Someone came into the room.
     Join {
+        /// The room.
         room: &'a str,
+        /// When, RFC 3339 in UTC.
         ts: String,
+        /// Their name in the room.
         name: &'a str,
     },
+    /// Someone left the room.
     Leave {
+        /// The room.
         room: &'a str,
+        /// When, RFC 3339 in UTC.
         ts: String,
+        /// The name they had in the room.
         name: &'a str,
     },
+    /// Who is here now, in order of arrival (see [`roster_event`]).
     Roster {
+        /// The room.
         room: &'a str,
+        /// The names, at most a thousand.
         members: &'a [&'a str],
+        /// How many there are in all, when `members` is not all of them.
         #[serde(skip_serializing_if = "Option::is_none")]
         count: Option<usize>,
     },
+    /// The recent messages, sent once on joining.
     History {
+        /// The room.
         room: &'a str,
+        /// The messages, oldest first.
         messages: Vec<MessageEvent<'a>>,
+        /// Whether older messages exist (ask `/r/ROOM/history` for them).
         more: bool,
     },
+    /// Information for this member only; on joining, it carries the member's name.
     Notice {
+        /// What to show.
         text: &'a str,
+        /// The member's name in the room, on joining.
         #[serde(skip_serializing_if = "Option::is_none")]
         name: Option<&'a str>,
     },
+    /// Something this member sent was refused; the socket stays open.
     Error {
+        /// Why, in one sentence.
         text: &'a str,
     },
 }

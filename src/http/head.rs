@@ -31,6 +31,7 @@ pub struct HeadLimits {
 /// A parsed request head. Header names keep their case; look them up with [`Request::header`].
 #[derive(Debug, Clone)]
 pub struct Request {
+    /// The method, as sent (`GET`, `HEAD`, ...).
     pub method: String,
     /// The path part of the request target (before any `?`), as sent, not decoded.
     pub path: String,
@@ -38,6 +39,7 @@ pub struct Request {
     pub query: String,
     /// Minor version: 0 for HTTP/1.0, 1 for HTTP/1.1.
     pub minor_version: u8,
+    /// Every header in the order sent: its name as sent, and its raw value (not always UTF-8).
     pub headers: Vec<(String, Vec<u8>)>,
 }
 

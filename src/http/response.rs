@@ -17,8 +17,11 @@ connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 /// An HTTP response, ready to write.
 #[derive(Debug, Clone)]
 pub struct Response {
+    /// The status code; [`reason`] gives its phrase.
     pub status: u16,
+    /// Headers besides the ones every response gets (`Content-Length`, `Connection`, ...).
     pub headers: Vec<(&'static str, Cow<'static, str>)>,
+    /// The body, borrowed when it is an embedded asset.
     pub body: Cow<'static, [u8]>,
     /// Close the connection after this response (errors where the stream may be out of step).
     pub close: bool,

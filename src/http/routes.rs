@@ -44,7 +44,12 @@ pub enum Route {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
     /// A member of a chat room, with the name it asked for (unvalidated), if any.
-    Chat { room: String, name: Option<String> },
+    Chat {
+        /// The room, its name already validated and lower-cased.
+        room: String,
+        /// The name from `?name=` or the name cookie, not yet validated.
+        name: Option<String>,
+    },
     /// Every message is sent back to its sender (`--echo`).
     Echo,
 }
