@@ -6,60 +6,117 @@
 //! with its WebSocket extension; the server answers with HTML fragments swapped out-of-band.
 //!
 //! It is also meant to be read, as an example of how WebSockets work from the HTTP upgrade to the
-//! frames. A good reading order follows one message through the server:
+//! frames. Three guides sit beside the code, in the repository's `docs/` directory:
 //!
-//! 1. [`Server::run`] (below): the accept loop, which never dies.
+//! - **`docs/walkthrough.md`**: one chat message from the keystroke to the other browser's
+//!   screen, byte by byte: the upgrade request and the 101, the accept key, masked and unmasked
+//!   frames as annotated hex dumps, the relay, `hx-swap-oob`, ping/pong, close codes, the log.
+//!   Every dump in it is checked against a real server by `tests/docs.rs`.
+//! - **`docs/architecture.md`**: the threads and what each may touch, the locks and their order,
+//!   the life of a connection as a state diagram, and each design decision with the measurement
+//!   behind it.
+//! - **`docs/protocol.md`**: every event a member sends and receives, in both dialects.
+//!
+//! ## Reading order: one message through the server
+//!
+//! 1. [`Server::run`] (below): the accept loop, which never dies; over a connection cap it answers
+//!    503 itself ([`limits::Gate::admit`]), otherwise it spawns the connection's thread.
 //! 2. [`connection`]: the thread of one connection: HTTP requests, then the upgrade, then the
 //!    member's read loop.
 //! 3. [`http`]: reading a request head ([`http::head`]), routing it ([`http::routes`]), writing
 //!    a response ([`http::response`]).
-//! 4. [`handshake`]: the WebSocket opening handshake, RFC 6455 §4.2, done by hand.
+//! 4. [`handshake`]: the WebSocket opening handshake, RFC 6455 §4.2, done by hand:
+//!    [`handshake::validate`] and [`handshake::accept_key`].
 //! 5. [`inbound`]: what a member sent, parsed; [`render`]: what we send back, escaped.
-//! 6. [`room`]: the registry and the relay: one encoded frame ([`frame`]), written to every
-//!    [`member`]'s socket in turn under the room lock; joins and leaves announced in batches.
+//! 6. [`room`]: the registry and the relay. A reader posts a message ([`room::Room::post`]);
+//!    [`room::Room::relay_posted`] then, under the room lock, numbers and logs everything posted,
+//!    encodes it once ([`frame`]) and writes the same bytes to every [`member`]'s socket in turn.
+//!    Joins and leaves are announced in batches.
 //! 7. [`history`]: each room's recent messages and its append-only log, written before a relay.
 //! 8. [`shutdown`]: SIGINT/SIGTERM → every WebSocket closed with 1012 → exit.
 //!
-//! The rest:
-//! - [`config`]: every flag, its env var and default;
-//! - [`name`]: who a member is in a room, and what a room may be called; [`random`]: OS randomness;
-//! - [`limits`]: connection caps (checked before a thread exists), the rate limit, open files;
-//! - [`access`]: the optional access code and its sessions;
-//! - [`assets`]: the embedded page; [`lan`]: the URLs (and QR code) for other machines;
-//! - [`metrics`]: `/metrics` counters; [`log`]: log lines, text or JSON;
-//! - [`client`]: `chatroom join`, the terminal client, the other half of the protocol.
+//! ## The map of modules
 //!
-//! ## Where this differs from the design notes, and why
-//! - **Presence is batched** ([`room`]): announcing every join with the full roster to everyone
-//!   made a crowd of N cost N² frames of O(N) bytes. Joins and leaves go out at most twice a second
-//!   per room, rosters show the first 100 names.
-//! - **Group commit** ([`room::Room::say`]): relays queued behind the room lock go out together,
-//!   one `write` per member for the whole batch. A lone sender is unchanged.
-//! - **Idle stacks shrink** ([`connection`]): a member about to wait gives back the stack pages
-//!   below its read loop, and the HTTP phase's frame is gone by then: 12.4 KiB per idle member.
+//! | module | owns |
+//! |---|---|
+//! | [`connection`] | a connection's thread: HTTP keep-alive loop, upgrade, the member's read loop, close codes |
+//! | [`http`] | request heads ([`http::head`]: caps, deadline), routing ([`http::routes`]), responses ([`http::response`]) |
+//! | [`handshake`] | RFC 6455 §4.2: checking an upgrade request, `Sec-WebSocket-Accept`, the 101 |
+//! | [`frame`] | server frames encoded once, unmasked, for any number of sockets |
+//! | [`room`] | the room registry, joining and leaving, the relay, batched presence |
+//! | [`member`] | one WebSocket peer: its socket, its write lock, its phase (joining, live, closing, closed) |
+//! | [`history`] | recent messages in memory, the append-only log per room, paging back |
+//! | [`inbound`] | chat messages as members send them (the page's htmx JSON, JSON clients) |
+//! | [`render`] | every text sent that holds user input: HTML fragments and JSON events, escaped |
+//! | [`name`] | members' names (unique per room) and room names; private room names |
+//! | [`config`] | every flag, its environment variable and its default |
+//! | [`limits`] | connection caps (checked before a thread exists), the rate limit, open files |
+//! | [`access`] | the optional access code and its sessions |
+//! | [`assets`] | the embedded page, script, style and vendored htmx |
+//! | [`shutdown`] | signals → Close 1012 to everyone → exit |
+//! | [`metrics`] | `/metrics` counters |
+//! | [`log`] | log lines on stderr, text or JSON |
+//! | [`lan`] | the URLs (and QR code) under which other machines reach the server |
+//! | [`random`] | OS randomness, for guest names and private rooms |
+//! | [`client`] | `chatroom join`, the terminal client: the other half of the protocol |
 //!
 //! ## Threads, and what each may touch
 //!
 //! | thread | does | takes |
 //! |---|---|---|
-//! | `main` | accepts connections, spawns `conn-N` | nothing shared but the id counter |
-//! | `conn-N` | one connection: HTTP, then reads its member's frames and relays them | the room lock, then member write locks |
-//! | `signals` | on SIGINT/SIGTERM, writes 1012 to every member, exits | the member list, member write locks |
-//! | `housekeeping` | announces batched joins/leaves, fsyncs and checks logs, trims the heap | the registry, room locks |
+//! | `main` | accepts connections, checks the caps, spawns `conn-N`; writes the 503 for a refused one | the gate's counts |
+//! | `conn-N` | one connection: HTTP, then reads its member's frames, posts them and relays them | the room lock, then member write locks; its own write lock for its replies |
+//! | `housekeeping` | announces batched joins/leaves, fsyncs and checks logs, trims the heap | the registry, room locks, member write locks (announcing); logs outside the room locks |
+//! | `signals` | on SIGINT/SIGTERM, writes 1012 to every member, exits | the list of open WebSockets, member write locks |
 //! | `refusals` | closes connections refused by the caps, gently | only those sockets |
 //!
-//! Locks are always taken in this order: registry → room → member write lock. Each lock is held
-//! for a short, bounded time: a relay write blocks at most the relay timeout (`--relay-timeout-ms`).
+//! A `conn-N` thread *only reads* its own socket: frames to a member are written by whichever
+//! thread is relaying, under that member's write lock, so frames never interleave. Each member's
+//! kernel send buffer is its outbox; there is no queue and no writer thread.
+//!
+//! Locks are always taken in this order: registry → room → member write lock (a room's inbox
+//! last, briefly). Each lock is held for a short, bounded time: a relay write blocks at most the
+//! relay timeout (`--relay-timeout-ms`).
+//!
+//! ## Where this differs from the design notes, and why
+//! - **Presence is batched** ([`room`]): announcing every join with the full roster to everyone
+//!   made a crowd of N cost N² frames of O(N) bytes. Joins and leaves go out at most twice a second
+//!   per room, rosters show the first 100 names.
+//! - **Group commit** ([`room::Room::relay_posted`]): messages posted while the room lock is busy
+//!   go out together, one `write` per member for the whole batch; a reader also takes the frames
+//!   its client has already sent before relaying. A lone message is unchanged.
+//! - **Idle stacks shrink** ([`connection`]): a member about to wait gives back the stack pages
+//!   below its read loop, and the HTTP phase's frame is gone by then: 12.4 KiB per idle member.
 //!
 //! ## Simplifications, on purpose
-//! - HTTP has only GET and HEAD, and no request bodies (see [`http`]).
+//! - HTTP has only GET and HEAD, and no request bodies but the access-code form (see [`http`]).
 //! - No TLS: on a LAN, or behind a reverse proxy that terminates it.
 //! - No permessage-deflate: chat messages are short, and compression costs CPU per member.
+//!
+//! ## Two facts to try
+//!
+//! (The examples in these docs are compiled by `cargo test` but not run: rustdoc cannot link a
+//! test program with the static-executable settings of `.cargo/config.toml`. What each asserts is
+//! also asserted by tests that do run: the unit tests beside the code, and `tests/docs.rs`.)
+//!
+//! ```no_run
+//! use chatroom::{frame::EncodedFrame, handshake};
+//!
+//! // RFC 6455 §1.3: the sample key, and the only answer a server may give to it.
+//! assert_eq!(handshake::accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+//!
+//! // §5.7: "Hello" from a server: FIN and opcode 1 (text), length 5, no mask, the payload.
+//! assert_eq!(EncodedFrame::text("Hello").as_bytes(), b"\x81\x05Hello");
+//! ```
+
+#![warn(missing_docs)]
 
 pub mod access;
 pub mod assets;
 pub mod client;
 pub mod config;
+// docs for these three land with the relay rework
+#[allow(missing_docs)]
 pub mod connection;
 pub mod frame;
 pub mod handshake;
@@ -69,11 +126,15 @@ pub mod inbound;
 pub mod lan;
 pub mod limits;
 pub mod log;
+// docs for these three land with the relay rework
+#[allow(missing_docs)]
 pub mod member;
 pub mod metrics;
 pub mod name;
 pub mod random;
 pub mod render;
+// docs for these three land with the relay rework
+#[allow(missing_docs)]
 pub mod room;
 pub mod shutdown;
 
@@ -93,7 +154,9 @@ use crate::room::{Rooms, Storage};
 
 /// What every connection thread shares.
 pub struct Shared {
+    /// The settings the server was started with.
     pub config: Config,
+    /// Every room (the registry), with its members and history.
     pub rooms: Rooms,
     /// The connection caps, checked before a connection gets a thread.
     pub gate: Arc<Gate>,
