@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check the project has. This is the README's test command, and what CI runs.
-#   build (release, static) → unit + integration tests → clippy → rustfmt → Autobahn (if Python 2.7)
+#   build (release, static) → unit + integration tests → clippy → cargo doc → rustfmt → Autobahn (if Python 2.7)
 #   → fuzz targets built → benchmark smoke → browser end-to-end tests (installs Debian's Chromium
 #   and the npm packages if missing)
 set -euo pipefail
@@ -20,6 +20,9 @@ cargo test --workspace
 
 step "clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+
+step "docs (cargo doc, warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace
 
 step "rustfmt"
 cargo fmt --all --check
