@@ -26,6 +26,7 @@ use tungstenite::protocol::frame::CloseFrame;
 use tungstenite::protocol::{Role, WebSocket, WebSocketConfig};
 use tungstenite::{Error as WsError, Message};
 
+use crate::config::Config;
 use crate::frame::EncodedFrame;
 use crate::handshake;
 use crate::history::StoredMessage;
@@ -58,7 +59,7 @@ const FLOOD_NOTICE_EVERY: Duration = Duration::from_secs(5);
 /// member should cost little memory. A larger frame grows it as needed (up to `--max-message`).
 const READ_BUFFER: usize = 512;
 
-/// At most this many chat messages from one member go into one relay (see [`next_frame`]). It
+/// At most this many chat messages from one member go into one relay (see [`Reader::next_frame`]). It
 /// bounds how long the first of them waits for the rest to be parsed, and what one member can
 /// put in the room's inbox at once.
 const MAX_BATCH: usize = 32;
@@ -330,131 +331,229 @@ fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&Arc<Room>>, 
         .max_frame_size(Some(config.max_message))
         // Write each reply as soon as it is made: our Wire writes whole buffers under the lock.
         .write_buffer_size(0);
-    let mut ws = WebSocket::from_partially_read(Wire::new(member.clone()), leftover, Role::Server, Some(ws_config));
-
+    let ws = WebSocket::from_partially_read(Wire::new(member.clone()), leftover, Role::Server, Some(ws_config));
     // Wake up when it is time to ping (or to give up on) a silent peer.
-    let mut last_heard = Instant::now();
-    let mut pinged = false;
     if let Err(e) = member.stream().set_read_timeout(Some(config.ping_interval.min(config.idle_timeout))) {
         return Ending(format!("websocket, {e}"));
     }
-    let mut peer_close: Option<String> = None;
+    // The rate limit applies to chat members (the echo endpoint exists for conformance tests).
+    let rate = if room.is_some() { config.rate_limit } else { 0 };
+    let reader = Reader {
+        ws,
+        member,
+        room,
+        config,
+        last_heard: Instant::now(),
+        pinged: false,
+        bucket: TokenBucket::new(rate, config.rate_burst),
+        flood_told: None,
+        posted: 0,
+        peer_close: None,
+    };
     // From here on, an idle member waits in one shallow call: give back the stack pages that the
     // HTTP phase, the handshake and the welcome used.
     release_stack_below_here();
-    // The rate limit applies to chat members (the echo endpoint exists for conformance tests).
-    let rate = if room.is_some() { config.rate_limit } else { 0 };
-    let mut bucket = TokenBucket::new(rate, config.rate_burst);
-    let mut flood_told: Option<Instant> = None;
-    // Chat messages posted to the room and not yet relayed (see `next_frame`).
-    let mut posted = 0usize;
+    reader.run()
+}
 
-    loop {
-        let next = next_frame(&mut ws, room, &mut posted);
-        // Anything but another chat message (a ping, a Close, an error): what this member posted
-        // goes out first, so the room hears its messages in the order it did things.
-        if !matches!(&next, Ok(Message::Text(text)) if text.as_str() != "ping") {
-            relay_posted(room, &mut posted);
+/// What the read loop keeps between frames: the WebSocket, and the member's standing with us.
+struct Reader<'a> {
+    ws: WebSocket<Wire>,
+    member: &'a Arc<Member>,
+    /// `None` on the echo endpoint.
+    room: Option<&'a Arc<Room>>,
+    config: &'a Config,
+    /// When the peer last sent a frame, and whether we have pinged it since.
+    last_heard: Instant,
+    pinged: bool,
+    bucket: TokenBucket,
+    /// When the member was last told it is over the rate limit.
+    flood_told: Option<Instant>,
+    /// Chat messages posted to the room and not yet relayed (see [`Reader::next_frame`]).
+    posted: usize,
+    /// The peer's Close frame, once it has sent one, for the log line.
+    peer_close: Option<String>,
+}
+
+impl Reader<'_> {
+    /// Reads and handles frames until the connection ends.
+    fn run(mut self) -> Ending {
+        loop {
+            let next = self.next_frame();
+            // Anything but another chat message (a ping, a Close, an error): what this member
+            // posted goes out first, so the room hears its messages in the order it did things.
+            if !matches!(&next, Ok(Message::Text(text)) if text.as_str() != "ping") {
+                self.relay_posted();
+            }
+            let ending = match next {
+                Ok(message) => self.on_message(message),
+                Err(WsError::Io(e)) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                    self.on_quiet()
+                }
+                Err(error) => Some(self.on_error(error)),
+            };
+            if let Some(ending) = ending {
+                return ending;
+            }
         }
-        let message = match next {
-            Ok(message) => message,
-            Err(WsError::ConnectionClosed) | Err(WsError::AlreadyClosed) => {
-                return Ending(format!("websocket, {}", peer_close.unwrap_or_else(|| "closed".into())));
-            }
-            Err(WsError::Io(e)) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
-                // A member that has been talking (relaying touches deeper stack) and then went
-                // quiet gives those pages back too.
-                release_stack_below_here();
-                let silent = last_heard.elapsed();
-                if silent >= config.idle_timeout {
-                    return fail(&mut ws, member, CloseCode::Away, "idle timeout: no frames received");
-                }
-                if !pinged && silent >= config.ping_interval {
-                    // RFC 6455 §5.5.2: the peer must answer a Ping with a Pong; browsers do it
-                    // themselves, without any page script.
-                    if ws.send(Message::Ping(Default::default())).is_err() {
-                        return Ending("websocket, 1006 (ping not sent)".into());
-                    }
-                    pinged = true;
-                }
-                let next = if pinged { last_heard + config.idle_timeout } else { last_heard + config.ping_interval };
-                let wait = next.saturating_duration_since(Instant::now()).max(Duration::from_millis(10));
-                let _ = member.stream().set_read_timeout(Some(wait));
-                continue;
-            }
-            Err(WsError::Io(e)) => return Ending(format!("websocket, 1006 ({e})")),
-            Err(WsError::Capacity(_)) => {
-                return fail(
-                    &mut ws,
-                    member,
-                    CloseCode::Size,
-                    &format!("message too big: the limit is {} bytes", config.max_message),
-                );
-            }
-            Err(WsError::Utf8(_)) => {
-                return fail(&mut ws, member, CloseCode::Invalid, "invalid UTF-8 in a text message or close reason")
-            }
-            Err(WsError::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake)) => {
-                return Ending("websocket, 1006 (closed without a Close frame)".into());
-            }
-            Err(WsError::Protocol(p)) => {
-                return fail(&mut ws, member, CloseCode::Protocol, &format!("protocol error: {p}"))
-            }
-            Err(other) => return fail(&mut ws, member, CloseCode::Error, &format!("internal error: {other}")),
-        };
-        last_heard = Instant::now();
-        pinged = false;
+    }
 
+    /// The next frame from the peer.
+    ///
+    /// With chat messages posted and not yet relayed, it first takes only frames that have
+    /// already arrived, without waiting: a client that sent several messages at once (a busy
+    /// sender, or one catching up after a stall) has them all relayed together, one `write` per
+    /// member for the lot ([`Room::relay_posted`]). As soon as nothing more is waiting, or
+    /// [`MAX_BATCH`] messages are posted, it relays them, and only then waits for the peer. So
+    /// batching never delays a message for longer than it takes to parse the frames in hand.
+    fn next_frame(&mut self) -> tungstenite::Result<Message> {
+        if self.posted > 0 && self.posted < MAX_BATCH {
+            self.ws.get_mut().set_waiting(false);
+            let ready = self.ws.read();
+            self.ws.get_mut().set_waiting(true);
+            match ready {
+                // Nothing complete has arrived: relay what we have, then wait.
+                Err(WsError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {}
+                ready => return ready,
+            }
+        }
+        self.relay_posted();
+        self.ws.read()
+    }
+
+    /// Relays what this member posted, if anything.
+    fn relay_posted(&mut self) {
+        if let (Some(room), true) = (self.room, self.posted > 0) {
+            room.relay_posted();
+        }
+        self.posted = 0;
+    }
+
+    /// The read timed out: ping a peer that has been silent for the ping interval (RFC 6455
+    /// §5.5.2: it must answer with a Pong, and browsers do so without any page script), and
+    /// close one that has been silent for the idle timeout.
+    fn on_quiet(&mut self) -> Option<Ending> {
+        // A member that has been talking (relaying touches deeper stack) and then went quiet
+        // gives those pages back too.
+        release_stack_below_here();
+        let config = self.config;
+        let silent = self.last_heard.elapsed();
+        if silent >= config.idle_timeout {
+            return Some(self.fail(CloseCode::Away, "idle timeout: no frames received"));
+        }
+        if !self.pinged && silent >= config.ping_interval {
+            if self.ws.send(Message::Ping(Default::default())).is_err() {
+                return Some(Ending("websocket, 1006 (ping not sent)".into()));
+            }
+            self.pinged = true;
+        }
+        let next = self.last_heard + if self.pinged { config.idle_timeout } else { config.ping_interval };
+        let wait = next.saturating_duration_since(Instant::now()).max(Duration::from_millis(10));
+        let _ = self.member.stream().set_read_timeout(Some(wait));
+        None
+    }
+
+    /// A read failed: say how the connection ends, with the close code RFC 6455 §7.4.1 gives.
+    fn on_error(&mut self, error: WsError) -> Ending {
+        match error {
+            WsError::ConnectionClosed | WsError::AlreadyClosed => {
+                let how = self.peer_close.take().unwrap_or_else(|| "closed".into());
+                Ending(format!("websocket, {how}"))
+            }
+            WsError::Io(e) => Ending(format!("websocket, 1006 ({e})")),
+            WsError::Capacity(_) => {
+                let reason = format!("message too big: the limit is {} bytes", self.config.max_message);
+                self.fail(CloseCode::Size, &reason)
+            }
+            WsError::Utf8(_) => self.fail(CloseCode::Invalid, "invalid UTF-8 in a text message or close reason"),
+            WsError::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake) => {
+                Ending("websocket, 1006 (closed without a Close frame)".into())
+            }
+            WsError::Protocol(p) => self.fail(CloseCode::Protocol, &format!("protocol error: {p}")),
+            other => self.fail(CloseCode::Error, &format!("internal error: {other}")),
+        }
+    }
+
+    /// One message from the peer. Returns how the connection ended, if it did.
+    fn on_message(&mut self, message: Message) -> Option<Ending> {
+        self.last_heard = Instant::now();
+        self.pinged = false;
         // Every frame counts against the rate limit, pings included; a Close always gets through.
-        if !matches!(message, Message::Close(_)) && !bucket.take(last_heard) {
-            crate::metrics::RATE_LIMITED.inc();
-            // Excess frames are dropped. Say so, but not more than every few seconds.
-            if flood_told.is_none_or(|told| told.elapsed() >= FLOOD_NOTICE_EVERY) {
-                relay_posted(room, &mut posted);
-                flood_told = Some(last_heard);
-                let text = format!(
-                    "You are sending too fast: messages are being dropped (limit {} per second, {} at once).",
-                    config.rate_limit, config.rate_burst
-                );
-                if tell(&mut ws, member.format, &text).is_err() {
-                    return Ending("websocket, 1006 (write failed)".into());
-                }
-            }
-            continue;
+        if !matches!(message, Message::Close(_)) && !self.bucket.take(self.last_heard) {
+            return self.over_the_limit();
         }
-
-        let sent = match message {
-            Message::Text(text) if text.as_str() == "ping" => ws.send(Message::text("pong")),
-            Message::Text(text) => match room {
-                Some(room) => chat(&mut ws, member, room, text.as_str(), config.max_text, &mut posted),
-                None => ws.send(Message::Text(text)),
-            },
-            Message::Binary(data) => match room {
-                Some(_) => {
-                    return fail(
-                        &mut ws,
-                        member,
-                        CloseCode::Unsupported,
-                        "binary messages are not accepted: send JSON text",
-                    )
-                }
-                None => ws.send(Message::Binary(data)),
-            },
-            Message::Close(frame) => {
+        let sent = match (message, self.room) {
+            (Message::Text(text), _) if text.as_str() == "ping" => self.ws.send(Message::text("pong")),
+            (Message::Text(text), Some(room)) => self.chat(room, text.as_str()),
+            (Message::Binary(_), Some(_)) => {
+                return Some(self.fail(CloseCode::Unsupported, "binary messages are not accepted: send JSON text"))
+            }
+            // The echo endpoint sends data messages back as they came.
+            (message @ (Message::Text(_) | Message::Binary(_)), None) => self.ws.send(message),
+            (Message::Close(frame), _) => {
                 // tungstenite has queued the Close reply (RFC 6455 §5.5.1); the next read sends it.
-                member.begin_close();
-                peer_close = Some(match frame {
+                self.member.begin_close();
+                self.peer_close = Some(match frame {
                     Some(CloseFrame { code, reason }) => format!("{} {}", u16::from(code), reason.as_str()),
                     None => "1005 (no status)".into(),
                 });
                 Ok(())
             }
             // Pings are answered by tungstenite; pongs only prove the peer is alive.
-            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => Ok(()),
+            (Message::Ping(_) | Message::Pong(_) | Message::Frame(_), _) => Ok(()),
         };
-        if let Err(e) = sent {
-            return Ending(format!("websocket, 1006 (write failed: {e})"));
+        sent.err().map(|e| Ending(format!("websocket, 1006 (write failed: {e})")))
+    }
+
+    /// A frame over the rate limit is dropped. The member is told so, but not more than every
+    /// few seconds.
+    fn over_the_limit(&mut self) -> Option<Ending> {
+        crate::metrics::RATE_LIMITED.inc();
+        if self.flood_told.is_some_and(|told| told.elapsed() < FLOOD_NOTICE_EVERY) {
+            return None;
         }
+        self.flood_told = Some(self.last_heard);
+        let text = format!(
+            "You are sending too fast: messages are being dropped (limit {} per second, {} at once).",
+            self.config.rate_limit, self.config.rate_burst
+        );
+        self.tell(&text).err().map(|_| Ending("websocket, 1006 (write failed)".into()))
+    }
+
+    /// A text message in a chat room: post it for the next relay (see [`Reader::next_frame`]),
+    /// or tell the sender why not.
+    fn chat(&mut self, room: &Room, text: &str) -> tungstenite::Result<()> {
+        match inbound::parse_chat_within(text, self.config.max_text) {
+            Ok(Some(message)) => {
+                room.post(self.member, &message);
+                self.posted += 1;
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(rejected) => self.tell(&rejected.explain()),
+        }
+    }
+
+    /// An error notice for this member only, in its format. It comes after the relay of what
+    /// the member said before, like everything the member hears about its own doings.
+    fn tell(&mut self, text: &str) -> tungstenite::Result<()> {
+        self.relay_posted();
+        let body = match self.member.format {
+            Format::Html => render::notice_fragment(text),
+            Format::Json => render::json(&Event::Error { text }),
+        };
+        self.ws.send(Message::text(body))
+    }
+
+    /// Fails the WebSocket connection (RFC 6455 §7.1.7): send a Close frame with `code` and
+    /// `reason`, then wait briefly for the peer to close its side before the socket is dropped.
+    fn fail(&mut self, code: CloseCode, reason: &str) -> Ending {
+        self.relay_posted();
+        self.member.begin_close();
+        let frame = CloseFrame { code, reason: reason.to_string().into() };
+        let _ = self.ws.close(Some(frame));
+        linger(self.member.stream());
+        Ending(format!("websocket, we closed {} {reason}", u16::from(code)))
     }
 }
 
@@ -493,81 +592,6 @@ fn release_stack_below_here() {
             libc::madvise(low as *mut libc::c_void, high - low, libc::MADV_DONTNEED);
         }
     }
-}
-
-/// The next frame from the peer.
-///
-/// With chat messages posted and not yet relayed, it first takes only frames that have already
-/// arrived, without waiting: a client that sent several messages at once (a busy sender, or one
-/// catching up after a stall) has them all relayed together, one `write` per member for the lot
-/// ([`Room::relay_posted`]). As soon as nothing more is waiting, or [`MAX_BATCH`] messages are
-/// posted, it relays them, and only then waits for the peer. So batching never delays a message
-/// for longer than it takes to parse the frames already in hand.
-fn next_frame(ws: &mut WebSocket<Wire>, room: Option<&Arc<Room>>, posted: &mut usize) -> tungstenite::Result<Message> {
-    if *posted > 0 && *posted < MAX_BATCH {
-        ws.get_mut().set_waiting(false);
-        let ready = ws.read();
-        ws.get_mut().set_waiting(true);
-        match ready {
-            // Nothing complete has arrived: relay what we have, then wait.
-            Err(WsError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {}
-            ready => return ready,
-        }
-    }
-    relay_posted(room, posted);
-    ws.read()
-}
-
-/// Relays what this member posted, if anything.
-fn relay_posted(room: Option<&Arc<Room>>, posted: &mut usize) {
-    if let (Some(room), true) = (room, *posted > 0) {
-        room.relay_posted();
-    }
-    *posted = 0;
-}
-
-/// A text message in a chat room: post it for the next relay (see [`next_frame`]), or tell the
-/// sender why not.
-fn chat(
-    ws: &mut WebSocket<Wire>,
-    member: &Member,
-    room: &Arc<Room>,
-    text: &str,
-    max_text: usize,
-    posted: &mut usize,
-) -> tungstenite::Result<()> {
-    match inbound::parse_chat_within(text, max_text) {
-        Ok(Some(message)) => {
-            room.post(member, &message);
-            *posted += 1;
-            Ok(())
-        }
-        Ok(None) => Ok(()),
-        Err(rejected) => {
-            // The notice comes after the relay of what was said before it.
-            relay_posted(Some(room), posted);
-            tell(ws, member.format, &rejected.explain())
-        }
-    }
-}
-
-/// An error notice for this member only, in its format.
-fn tell(ws: &mut WebSocket<Wire>, format: Format, text: &str) -> tungstenite::Result<()> {
-    let body = match format {
-        Format::Html => render::notice_fragment(text),
-        Format::Json => render::json(&Event::Error { text }),
-    };
-    ws.send(Message::text(body))
-}
-
-/// Fails the WebSocket connection (RFC 6455 §7.1.7): send a Close frame with `code` and `reason`,
-/// then wait briefly for the peer to close its side before the socket is dropped.
-fn fail(ws: &mut WebSocket<Wire>, member: &Member, code: CloseCode, reason: &str) -> Ending {
-    member.begin_close();
-    let frame = CloseFrame { code, reason: reason.to_string().into() };
-    let _ = ws.close(Some(frame));
-    linger(member.stream());
-    Ending(format!("websocket, we closed {} {reason}", u16::from(code)))
 }
 
 /// Half-closes our side and drains what the peer still sends until it closes or [`LINGER`]

@@ -80,6 +80,7 @@ pub struct Member {
     pub id: u64,
     /// The peer's address, for logs and per-IP accounting.
     pub peer: SocketAddr,
+    /// What it understands: the page's HTML fragments or JSON events, fixed at the handshake.
     pub format: Format,
     /// The name it has in its room, decided under the room lock when it joins.
     name: OnceLock<String>,

@@ -38,6 +38,7 @@ pub struct Storage {
     pub history: usize,
     /// Where the logs live; `None` with `--memory`.
     pub data_dir: Option<PathBuf>,
+    /// When appends are flushed to disk (`--fsync`).
     pub fsync: FsyncPolicy,
 }
 
@@ -87,6 +88,7 @@ impl DiskHealth {
 pub struct Rooms {
     rooms: Mutex<HashMap<String, Arc<Room>>>,
     storage: Storage,
+    /// Problems writing the logs, shared with every room and reported by `/healthz`.
     pub disk: Arc<DiskHealth>,
 }
 
@@ -242,6 +244,7 @@ fn room_of_log(path: &Path) -> Option<String> {
 
 /// One chat room.
 pub struct Room {
+    /// The room's name, as in its URL (`lobby`, `kitchen`, ...).
     pub name: String,
     /// The page's URL path for this room, e.g. `/r/kitchen` (`/` for the lobby is special-cased
     /// by the router; the WebSocket and history paths hang off this).
@@ -307,6 +310,7 @@ pub struct Welcome {
     pub name: String,
     /// The name it asked for, if it had to be changed.
     pub taken: Option<String>,
+    /// The most recent messages, oldest first, to replay.
     pub history: Vec<StoredMessage>,
     /// Whether older messages exist than those in `history`.
     pub more: bool,
@@ -337,6 +341,7 @@ impl Room {
         }
     }
 
+    /// The room's history log, unless the server runs `--memory` (or the log could not be made).
     pub fn log(&self) -> Option<&Arc<Log>> {
         self.log.as_ref()
     }
@@ -637,6 +642,7 @@ mod fault_injection {
         }
     }
 
+    /// Release builds: nothing.
     #[cfg(not(debug_assertions))]
     #[inline(always)]
     pub fn maybe_panic(_inbox: &Mutex<Vec<Said>>) {}
