@@ -3,8 +3,9 @@
 //! Every accepted TCP connection gets its own thread (`conn-N`, small explicit stack). It first
 //! speaks HTTP/1.1: read a head, route it, answer, and keep the connection for the next request
 //! while the client wants it and it stays busy. A valid upgrade turns the connection into a
-//! WebSocket, and from then on **this thread only reads**: it hands each received message to the
-//! room, whose relay writes to every member's socket from this same thread (see `room.rs`).
+//! WebSocket, and from then on **this thread only reads**: it posts each chat message to the room
+//! and then relays what it posted, writing to every member's socket from this same thread (see
+//! `room.rs`). Frames that arrived together are posted together and go out in one relay.
 //!
 //! How a WebSocket ends, and what the peer sees (RFC 6455 §7.4.1 codes):
 //! - the peer closes: tungstenite queues our Close reply and the next read writes it;

@@ -4,7 +4,8 @@
 //! takes the room lock, appends the message to the history (and its log), encodes one frame per
 //! format in use, and writes it to every member's socket in turn ([`Member::deliver`]). No queue
 //! and no writer threads, so no wake-ups and no context switches per delivery; the room lock gives
-//! every member the same order, which is also the order of the log.
+//! every member the same order, which is also the order of the log. Messages that are waiting
+//! when a relay starts go out together, one `write` per member ([`Room::relay_posted`]).
 //!
 //! **Joining without a gap or a duplicate.** Under the room lock, [`Room::join`] takes the history
 //! snapshot and the roster, and registers the member as *joining*: relays from then on are kept
