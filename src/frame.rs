@@ -23,7 +23,7 @@ impl EncodedFrame {
     /// Byte 0 is FIN (`0x80`) plus the opcode (`0x1`, text); byte 1 is the mask bit (0: servers
     /// never mask) plus the length, which takes 7, 7+16 or 7+64 bits (§5.2):
     ///
-    /// ```no_run
+    /// ```
     /// use chatroom::frame::EncodedFrame;
     ///
     /// // §5.7: "A single-frame unmasked text message containing "Hello"".
@@ -51,7 +51,7 @@ impl EncodedFrame {
     /// A Close frame with a status code and a short reason (RFC 6455 §5.5.1). Control frames carry
     /// at most 125 bytes of payload, so the reason is cut to 123 bytes, at a character boundary.
     ///
-    /// ```no_run
+    /// ```
     /// use chatroom::frame::EncodedFrame;
     /// use tungstenite::protocol::frame::coding::CloseCode;
     ///

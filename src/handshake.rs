@@ -35,7 +35,7 @@ pub struct Upgrade {
 /// The client checks the answer, which proves that the server understood a WebSocket handshake
 /// (anyone can compute it, so it proves nothing else). With the RFC's own example:
 ///
-/// ```no_run
+/// ```
 /// use chatroom::handshake::accept_key;
 ///
 /// assert_eq!(accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
@@ -106,7 +106,7 @@ fn is_valid_key(key: &str) -> bool {
 impl Upgrade {
     /// The complete 101 response (§4.2.2 point 5). After these bytes the connection speaks frames.
     ///
-    /// ```no_run
+    /// ```
     /// use chatroom::handshake::{accept_key, Upgrade};
     ///
     /// let upgrade = Upgrade { accept: accept_key("dGhlIHNhbXBsZSBub25jZQ=="), protocol: None };

@@ -99,7 +99,7 @@
 //! test program with the static-executable settings of `.cargo/config.toml`. What each asserts is
 //! also asserted by tests that do run: the unit tests beside the code, and `tests/docs.rs`.)
 //!
-//! ```no_run
+//! ```
 //! use chatroom::{frame::EncodedFrame, handshake};
 //!
 //! // RFC 6455 §1.3: the sample key, and the only answer a server may give to it.
@@ -115,8 +115,6 @@ pub mod access;
 pub mod assets;
 pub mod client;
 pub mod config;
-// docs for these three land with the relay rework
-#[allow(missing_docs)]
 pub mod connection;
 pub mod frame;
 pub mod handshake;
@@ -126,15 +124,11 @@ pub mod inbound;
 pub mod lan;
 pub mod limits;
 pub mod log;
-// docs for these three land with the relay rework
-#[allow(missing_docs)]
 pub mod member;
 pub mod metrics;
 pub mod name;
 pub mod random;
 pub mod render;
-// docs for these three land with the relay rework
-#[allow(missing_docs)]
 pub mod room;
 pub mod shutdown;
 

@@ -104,7 +104,7 @@ pub fn message_item(out: &mut String, message: &StoredMessage) {
 /// The ws extension swaps the top-level `<ul id="messages">` into the page's element of the same
 /// id, `beforeend`: its `<li>` is appended. User text is escaped on the way in.
 ///
-/// ```no_run
+/// ```
 /// use chatroom::history::StoredMessage;
 /// use chatroom::render::message_fragment;
 ///
