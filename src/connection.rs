@@ -130,18 +130,11 @@ fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shared>) -> Aft
         };
         let request = match head::read_head(stream, &mut buf, limits) {
             Ok(request) => request,
-            Err(error) => {
-                let response = match &error {
-                    HeadError::Idle => return ending(format!("http, {requests} requests")),
-                    HeadError::Io(e) => return ending(format!("http, {requests} requests, {e}")),
-                    HeadError::TooLarge => Response::text(
-                        431,
-                        format!("Request head too large (limit {} bytes, 64 header lines).", shared.config.max_head),
-                    ),
-                    HeadError::Timeout => Response::text(408, "Request head not received in time."),
-                    HeadError::BadVersion => Response::text(505, "Only HTTP/1.0 and HTTP/1.1 are spoken here."),
-                    HeadError::Malformed(why) => Response::text(400, format!("Malformed request: {why}.")),
-                };
+            // Nobody to answer: the client went quiet between requests, or the connection failed.
+            Err(HeadError::Idle) => return ending(format!("http, {requests} requests")),
+            Err(HeadError::Io(e)) => return ending(format!("http, {requests} requests, {e}")),
+            Err(refused) => {
+                let response = head_refusal(&refused, shared.config.max_head);
                 let _ = response.write_to(stream, false, false);
                 return ending(format!("http, {requests} requests, answered {}", response.status));
             }
@@ -184,6 +177,20 @@ fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shared>) -> Aft
                 }
             },
         }
+    }
+}
+
+/// The answer to a request head that could not be read: the status says what was wrong with it.
+fn head_refusal(error: &HeadError, max_head: usize) -> Response {
+    match error {
+        HeadError::TooLarge => {
+            Response::text(431, format!("Request head too large (limit {max_head} bytes, 64 header lines)."))
+        }
+        HeadError::Timeout => Response::text(408, "Request head not received in time."),
+        HeadError::BadVersion => Response::text(505, "Only HTTP/1.0 and HTTP/1.1 are spoken here."),
+        HeadError::Malformed(why) => Response::text(400, format!("Malformed request: {why}.")),
+        // Not reached: these close the connection without an answer (see `serve_http`).
+        HeadError::Idle | HeadError::Io(_) => Response::text(400, "Malformed request.").closing(),
     }
 }
 

@@ -69,81 +69,82 @@ pub fn route(request: &Request, shared: &Shared) -> Route {
                 .closing(),
         );
     }
-    let websocket = |endpoint| {
-        if method != "GET" {
-            return Route::Respond(Response::text(405, "A WebSocket is opened with GET.").with_header("Allow", "GET"));
-        }
-        match check_origin(request, &shared.config.allow_origins) {
-            Ok(()) => Route::WebSocket(endpoint),
-            Err(response) => Route::Respond(response),
-        }
-    };
-    let path = request.path.as_str();
     if let Some(response) = access_check(request, shared) {
         return Route::Respond(response);
     }
+    let path = request.path.as_str();
+    let respond = Route::Respond;
     match path {
-        "/" => return Route::Respond(chat_page(request, shared, DEFAULT_ROOM)),
-        "/connect" => return websocket(Endpoint::Chat { room: DEFAULT_ROOM.to_string(), name: asked_name(request) }),
-        "/echo" if shared.config.echo => return websocket(Endpoint::Echo),
-        "/healthz" => return Route::Respond(health(shared)),
-        "/metrics" => {
-            return Route::Respond(
-                Response::new(
-                    200,
-                    "text/plain; version=0.0.4; charset=utf-8",
-                    crate::metrics::render(shared).into_bytes(),
-                )
+        "/" => respond(chat_page(request, shared, DEFAULT_ROOM)),
+        "/connect" => {
+            websocket(request, shared, Endpoint::Chat { room: DEFAULT_ROOM.to_string(), name: asked_name(request) })
+        }
+        "/echo" if shared.config.echo => websocket(request, shared, Endpoint::Echo),
+        "/healthz" => respond(health(shared)),
+        "/metrics" => respond(
+            Response::new(200, "text/plain; version=0.0.4; charset=utf-8", crate::metrics::render(shared).into_bytes())
                 .with_header("Cache-Control", "no-store"),
-            )
-        }
-        "/new" => {
-            return Route::Respond(
-                Response::text(303, "A new private room.")
-                    .with_header("Location", format!("/r/{}", name::private_room()))
-                    .with_header("Cache-Control", "no-store"),
-            )
-        }
+        ),
+        "/new" => respond(
+            Response::text(303, "A new private room.")
+                .with_header("Location", format!("/r/{}", name::private_room()))
+                .with_header("Cache-Control", "no-store"),
+        ),
         "/api/rooms" => {
             let body = serde_json::json!({ "rooms": shared.rooms.summaries() }).to_string();
-            return Route::Respond(
-                Response::new(200, "application/json", body.into_bytes()).with_header("Cache-Control", "no-store"),
-            );
+            respond(Response::new(200, "application/json", body.into_bytes()).with_header("Cache-Control", "no-store"))
         }
-        _ => {}
+        "/r" | "/r/" => respond(go_to_room(request)),
+        _ => match path.strip_prefix("/r/") {
+            Some(rest) => room_route(request, shared, rest),
+            None => respond(match assets::find(path) {
+                Some((index, _)) => assets::respond(index, request.header_str("If-None-Match")),
+                None => not_found(path),
+            }),
+        },
     }
-    if path == "/r/" || path == "/r" {
-        // The page's "go to room" form.
-        let raw = request.query_param("room").unwrap_or_default();
-        return Route::Respond(match name::room(raw.trim()) {
-            Some(room) => Response::text(303, "To the room.").with_header("Location", format!("/r/{room}")),
-            None => Response::html(404, render::bad_room_page(&raw).into_bytes()),
-        });
-    }
-    if let Some(rest) = path.strip_prefix("/r/") {
-        let (raw_room, tail) = rest.split_once('/').map_or((rest, ""), |(r, t)| (r, t));
-        let decoded = percent_decode(raw_room).unwrap_or_default();
-        let Some(room) = name::room(&decoded) else {
-            return Route::Respond(Response::html(404, render::bad_room_page(&decoded).into_bytes()));
-        };
-        return match tail {
-            "" if room != raw_room => {
-                // One canonical URL per room, so that links and bookmarks agree.
-                let mut location = format!("/r/{room}");
-                if !request.query.is_empty() {
-                    location = format!("{location}?{}", request.query);
-                }
-                Route::Respond(Response::text(308, "This room's name is lower-case.").with_header("Location", location))
+}
+
+/// `/r/ROOM` and what hangs off it: the room's page, its WebSocket and its history.
+fn room_route(request: &Request, shared: &Shared, rest: &str) -> Route {
+    let (raw_room, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    let decoded = percent_decode(raw_room).unwrap_or_default();
+    let Some(room) = name::room(&decoded) else {
+        return Route::Respond(Response::html(404, render::bad_room_page(&decoded).into_bytes()));
+    };
+    match tail {
+        "" if room != raw_room => {
+            // One canonical URL per room, so that links and bookmarks agree.
+            let mut location = format!("/r/{room}");
+            if !request.query.is_empty() {
+                location = format!("{location}?{}", request.query);
             }
-            "" => Route::Respond(chat_page(request, shared, &room)),
-            "connect" => websocket(Endpoint::Chat { room, name: asked_name(request) }),
-            "history" => Route::Respond(history(request, shared, &room)),
-            _ => Route::Respond(not_found(path)),
-        };
+            Route::Respond(Response::text(308, "This room's name is lower-case.").with_header("Location", location))
+        }
+        "" => Route::Respond(chat_page(request, shared, &room)),
+        "connect" => websocket(request, shared, Endpoint::Chat { room, name: asked_name(request) }),
+        "history" => Route::Respond(history(request, shared, &room)),
+        _ => Route::Respond(not_found(&request.path)),
     }
-    match assets::find(path) {
-        Some((index, _)) => Route::Respond(assets::respond(index, request.header_str("If-None-Match"))),
-        None => Route::Respond(not_found(path)),
+}
+
+/// The page's "go to room" form (`/r/?room=NAME`): to the room, or a page saying why not.
+fn go_to_room(request: &Request) -> Response {
+    let raw = request.query_param("room").unwrap_or_default();
+    match name::room(raw.trim()) {
+        Some(room) => Response::text(303, "To the room.").with_header("Location", format!("/r/{room}")),
+        None => Response::html(404, render::bad_room_page(&raw).into_bytes()),
+    }
+}
+
+/// A WebSocket endpoint: opened with GET only, and from an allowed origin.
+fn websocket(request: &Request, shared: &Shared, endpoint: Endpoint) -> Route {
+    if request.method != "GET" {
+        return Route::Respond(Response::text(405, "A WebSocket is opened with GET.").with_header("Allow", "GET"));
+    }
+    match check_origin(request, &shared.config.allow_origins) {
+        Ok(()) => Route::WebSocket(endpoint),
+        Err(response) => Route::Respond(response),
     }
 }
 
