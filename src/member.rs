@@ -338,7 +338,7 @@ impl Wire {
 
     /// Whether reads wait for data. With `false`, a read takes what the kernel already holds and
     /// fails with `WouldBlock` when that is nothing, so the reader can tell "more frames are
-    /// already here" from "the peer is quiet" without a second system call or a poll.
+    /// already here" from "the peer is quiet" in one system call, without a `poll` first.
     pub fn set_waiting(&mut self, wait: bool) {
         self.ready_only = !wait;
     }

@@ -253,7 +253,7 @@ pub struct Room {
     state: Mutex<RoomState>,
     /// Set when joins or leaves wait to be announced: the housekeeping thread then flushes them.
     presence_pending: AtomicBool,
-    /// Messages waiting for the room lock (see [`Room::say`]). Taken only briefly, never while
+    /// Messages waiting for the room lock (see [`Room::relay_posted`]). Taken only briefly, never while
     /// waiting for another lock.
     inbox: Mutex<Vec<Said>>,
     /// The log, outside the lock too, for the fsync thread and the history API.
@@ -387,13 +387,6 @@ impl Room {
         self.maybe_flush_presence(&mut state);
     }
 
-    /// A chat message from `from`: numbered, logged, and relayed to everyone (sender included).
-    /// The same as [`Room::post`] then [`Room::relay_posted`].
-    pub fn say(&self, from: &Member, text: &str) {
-        self.post(from, text);
-        self.relay_posted();
-    }
-
     /// Puts a chat message from `from` in the room's inbox, to go out with the next relay
     /// ([`Room::relay_posted`]). Cheap: it takes only the inbox lock, never the room lock.
     pub fn post(&self, from: &Member, text: &str) {
@@ -406,10 +399,11 @@ impl Room {
     /// gets it relays *everything* in the inbox at once: all the waiting messages go to each
     /// member as consecutive frames in one `write`. With one message at a time nothing changes (a
     /// batch of one). When messages pile up (a big room whose relay takes a while, a busy moment,
-    /// a client that sent several frames at once: see `connection::read_loop`), the next relay
-    /// carries all of them for the price of one system call per member instead of one per
-    /// message. That system call is most of the cost of a delivery (see `docs/bench`). A thread
-    /// that finds the inbox already emptied by the previous lock holder just leaves.
+    /// a client that sent several frames at once: see `connection::Reader::next_frame`), the
+    /// next relay carries all of them for the price of one system call per member instead of one
+    /// per message. That system call is most of the cost of a delivery (`bench/profile.sh`; see
+    /// "Where the time goes" in `bench/README.md`). A thread that finds the inbox already emptied
+    /// by the previous lock holder just leaves.
     pub fn relay_posted(&self) {
         let mut state = lock(&self.state);
         fault_injection::maybe_panic(&self.inbox);
