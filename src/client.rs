@@ -118,35 +118,13 @@ fn usage_error(why: &str) -> ExitCode {
 
 /// Connects, and chats until end of input, Ctrl-C, or the server closes.
 fn run(target: &Target, code: Option<&str>) -> Result<(), String> {
-    let addr: SocketAddr = target
-        .host
-        .to_socket_addrs()
-        .map_err(|e| format!("{}: {e}", target.host))?
-        .next()
-        .ok_or_else(|| format!("{}: no address", target.host))?;
-    let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).map_err(|e| format!("{addr}: {e}"))?;
-    let leftover = open(&stream, target, code)?;
-    stream.set_read_timeout(Some(POLL)).map_err(|e| e.to_string())?;
-    let mut ws = WebSocket::from_partially_read(stream, leftover, Role::Client, None);
-
+    let mut ws = connect(target, code)?;
     // Ctrl-C (and SIGTERM) only raise a flag; the loop below sees it within one poll.
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, stop.clone()).map_err(|e| e.to_string())?;
     }
-    // Lines typed on stdin arrive over a channel; its end means end of input.
-    let (lines, typed) = mpsc::channel::<String>();
-    std::thread::Builder::new()
-        .name("stdin".into())
-        .spawn(move || {
-            for line in io::stdin().lock().lines().map_while(Result::ok) {
-                if lines.send(line).is_err() {
-                    return;
-                }
-            }
-        })
-        .map_err(|e| e.to_string())?;
-
+    let typed = read_lines()?;
     let mut out = io::stdout().lock();
     loop {
         match ws.read() {
@@ -182,6 +160,38 @@ fn run(target: &Target, code: Option<&str>) -> Result<(), String> {
             }
         }
     }
+}
+
+/// Opens the WebSocket: resolves the host, connects (10 s at most), upgrades, and sets the read
+/// timeout that lets the chat loop look at typed lines and Ctrl-C between frames.
+fn connect(target: &Target, code: Option<&str>) -> Result<WebSocket<TcpStream>, String> {
+    let addr: SocketAddr = target
+        .host
+        .to_socket_addrs()
+        .map_err(|e| format!("{}: {e}", target.host))?
+        .next()
+        .ok_or_else(|| format!("{}: no address", target.host))?;
+    let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).map_err(|e| format!("{addr}: {e}"))?;
+    let leftover = open(&stream, target, code)?;
+    stream.set_read_timeout(Some(POLL)).map_err(|e| e.to_string())?;
+    Ok(WebSocket::from_partially_read(stream, leftover, Role::Client, None))
+}
+
+/// Lines typed on stdin, from a thread of their own (reading stdin blocks); the channel's end
+/// means end of input.
+fn read_lines() -> Result<mpsc::Receiver<String>, String> {
+    let (lines, typed) = mpsc::channel::<String>();
+    std::thread::Builder::new()
+        .name("stdin".into())
+        .spawn(move || {
+            for line in io::stdin().lock().lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    return;
+                }
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(typed)
 }
 
 /// Closes with 1000 and waits (briefly) for the server's Close in return (RFC 6455 §7.1.2).
