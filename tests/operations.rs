@@ -2,16 +2,7 @@
 
 mod support;
 
-use support::{get, wait_until, Client, TestServer};
-
-/// The value of an unlabelled (or exactly labelled) sample in a Prometheus exposition.
-fn sample(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
-        .unwrap_or_else(|| panic!("no sample {name} in\n{text}"))
-        .parse()
-        .unwrap()
-}
+use support::{get, sample, wait_until, Client, TestServer};
 
 #[test]
 fn metrics_count_what_happens() {

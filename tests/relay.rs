@@ -6,7 +6,7 @@ mod support;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use support::{Client, TestServer};
+use support::{chat_message, Client, TestServer};
 use tungstenite::Message;
 
 #[test]
@@ -161,19 +161,9 @@ fn concurrent_senders_reach_everyone_in_one_order_without_loss() {
     }
 }
 
-/// One sample of `/metrics`.
-fn metric(server: &TestServer, name: &str) -> u64 {
-    let text = support::get(server.addr, "/metrics").body_text();
-    text.lines()
-        .find_map(|line| line.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
-        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
-        .parse()
-        .unwrap()
-}
-
-/// A chat message as the page sends it.
-fn chat_frame(text: &str) -> Message {
-    Message::text(serde_json::json!({ "message": text }).to_string())
+/// One counter from `/metrics`.
+fn metric(server: &TestServer, name: &str) -> f64 {
+    support::sample(&support::get(server.addr, "/metrics").body_text(), name)
 }
 
 /// Frames that reach the server together are relayed together: one relay, that is one `write`
@@ -186,7 +176,7 @@ fn messages_sent_together_go_out_in_one_relay_in_order() {
     let relays = metric(&server, "chatroom_relays_total");
     // tungstenite's `write` only buffers; `flush` sends all ten frames in one TCP write.
     for i in 0..10 {
-        a.ws.write(chat_frame(&format!("batch {i}"))).unwrap();
+        a.ws.write(chat_message(&format!("batch {i}"))).unwrap();
     }
     a.ws.flush().unwrap();
     for client in [&mut a, &mut b] {
@@ -195,8 +185,8 @@ fn messages_sent_together_go_out_in_one_relay_in_order() {
             assert!(fragment.contains(&format!(">batch {i}<")), "expected batch {i}, got {fragment}");
         }
     }
-    assert_eq!(metric(&server, "chatroom_relays_total") - relays, 1, "ten messages that arrived together");
-    assert_eq!(metric(&server, "chatroom_messages_relayed_total"), 10);
+    assert_eq!(metric(&server, "chatroom_relays_total") - relays, 1.0, "ten messages that arrived together");
+    assert_eq!(metric(&server, "chatroom_messages_relayed_total"), 10.0);
 }
 
 /// Batching never reorders what one member does: a notice for a bad frame comes after the
@@ -207,10 +197,10 @@ fn a_batch_keeps_notices_and_the_close_in_order() {
     let server = TestServer::start(&[]);
     let mut a = Client::join(&server.ws_url("/connect")).0;
     let mut b = Client::join(&server.ws_url("/connect")).0;
-    a.ws.write(chat_frame("first")).unwrap();
+    a.ws.write(chat_message("first")).unwrap();
     a.ws.write(Message::text("not json")).unwrap();
-    a.ws.write(chat_frame("second")).unwrap();
-    a.ws.write(chat_frame("third")).unwrap();
+    a.ws.write(chat_message("second")).unwrap();
+    a.ws.write(chat_message("third")).unwrap();
     a.ws.close(None).unwrap(); // queues the Close and flushes everything in one write
     assert!(a.recv_text().contains(">first<"));
     assert!(a.recv_text().starts_with(r#"<p id="notice" hx-swap-oob="true" class="notice error""#));

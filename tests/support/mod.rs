@@ -250,8 +250,7 @@ impl Client {
 
     /// Sends a chat message the way the page does.
     pub fn say(&mut self, text: &str) {
-        let json = serde_json::json!({ "message": text, "HEADERS": { "HX-Request": "true" } });
-        self.send_text(&json.to_string());
+        self.ws.send(chat_message(text)).expect("send");
     }
 
     /// The next message, or `None` if nothing came within `timeout`. Panics if the connection
@@ -325,6 +324,21 @@ impl Client {
             }
         }
     }
+}
+
+/// A chat message as the page's ws extension sends it: the form as JSON, with htmx's headers.
+pub fn chat_message(text: &str) -> Message {
+    Message::text(serde_json::json!({ "message": text, "HEADERS": { "HX-Request": "true" } }).to_string())
+}
+
+/// The value of an unlabelled (or exactly labelled) sample in a Prometheus exposition, such as
+/// `/metrics` answers.
+pub fn sample(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .unwrap_or_else(|| panic!("no sample {name} in\n{text}"))
+        .parse()
+        .unwrap()
 }
 
 /// Whether a page frame is a join or leave announcement.
