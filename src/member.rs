@@ -326,27 +326,28 @@ fn set_send_buffer(stream: &TcpStream, bytes: usize) -> io::Result<()> {
 /// complete frames, so writing it all under the lock keeps frames whole.
 pub struct Wire {
     member: Arc<Member>,
-    /// Reads take only what has already arrived and never wait (see [`Wire::set_waiting`]).
-    ready_only: bool,
+    /// Whether reads wait for data; when not, they take only what has already arrived (see
+    /// [`Wire::set_waiting`]).
+    waits: bool,
 }
 
 impl Wire {
     /// The member's socket, with reads that wait for data (up to the socket's read timeout).
     pub fn new(member: Arc<Member>) -> Wire {
-        Wire { member, ready_only: false }
+        Wire { member, waits: true }
     }
 
     /// Whether reads wait for data. With `false`, a read takes what the kernel already holds and
     /// fails with `WouldBlock` when that is nothing, so the reader can tell "more frames are
     /// already here" from "the peer is quiet" in one system call, without a `poll` first.
     pub fn set_waiting(&mut self, wait: bool) {
-        self.ready_only = !wait;
+        self.waits = wait;
     }
 }
 
 impl Read for Wire {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if !self.ready_only {
+        if self.waits {
             return (&self.member.stream).read(buf);
         }
         use std::os::fd::AsRawFd;
