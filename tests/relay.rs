@@ -222,3 +222,23 @@ fn a_batch_keeps_notices_and_the_close_in_order() {
         }
     }
 }
+
+/// A client that sends messages and then drops the connection without a Close frame (a laptop
+/// lid shut, a tab killed) still has everything it sent relayed: what a reader has posted goes
+/// out before the member leaves, whatever ended its reading.
+#[test]
+fn messages_sent_just_before_an_abrupt_end_still_reach_the_room() {
+    let server = TestServer::start(&[]);
+    let mut a = Client::join(&server.ws_url("/connect")).0;
+    let mut b = Client::join(&server.ws_url("/connect")).0;
+    for i in 0..3 {
+        a.ws.write(chat_message(&format!("last words {i}"))).unwrap();
+    }
+    a.ws.flush().unwrap();
+    // The FIN follows the frames at once: no Close frame, and nothing more to read.
+    a.stream().shutdown(std::net::Shutdown::Write).unwrap();
+    for i in 0..3 {
+        let fragment = b.recv_text();
+        assert!(fragment.contains(&format!(">last words {i}<")), "expected last words {i}, got {fragment}");
+    }
+}
