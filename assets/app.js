@@ -103,6 +103,14 @@
     }
   }, true);
 
+  // Turning the wheel up says "stop following" at once. The scroll event that also says so comes
+  // a frame later, and a resize in between (a presence line, the roster) would otherwise pull a
+  // list that still counts as following back to the bottom, undoing the reader's turn.
+  document.addEventListener('wheel', function (e) {
+    var list = $('messages');
+    if (e.deltaY < 0 && list && list.scrollTop > 0 && list.contains(e.target)) stickToBottom = false;
+  }, { capture: true, passive: true });
+
   function scrollToNewest() {
     var list = $('messages');
     if (list && stickToBottom) list.scrollTop = list.scrollHeight;

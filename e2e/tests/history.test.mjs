@@ -46,9 +46,9 @@ function waitAtBottom(page) {
 
 /**
  * Scrolls the message list with the mouse wheel, as a reader would, and waits until it rests.
- * A reader whose first turn of the wheel is undone scrolls again, and so does this: on a loaded
- * machine a wheel event can land in the same frame as a layout change (a presence line, the
- * roster) that keeps a list which was still following the newest message at the bottom. What the
+ * CI once saw a first turn of the wheel come to nothing (a resize in the same frame pulling the
+ * still-following list back down; the page now stops following on the wheel event itself, see
+ * app.js). A reader whose turn is lost turns again, and so does this, up to five times; what the
  * tests check is what happens once the reader has scrolled.
  */
 async function wheel(page, deltaY) {
