@@ -24,15 +24,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use serde::Deserialize;
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::frame::CloseFrame;
 use tungstenite::protocol::{Role, WebSocket};
 use tungstenite::{Error as WsError, Message};
 
-use crate::handshake::{accept_key, JSON_PROTOCOL};
+use crate::handshake::accept_key;
+use crate::protocol::html::url_encode;
+use crate::protocol::json::{Arrival, Event, Message as Said};
+use crate::protocol::{ClientEvent, HEARTBEAT_REPLY, JSON_SUBPROTOCOL};
 use crate::random;
-use crate::render::url_encode;
 
 /// How long one read waits before the loop looks at stdin again.
 const POLL: Duration = Duration::from_millis(50);
@@ -152,8 +153,8 @@ fn run(target: &Target, code: Option<&str>) -> Result<(), String> {
             match typed.try_recv() {
                 Ok(line) if line.trim().is_empty() => {}
                 Ok(line) => {
-                    let json = serde_json::json!({ "message": line }).to_string();
-                    ws.send(Message::text(json)).map_err(|e| format!("send failed: {e}"))?;
+                    let said = ClientEvent::Chat(line.into()).to_frame_text();
+                    ws.send(Message::text(said)).map_err(|e| format!("send failed: {e}"))?;
                 }
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => return leave(&mut ws),
@@ -220,7 +221,7 @@ fn open(mut stream: &TcpStream, target: &Target, code: Option<&str>) -> Result<V
     let key = base64::engine::general_purpose::STANDARD.encode(nonce);
     let mut request = format!(
         "GET {} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n\
-         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: {JSON_PROTOCOL}\r\n",
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: {JSON_SUBPROTOCOL}\r\n",
         target.path, target.host
     );
     if let Some(code) = code {
@@ -263,47 +264,27 @@ fn open(mut stream: &TcpStream, target: &Target, code: Option<&str>) -> Result<V
     if accept.as_deref() != Some(accept_key(&key).as_str()) {
         return Err("the server's Sec-WebSocket-Accept is wrong: not a WebSocket server?".into());
     }
-    if protocol.as_deref() != Some(JSON_PROTOCOL) {
+    if protocol.as_deref() != Some(JSON_SUBPROTOCOL) {
         return Err("the server did not agree to the chatroom.json protocol".into());
     }
     Ok(buf[head_len..].to_vec())
 }
 
-/// The events we print (see docs/protocol.md).
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-enum Event {
-    Message(Said),
-    History { messages: Vec<Said> },
-    Roster { members: Vec<String> },
-    Join { ts: String, name: String },
-    Leave { ts: String, name: String },
-    Notice { text: String },
-    Error { text: String },
-}
-
-#[derive(Deserialize)]
-struct Said {
-    ts: String,
-    name: String,
-    text: String,
-}
-
+/// Prints one event of the JSON dialect (see docs/protocol.md) as a line or two.
 fn print_event(out: &mut impl Write, text: &str) {
-    let _ = match serde_json::from_str::<Event>(text) {
-        Ok(Event::Message(m)) => writeln!(out, "{} {}: {}", local_hhmm(&m.ts), m.name, m.text),
-        Ok(Event::History { messages }) => {
-            for m in messages {
-                let _ = writeln!(out, "{} {}: {}", local_hhmm(&m.ts), m.name, m.text);
-            }
-            Ok(())
+    let said = |out: &mut dyn Write, m: &Said<'_>| writeln!(out, "{} {}: {}", local_hhmm(&m.ts), m.name, m.text);
+    let _ = match serde_json::from_str::<Event<'_>>(text) {
+        Ok(Event::Message(m)) => said(out, &m),
+        Ok(Event::History { messages, .. }) => messages.iter().try_for_each(|entry| said(out, entry.message())),
+        Ok(Event::Roster { members, count, .. }) => {
+            let more = count.map(|n| format!(" and {} more", n - members.len())).unwrap_or_default();
+            writeln!(out, "* here: {}{more}", members.join(", "))
         }
-        Ok(Event::Roster { members }) => writeln!(out, "* here: {}", members.join(", ")),
-        Ok(Event::Join { ts, name }) => writeln!(out, "{} * {name} joined", local_hhmm(&ts)),
-        Ok(Event::Leave { ts, name }) => writeln!(out, "{} * {name} left", local_hhmm(&ts)),
-        Ok(Event::Notice { text }) => writeln!(out, "* {text}"),
+        Ok(Event::Join(Arrival { ts, name, .. })) => writeln!(out, "{} * {name} joined", local_hhmm(&ts)),
+        Ok(Event::Leave(Arrival { ts, name, .. })) => writeln!(out, "{} * {name} left", local_hhmm(&ts)),
+        Ok(Event::Notice { text, .. }) => writeln!(out, "* {text}"),
         Ok(Event::Error { text }) => writeln!(out, "! {text}"),
-        Err(_) if text == "pong" => Ok(()),
+        Err(_) if text == HEARTBEAT_REPLY => Ok(()),
         Err(_) => writeln!(out, "? {text}"),
     };
 }

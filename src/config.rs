@@ -74,7 +74,7 @@ impl Default for Config {
             bind: SocketAddr::from(([0, 0, 0, 0], 8080)),
             echo: false,
             max_message: 64 * 1024,
-            max_text: crate::inbound::MAX_TEXT_CHARS,
+            max_text: 2000,
             max_name: crate::name::MAX_NAME_CHARS,
             max_head: 16 * 1024,
             send_buffer: 64 * 1024,

@@ -28,19 +28,16 @@ use tungstenite::protocol::{Role, WebSocket, WebSocketConfig};
 use tungstenite::{Error as WsError, Message};
 
 use crate::config::Config;
-use crate::frame::EncodedFrame;
 use crate::handshake;
-use crate::history::StoredMessage;
 use crate::http::head::{self, HeadError, HeadLimits};
 use crate::http::response::Response;
 use crate::http::routes::{self, Endpoint, Route};
-use crate::inbound;
 use crate::limits::{Ticket, TokenBucket};
 use crate::log;
-use crate::member::{Format, Member, Wire};
+use crate::member::{Member, Wire};
 use crate::name;
-use crate::render::{self, Event, MessageEvent};
-use crate::room::{Room, ROSTER_SHOWN};
+use crate::protocol::{ClientEvent, Dialect, Roster, ServerEvent, Welcome};
+use crate::room::Room;
 use crate::Shared;
 
 /// Stack size of each connection thread. The deepest path (serde_json's recursion limit of 128 on
@@ -97,7 +94,7 @@ enum AfterHttp {
     Closed(Ending),
     /// The 101 was sent: the connection is now a WebSocket for this endpoint. `leftover` holds
     /// bytes read past the request head, the first frames already.
-    Upgraded { leftover: Vec<u8>, endpoint: Endpoint, format: Format },
+    Upgraded { leftover: Vec<u8>, endpoint: Endpoint, dialect: Dialect },
 }
 
 /// One connection, start to end: HTTP, then perhaps a WebSocket.
@@ -109,8 +106,8 @@ enum AfterHttp {
 fn handle(stream: TcpStream, peer: SocketAddr, id: u64, shared: &Arc<Shared>) -> Ending {
     match serve_http(&stream, peer, shared) {
         AfterHttp::Closed(ending) => ending,
-        AfterHttp::Upgraded { leftover, endpoint, format } => {
-            websocket(stream, peer, id, leftover, endpoint, format, shared)
+        AfterHttp::Upgraded { leftover, endpoint, dialect } => {
+            websocket(stream, peer, id, leftover, endpoint, dialect, shared)
         }
     }
 }
@@ -167,8 +164,8 @@ fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shared>) -> Aft
                         return ending(format!("upgrade not sent: {e}"));
                     }
                     let leftover = std::mem::take(&mut buf);
-                    let format = if upgrade.protocol.is_some() { Format::Json } else { Format::Html };
-                    return AfterHttp::Upgraded { leftover, endpoint, format };
+                    let dialect = Dialect::of_subprotocol(upgrade.protocol);
+                    return AfterHttp::Upgraded { leftover, endpoint, dialect };
                 }
                 Err(response) => {
                     if response.write_to(stream, false, keep_alive).is_err() || !keep_alive || response.close {
@@ -242,12 +239,12 @@ fn websocket(
     id: u64,
     leftover: Vec<u8>,
     endpoint: Endpoint,
-    format: Format,
+    dialect: Dialect,
     shared: &Arc<Shared>,
 ) -> Ending {
     let config = &shared.config;
     let member =
-        match Member::new(id, peer, format, stream, config.send_buffer, config.relay_timeout, config.tcp_nodelay) {
+        match Member::new(id, peer, dialect, stream, config.send_buffer, config.relay_timeout, config.tcp_nodelay) {
             Ok(member) => Arc::new(member),
             Err(e) => return Ending(format!("websocket setup failed: {e}")),
         };
@@ -307,25 +304,16 @@ fn join(member: &Arc<Member>, room: &Room, asked: Option<&str>, max_name: usize)
         (None, Some(taken)) => format!("The name {taken} is taken here, so you are {you}."),
         (None, None) => format!("You joined #{} as {you}.", room.name),
     };
-    let frames = match member.format {
-        Format::Html => {
-            let history: Vec<&StoredMessage> = welcome.history.iter().collect();
-            let roster: Vec<&str> = welcome.roster.iter().take(ROSTER_SHOWN).map(String::as_str).collect();
-            let shown = (problem.is_some() || welcome.taken.is_some()).then_some(notice.as_str());
-            let html = render::welcome_fragment(&room.path, &history, welcome.more, &roster, welcome.count, you, shown);
-            EncodedFrame::text(&html)
-        }
-        Format::Json => {
-            let messages = welcome.history.iter().map(|m| MessageEvent::new(&room.name, m)).collect();
-            let roster: Vec<&str> = welcome.roster.iter().map(String::as_str).collect();
-            EncodedFrame::texts(&[
-                &render::json(&Event::History { room: &room.name, messages, more: welcome.more }),
-                &render::json(&render::roster_event(&room.name, &roster, welcome.count)),
-                &render::json(&Event::Notice { text: &notice, name: Some(you) }),
-            ])
-        }
-    };
-    member.write_own(frames.as_bytes())?;
+    let names: Vec<&str> = welcome.roster.iter().map(String::as_str).collect();
+    let event = ServerEvent::Welcome(Welcome {
+        you,
+        history: &welcome.history,
+        more: welcome.more,
+        roster: Roster { names: &names, count: welcome.count },
+        notice: &notice,
+        alert: problem.is_some() || welcome.taken.is_some(),
+    });
+    member.write_own(member.dialect.frames(&room.name, &event).as_bytes())?;
     member.go_live()
 }
 
@@ -390,7 +378,8 @@ impl Reader<'_> {
             let next = self.next_frame();
             // Anything but another chat message (a ping, a Close, an error): what this member
             // posted goes out first, so the room hears its messages in the order it did things.
-            if !matches!(&next, Ok(Message::Text(text)) if text.as_str() != "ping") {
+            // (A heartbeat text is answered after the relay too: `on_message` relays first.)
+            if !matches!(&next, Ok(Message::Text(_))) {
                 self.relay_posted();
             }
             let ending = match next {
@@ -491,7 +480,6 @@ impl Reader<'_> {
             return self.over_the_limit();
         }
         let sent = match (message, self.room) {
-            (Message::Text(text), _) if text.as_str() == "ping" => self.ws.send(Message::text("pong")),
             (Message::Text(text), Some(room)) => self.chat(room, text.as_str()),
             (Message::Binary(_), Some(_)) => {
                 return Some(self.fail(CloseCode::Unsupported, "binary messages are not accepted: send JSON text"))
@@ -525,32 +513,32 @@ impl Reader<'_> {
             "You are sending too fast: messages are being dropped (limit {} per second, {} at once).",
             self.config.rate_limit, self.config.rate_burst
         );
-        self.tell(&text).err().map(|_| Ending("websocket, 1006 (write failed)".into()))
+        self.reply(&ServerEvent::Error(&text)).err().map(|_| Ending("websocket, 1006 (write failed)".into()))
     }
 
-    /// A text message in a chat room: post it for the next relay (see [`Reader::next_frame`]),
-    /// or tell the sender why not.
+    /// A text message in a chat room, parsed ([`ClientEvent::parse`]) and applied: a chat
+    /// message is posted for the next relay (see [`Reader::next_frame`]); the heartbeat is
+    /// answered; anything else is refused with a reason.
     fn chat(&mut self, room: &Room, text: &str) -> tungstenite::Result<()> {
-        match inbound::parse_chat_within(text, self.config.max_text) {
-            Ok(Some(message)) => {
+        match ClientEvent::parse(text, self.config.max_text) {
+            Ok(Some(ClientEvent::Chat(message))) => {
                 room.post(self.member, &message);
                 self.posted += 1;
                 Ok(())
             }
+            Ok(Some(ClientEvent::Heartbeat)) => self.reply(&ServerEvent::Pong),
             Ok(None) => Ok(()),
-            Err(rejected) => self.tell(&rejected.explain()),
+            Err(rejected) => self.reply(&ServerEvent::Error(&rejected.explain())),
         }
     }
 
-    /// An error notice for this member only, in its format. It comes after the relay of what
-    /// the member said before, like everything the member hears about its own doings.
-    fn tell(&mut self, text: &str) -> tungstenite::Result<()> {
+    /// An event for this member only (a refusal, the heartbeat's answer), in its dialect. It
+    /// comes after the relay of what the member said before, like everything the member hears
+    /// about its own doings.
+    fn reply(&mut self, event: &ServerEvent<'_>) -> tungstenite::Result<()> {
         self.relay_posted();
-        let body = match self.member.format {
-            Format::Html => render::notice_fragment(text),
-            Format::Json => render::json(&Event::Error { text }),
-        };
-        self.ws.send(Message::text(body))
+        let room = self.room.map_or("", |room| room.name.as_str());
+        self.member.write_own(self.member.dialect.frames(room, event).as_bytes()).map_err(tungstenite::Error::Io)
     }
 
     /// Fails the WebSocket connection (RFC 6455 §7.1.7): send a Close frame with `code` and

@@ -11,14 +11,12 @@ use sha1::{Digest, Sha1};
 
 use crate::http::head::Request;
 use crate::http::response::Response;
+use crate::protocol::JSON_SUBPROTOCOL;
 
 /// The GUID that RFC 6455 §1.3 appends to the client's key. Its only job is to prove that the
 /// server understood the WebSocket handshake, rather than being some HTTP server that happens to
 /// echo headers.
 const WEBSOCKET_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-
-/// The subprotocol for JSON clients (bots, the terminal client, tests).
-pub const JSON_PROTOCOL: &str = "chatroom.json";
 
 /// An accepted upgrade: what the 101 response must say.
 #[derive(Debug, PartialEq, Eq)]
@@ -93,8 +91,8 @@ pub fn validate(request: &Request) -> Result<Upgrade, Response> {
         .filter(|(n, _)| n.eq_ignore_ascii_case("Sec-WebSocket-Protocol"))
         .filter_map(|(_, v)| std::str::from_utf8(v).ok())
         .flat_map(|v| v.split(','))
-        .any(|p| p.trim() == JSON_PROTOCOL)
-        .then_some(JSON_PROTOCOL);
+        .any(|p| p.trim() == JSON_SUBPROTOCOL)
+        .then_some(JSON_SUBPROTOCOL);
     Ok(Upgrade { accept: accept_key(key), protocol })
 }
 
@@ -168,7 +166,7 @@ mod tests {
             ("Sec-WebSocket-Protocol", "x, chatroom.json"),
         ]))
         .unwrap();
-        assert_eq!(up.protocol, Some(JSON_PROTOCOL));
+        assert_eq!(up.protocol, Some(JSON_SUBPROTOCOL));
         let text = String::from_utf8(up.response_bytes()).unwrap();
         assert!(text.starts_with("HTTP/1.1 101 Switching Protocols\r\n"));
         assert!(text.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));

@@ -25,7 +25,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+
+use crate::protocol::ChatMessage;
 
 /// The largest sequence number: 2^53, the largest integer that JSON readers everywhere hold
 /// exactly (RFC 8259 §6).
@@ -33,19 +35,6 @@ pub const MAX_SEQ: u64 = 1 << 53;
 
 /// Reads from the log go in chunks of this size.
 const CHUNK: usize = 64 * 1024;
-
-/// One chat message, as stored and as replayed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredMessage {
-    /// Per-room sequence number, from 1, only growing.
-    pub seq: u64,
-    /// Server time when it was relayed, in milliseconds since the Unix epoch (UTC).
-    pub ts: u64,
-    /// Who sent it: the sender's name in the room at the time.
-    pub name: String,
-    /// What was said, trimmed, as sent (escaping happens when it is rendered).
-    pub text: String,
-}
 
 /// When the log is flushed to the disk itself (`--fsync`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,7 +62,7 @@ pub struct Log {
 impl Log {
     /// Opens (creating if needed) the log at `path` for appending, repairs a torn tail, and reads
     /// the last `keep` messages and the last sequence number.
-    pub fn open(path: &Path, keep: usize) -> io::Result<(Log, Vec<StoredMessage>, u64)> {
+    pub fn open(path: &Path, keep: usize) -> io::Result<(Log, Vec<ChatMessage>, u64)> {
         let file = OpenOptions::new().read(true).append(true).create(true).open(path)?;
         let (recent, last_seq) = load_tail(&file, path, keep)?;
         let len = AtomicU64::new(file.metadata()?.len());
@@ -86,7 +75,7 @@ impl Log {
 
     /// Appends one message as one line, in a single `write` (O_APPEND makes it land at the end,
     /// whole, as far as other readers of the file are concerned).
-    pub fn append(&self, message: &StoredMessage, fsync: FsyncPolicy) -> io::Result<()> {
+    pub fn append(&self, message: &ChatMessage, fsync: FsyncPolicy) -> io::Result<()> {
         let mut line = serde_json::to_vec(message).expect("a message always serialises");
         line.push(b'\n');
         let before = self.len.load(Ordering::Relaxed);
@@ -126,7 +115,7 @@ impl Log {
 
     /// Up to `limit` messages with `seq < before`, oldest first, and whether older ones exist.
     /// Reads the file through its own handle, so appends go on meanwhile.
-    pub fn page_before(&self, before: u64, limit: usize) -> io::Result<(Vec<StoredMessage>, bool)> {
+    pub fn page_before(&self, before: u64, limit: usize) -> io::Result<(Vec<ChatMessage>, bool)> {
         let file = File::open(&self.path)?;
         page_before(&file, before, limit)
     }
@@ -134,7 +123,7 @@ impl Log {
 
 /// The recent history of a room, in memory, and its log (none with `--memory`).
 pub struct History {
-    recent: VecDeque<StoredMessage>,
+    recent: VecDeque<ChatMessage>,
     capacity: usize,
     next_seq: u64,
     log: Option<Arc<Log>>,
@@ -169,8 +158,8 @@ impl History {
 
     /// Records a new message: numbers it, writes it to the log (if any), keeps it in memory.
     /// A log error is returned after the message is kept in memory: chat goes on without the disk.
-    pub fn append(&mut self, ts: u64, name: &str, text: &str, fsync: FsyncPolicy) -> (StoredMessage, io::Result<()>) {
-        let message = StoredMessage { seq: self.next_seq, ts, name: name.to_string(), text: text.to_string() };
+    pub fn append(&mut self, ts: u64, name: &str, text: &str, fsync: FsyncPolicy) -> (ChatMessage, io::Result<()>) {
+        let message = ChatMessage { seq: self.next_seq, ts, name: name.to_string(), text: text.to_string() };
         self.next_seq += 1;
         let written = match &self.log {
             Some(log) => log.append(&message, fsync),
@@ -186,7 +175,7 @@ impl History {
     }
 
     /// The recent messages, oldest first.
-    pub fn recent(&self) -> impl Iterator<Item = &StoredMessage> {
+    pub fn recent(&self) -> impl Iterator<Item = &ChatMessage> {
         self.recent.iter()
     }
 
@@ -196,8 +185,8 @@ impl History {
     }
 
     /// Up to `limit` messages before `before` from memory (for `--memory`, or as a fallback).
-    pub fn page_in_memory(&self, before: u64, limit: usize) -> (Vec<StoredMessage>, bool) {
-        let older: Vec<&StoredMessage> = self.recent.iter().filter(|m| m.seq < before).collect();
+    pub fn page_in_memory(&self, before: u64, limit: usize) -> (Vec<ChatMessage>, bool) {
+        let older: Vec<&ChatMessage> = self.recent.iter().filter(|m| m.seq < before).collect();
         let skip = older.len().saturating_sub(limit);
         let more = skip > 0 || older.first().is_some_and(|m| m.seq > 1);
         (older[skip..].iter().map(|m| (*m).clone()).collect(), more)
@@ -206,7 +195,7 @@ impl History {
 
 /// Reads the last `keep` messages and the last sequence number from the end of the log, reading
 /// backwards. Cuts off a torn last line (no newline at the end, or not valid JSON) with a warning.
-fn load_tail(file: &File, path: &Path, keep: usize) -> io::Result<(Vec<StoredMessage>, u64)> {
+fn load_tail(file: &File, path: &Path, keep: usize) -> io::Result<(Vec<ChatMessage>, u64)> {
     let len = file.metadata()?.len();
     // 1. A torn tail: bytes after the last newline were a line being written when we died.
     let good_end = end_of_last_full_line(file, len)?;
@@ -227,7 +216,7 @@ fn load_tail(file: &File, path: &Path, keep: usize) -> io::Result<(Vec<StoredMes
         // Sequence numbers run from 1 to 2^53 (the largest integer every JSON reader, JavaScript
         // included, holds exactly: a million messages a second would take 285 years to get there).
         // Anything else is corruption, and must not make the next number overflow.
-        let parsed = serde_json::from_slice::<StoredMessage>(&line).map_err(|e| e.to_string()).and_then(|m| {
+        let parsed = serde_json::from_slice::<ChatMessage>(&line).map_err(|e| e.to_string()).and_then(|m| {
             if m.seq == 0 || m.seq > MAX_SEQ {
                 Err(format!("sequence number {} is out of range", m.seq))
             } else {
@@ -347,7 +336,7 @@ struct SeqOnly {
 }
 
 /// See [`Log::page_before`].
-fn page_before(file: &File, before: u64, limit: usize) -> io::Result<(Vec<StoredMessage>, bool)> {
+fn page_before(file: &File, before: u64, limit: usize) -> io::Result<(Vec<ChatMessage>, bool)> {
     let len = file.metadata()?.len();
     let len = end_of_last_full_line(file, len)?; // ignore a line being appended right now
                                                  // Binary search for `end`: the start of the first line with seq >= before (or len).
@@ -381,7 +370,7 @@ fn page_before(file: &File, before: u64, limit: usize) -> io::Result<(Vec<Stored
     let mut more = false;
     for line in lines_backwards(file, end) {
         let line = line?;
-        let Ok(message) = serde_json::from_slice::<StoredMessage>(&line) else { continue };
+        let Ok(message) = serde_json::from_slice::<ChatMessage>(&line) else { continue };
         if message.seq >= before {
             continue;
         }

@@ -27,7 +27,9 @@
 //!    a response ([`http::response`]).
 //! 4. [`handshake`]: the WebSocket opening handshake, RFC 6455 §4.2, done by hand:
 //!    [`handshake::validate`] and [`handshake::accept_key`].
-//! 5. [`inbound`]: what a member sent, parsed; [`render`]: what we send back, escaped.
+//! 5. [`protocol`]: the wire. What a member sends is one [`protocol::ClientEvent`], parsed in
+//!    one place; what the server sends is one [`protocol::ServerEvent`], encoded once per dialect
+//!    (HTML fragments for the page, JSON events for `chatroom.json` clients).
 //! 6. [`room`]: the registry and the relay. A reader posts a message ([`room::Room::post`]);
 //!    [`room::Room::relay_posted`] then, under the room lock, numbers and logs everything posted,
 //!    encodes it once ([`frame`]) and writes the same bytes to every [`member`]'s socket in turn.
@@ -46,8 +48,9 @@
 //! | [`room`] | the room registry, joining and leaving, the relay, batched presence |
 //! | [`member`] | one WebSocket peer: its socket, its write lock, its phase (joining, live, closing, closed) |
 //! | [`history`] | recent messages in memory, the append-only log per room, paging back |
-//! | [`inbound`] | chat messages as members send them (the page's htmx JSON, JSON clients) |
-//! | [`render`] | every text sent that holds user input: HTML fragments and JSON events, escaped |
+//! | [`protocol`] | the wire: what members send ([`protocol::ClientEvent`]), what the server sends ([`protocol::ServerEvent`]), one encoder per dialect, and HTML escaping |
+//! | [`render`] | the pages: the chat page, the bad-room page, the access-code form |
+//! | [`time`] | milliseconds since the epoch, and RFC 3339 |
 //! | [`name`] | members' names (unique per room) and room names; private room names |
 //! | [`config`] | every flag, its environment variable and its default |
 //! | [`limits`] | connection caps (checked before a thread exists), the rate limit, open files |
@@ -120,17 +123,18 @@ pub mod frame;
 pub mod handshake;
 pub mod history;
 pub mod http;
-pub mod inbound;
 pub mod lan;
 pub mod limits;
 pub mod log;
 pub mod member;
 pub mod metrics;
 pub mod name;
+pub mod protocol;
 pub mod random;
 pub mod render;
 pub mod room;
 pub mod shutdown;
+pub mod time;
 
 use std::collections::HashMap;
 use std::io;

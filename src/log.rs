@@ -48,7 +48,7 @@ fn write(level: &str, conn: Option<(u64, SocketAddr)>, msg: &dyn Display) {
             (None, level) => format!("chatroom: {level}: {msg}"),
         },
         Format::Json => serde_json::to_string(&Line {
-            ts: crate::render::rfc3339(crate::render::now_ms()),
+            ts: crate::time::rfc3339(crate::time::now_ms()),
             level,
             conn: conn.map(|(id, _)| id),
             peer: conn.map(|(_, peer)| peer.to_string()),

@@ -24,6 +24,8 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::protocol::Dialect;
+
 /// How long a member's own writes may take (history replay, notices, echoes, control replies).
 /// Unlike relays, these only ever delay the member itself, so they may wait for a slow link.
 pub const OWN_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -64,15 +66,6 @@ struct Outbox {
     pending: Vec<u8>,
 }
 
-/// What a member understands: the page's HTML fragments, or JSON events.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// The htmx page: HTML fragments swapped out of band.
-    Html,
-    /// A client that asked for the `chatroom.json` subprotocol: one JSON event per frame.
-    Json,
-}
-
 /// One connected WebSocket peer.
 #[derive(Debug)]
 pub struct Member {
@@ -81,7 +74,7 @@ pub struct Member {
     /// The peer's address, for logs and per-IP accounting.
     pub peer: SocketAddr,
     /// What it understands: the page's HTML fragments or JSON events, fixed at the handshake.
-    pub format: Format,
+    pub dialect: Dialect,
     /// The name it has in its room, decided under the room lock when it joins.
     name: OnceLock<String>,
     /// The one file descriptor of the connection. `&TcpStream` is both `Read` and `Write`, so the
@@ -97,7 +90,7 @@ impl Member {
     pub fn new(
         id: u64,
         peer: SocketAddr,
-        format: Format,
+        dialect: Dialect,
         stream: TcpStream,
         send_buffer: usize,
         relay_timeout: Duration,
@@ -110,7 +103,7 @@ impl Member {
         Ok(Member {
             id,
             peer,
-            format,
+            dialect,
             name: OnceLock::new(),
             stream,
             outbox: Mutex::new(Outbox { phase: Phase::Joining, pending: Vec::new() }),

@@ -23,14 +23,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::frame::EncodedFrame;
-use crate::history::{FsyncPolicy, History, Log, StoredMessage};
+use crate::history::{FsyncPolicy, History, Log};
 use crate::http::routes::DEFAULT_ROOM;
 use crate::lock;
-use crate::member::{Format, Member, Undeliverable};
+use crate::member::{Member, Undeliverable};
 use crate::metrics;
 use crate::name;
-use crate::render::{self, Event, MessageEvent, RoomSummary};
+use crate::protocol::json::RoomSummary;
+use crate::protocol::{Change, ChatMessage, Dialect, Outgoing, Presence, Roster, ServerEvent, ROSTER_NAMES};
+use crate::time::now_ms;
 
 /// How rooms keep their history.
 #[derive(Clone, Debug)]
@@ -268,17 +269,28 @@ struct RoomState {
     members: Vec<Arc<Member>>,
     /// Their names, lower-cased: finding a free name is a lookup, not a scan of the room.
     names: HashSet<String>,
-    /// How many of them want JSON: the JSON frame is only encoded if someone will get it.
+    /// How many of them speak each dialect: an event is only encoded in a dialect someone
+    /// will read.
+    html_members: usize,
     json_members: usize,
     history: History,
-    presence: Presence,
+    presence: Pending,
 }
 
 /// Joins and leaves not yet announced. See [`Room::flush_presence`] for why they are batched.
 #[derive(Default)]
-struct Presence {
+struct Pending {
     changes: Vec<Change>,
+    /// Who made each change (its member id), for telling newcomers only what came after them.
+    members: Vec<u64>,
     last_flush: Option<Instant>,
+}
+
+impl Pending {
+    fn push(&mut self, member: u64, name: &str, joined: bool) {
+        self.changes.push(Change { name: name.to_string(), joined, ts: now_ms() });
+        self.members.push(member);
+    }
 }
 
 /// A chat message waiting in the inbox.
@@ -287,23 +299,8 @@ struct Said {
     text: String,
 }
 
-/// One join or leave.
-struct Change {
-    member: u64,
-    name: String,
-    joined: bool,
-    ts: u64,
-}
-
 /// Joins and leaves are announced at most this often per room; more in between are batched.
 pub const PRESENCE_INTERVAL: Duration = Duration::from_millis(500);
-/// Names shown in a roster; beyond, "and N more". A roster is O(members) bytes to every member, so
-/// an unbounded one makes each join cost O(members²) bytes in a big room.
-pub const ROSTER_SHOWN: usize = 100;
-/// Names in a JSON `roster` event; beyond, the event says how many there are in all (`count`).
-pub const ROSTER_JSON_MAX: usize = 1000;
-/// A batch with more changes than this is summarised ("ann, bob and 40 others joined").
-const PRESENCE_ITEMS: usize = 3;
 
 /// What a member needs to write to its own socket after [`Room::join`], outside the lock.
 pub struct Welcome {
@@ -312,10 +309,10 @@ pub struct Welcome {
     /// The name it asked for, if it had to be changed.
     pub taken: Option<String>,
     /// The most recent messages, oldest first, to replay.
-    pub history: Vec<StoredMessage>,
+    pub history: Vec<ChatMessage>,
     /// Whether older messages exist than those in `history`.
     pub more: bool,
-    /// The first names of the roster (at most [`ROSTER_JSON_MAX`]), in order of arrival.
+    /// The first names of the roster (at most [`ROSTER_NAMES`]), in order of arrival.
     pub roster: Vec<String>,
     /// How many members there are in all.
     pub count: usize,
@@ -326,9 +323,10 @@ impl Room {
         let state = RoomState {
             members: Vec::new(),
             names: HashSet::new(),
+            html_members: 0,
             json_members: 0,
             history,
-            presence: Presence::default(),
+            presence: Pending::default(),
         };
         Room {
             name: name.to_string(),
@@ -356,17 +354,17 @@ impl Room {
         member.set_name(name.clone());
         state.names.insert(name.to_lowercase());
         state.members.push(member.clone());
-        if member.format == Format::Json {
-            state.json_members += 1;
+        match member.dialect {
+            Dialect::Html => state.html_members += 1,
+            Dialect::Json => state.json_members += 1,
         }
-        let change = Change { member: member.id, name: name.clone(), joined: true, ts: render::now_ms() };
-        state.presence.changes.push(change);
+        state.presence.push(member.id, &name, true);
         // The others hear about it now, or with the next batch. The newcomer's roster is in its
         // welcome, so it is not told about its own arrival (see `flush_presence_locked`).
         self.maybe_flush_presence(&mut state);
-        let history: Vec<StoredMessage> = state.history.recent().cloned().collect();
+        let history: Vec<ChatMessage> = state.history.recent().cloned().collect();
         let more = state.history.has_older_than_recent();
-        let roster = state.members.iter().take(ROSTER_JSON_MAX).map(|m| m.name().to_string()).collect();
+        let roster = state.members.iter().take(ROSTER_NAMES).map(|m| m.name().to_string()).collect();
         Welcome {
             taken: (name != wanted).then(|| wanted.to_string()),
             name,
@@ -415,10 +413,9 @@ impl Room {
         if !state.presence.changes.is_empty() {
             self.flush_presence_locked(&mut state);
         }
-        let mut html = Vec::new();
-        let mut json = Vec::new();
+        let mut outgoing = Outgoing::new(state.html_members > 0, state.json_members > 0);
         for said in &batch {
-            let (message, written) = state.history.append(render::now_ms(), &said.name, &said.text, self.fsync);
+            let (message, written) = state.history.append(now_ms(), &said.name, &said.text, self.fsync);
             if let Some(log) = &self.log {
                 if written.is_err() {
                     metrics::HISTORY_WRITE_ERRORS.inc();
@@ -426,14 +423,9 @@ impl Room {
                 self.disk.report(&written, log.path());
             }
             metrics::MESSAGES_RELAYED.inc();
-            EncodedFrame::push_text(&mut html, &render::message_fragment(&message));
-            if state.json_members > 0 {
-                EncodedFrame::push_text(&mut json, &render::json(&MessageEvent::new(&self.name, &message)));
-            }
+            outgoing.push(&self.name, &ServerEvent::Message(&message));
         }
-        let html = EncodedFrame::from_frames(html);
-        let json = (state.json_members > 0).then(|| EncodedFrame::from_frames(json));
-        let delivered = self.relay(&mut state, |member| Some(by_format(member, &html, json.as_ref())));
+        let delivered = self.relay(&mut state, |member| outgoing.for_dialect(member.dialect));
         metrics::RELAYS.inc();
         metrics::DELIVERIES.add(delivered * batch.len() as u64);
     }
@@ -472,61 +464,43 @@ impl Room {
         self.presence_pending.store(false, Ordering::Release);
         state.presence.last_flush = Some(Instant::now());
         let changes = std::mem::take(&mut state.presence.changes);
+        let who = std::mem::take(&mut state.presence.members);
         if changes.is_empty() {
             return;
         }
-        let count = state.members.len();
-        let roster: Vec<&str> = state.members.iter().take(ROSTER_JSON_MAX).map(|m| m.name()).collect();
-        let frames = |from: usize| self.presence_frames(&changes[from..], &roster, count, state.json_members > 0);
-        let everyone = frames(0);
-        // What each newcomer of this batch gets instead: the changes after its own arrival.
-        let mut newcomers: HashMap<u64, Option<PresenceFrames>> = HashMap::new();
-        for (i, change) in changes.iter().enumerate().filter(|(_, c)| c.joined) {
+        let names: Vec<&str> = state.members.iter().take(ROSTER_NAMES).map(|m| m.name()).collect();
+        let roster = Roster { names: &names, count: state.members.len() };
+        let (html, json) = (state.html_members > 0, state.json_members > 0);
+        let announce = |changes: &[Change]| {
+            let mut outgoing = Outgoing::new(html, json);
+            outgoing.push(&self.name, &ServerEvent::Presence(Presence { changes, roster }));
+            outgoing
+        };
+        let everyone = announce(&changes);
+        // What each newcomer of this batch gets instead: the changes after its own arrival. A
+        // big batch is summed up on the page, so a newcomer then gets just the roster.
+        let mut newcomers: HashMap<u64, Option<Outgoing>> = HashMap::new();
+        for (i, _) in changes.iter().enumerate().filter(|(_, c)| c.joined) {
             let tail = match changes.len() - i - 1 {
                 0 => None,
-                _ if changes.len() > PRESENCE_ITEMS => Some(frames(changes.len())), // roster only
-                _ => Some(frames(i + 1)),
+                _ if changes.len() > crate::protocol::html::PRESENCE_ITEMS => Some(announce(&[])),
+                _ => Some(announce(&changes[i + 1..])),
             };
-            newcomers.insert(change.member, tail);
+            newcomers.insert(who[i], tail);
         }
         let delivered = self.relay(state, |member| match newcomers.get(&member.id) {
-            None => Some(everyone.pick(member)),
+            None => everyone.for_dialect(member.dialect),
             Some(None) => None,
-            Some(Some(tail)) => Some(tail.pick(member)),
+            Some(Some(tail)) => tail.for_dialect(member.dialect),
         });
         metrics::DELIVERIES.add(delivered);
     }
 
-    /// The frames announcing `changes` (none: only the roster), for each format in use.
-    fn presence_frames(&self, changes: &[Change], roster: &[&str], count: usize, json: bool) -> PresenceFrames {
-        let shown = &roster[..roster.len().min(ROSTER_SHOWN)];
-        let items: Vec<(&str, bool, u64)> = changes.iter().map(|c| (c.name.as_str(), c.joined, c.ts)).collect();
-        let html = EncodedFrame::text(&render::presence_fragment(&items, PRESENCE_ITEMS, shown, count));
-        let json = json.then(|| {
-            let room = self.name.as_str();
-            let mut events: Vec<String> = changes
-                .iter()
-                .map(|c| {
-                    let (ts, name) = (render::rfc3339(c.ts), c.name.as_str());
-                    render::json(&if c.joined {
-                        Event::Join { room, ts, name }
-                    } else {
-                        Event::Leave { room, ts, name }
-                    })
-                })
-                .collect();
-            events.push(render::json(&render::roster_event(room, roster, count)));
-            let texts: Vec<&str> = events.iter().map(String::as_str).collect();
-            EncodedFrame::texts(&texts)
-        });
-        PresenceFrames { html, json }
-    }
-
-    /// Writes to every member the frame that `pick` chooses for it (none: skip it), under the room
+    /// Writes to every member the bytes that `pick` chooses for it (none: skip it), under the room
     /// lock. Members that stopped reading are dropped (their sockets already shut down by
     /// [`Member::deliver`]); their leaving is announced with the next batch.
     /// Returns to how many members it was written (the callers count frames for the metrics).
-    fn relay<'f>(&self, state: &mut RoomState, pick: impl Fn(&Member) -> Option<&'f EncodedFrame>) -> u64 {
+    fn relay<'f>(&self, state: &mut RoomState, pick: impl Fn(&Member) -> Option<&'f [u8]>) -> u64 {
         let mut dropped = Vec::new();
         let (mut deliveries, mut bytes) = (0u64, 0u64);
         for (i, member) in state.members.iter().enumerate() {
@@ -536,11 +510,11 @@ impl Room {
             if let Some(next) = state.members.get(i + 1) {
                 next.prefetch();
             }
-            let Some(frame) = pick(member) else { continue };
-            match member.deliver(frame.as_bytes()) {
+            let Some(frames) = pick(member) else { continue };
+            match member.deliver(frames) {
                 Ok(()) => {
                     deliveries += 1;
-                    bytes += frame.as_bytes().len() as u64;
+                    bytes += frames.len() as u64;
                 }
                 Err(why) => {
                     if why == Undeliverable::Slow {
@@ -569,7 +543,7 @@ impl Room {
 
     /// Up to `limit` messages before `before`, oldest first, and whether there are older ones:
     /// from the log when there is one (any depth), else from memory.
-    pub fn page_before(&self, before: u64, limit: usize) -> io::Result<(Vec<StoredMessage>, bool)> {
+    pub fn page_before(&self, before: u64, limit: usize) -> io::Result<(Vec<ChatMessage>, bool)> {
         match &self.log {
             Some(log) => log.page_before(before, limit),
             None => Ok(lock(&self.state).history.page_in_memory(before, limit)),
@@ -585,32 +559,12 @@ impl Room {
 
 /// Books a member out of the room's state (it is already out of `members`).
 fn forget(state: &mut RoomState, gone: &Member) {
-    if gone.format == Format::Json {
-        state.json_members -= 1;
+    match gone.dialect {
+        Dialect::Html => state.html_members -= 1,
+        Dialect::Json => state.json_members -= 1,
     }
     state.names.remove(&gone.name().to_lowercase());
-    let change = Change { member: gone.id, name: gone.name().to_string(), joined: false, ts: render::now_ms() };
-    state.presence.changes.push(change);
-}
-
-/// One presence announcement, encoded for each format in use.
-struct PresenceFrames {
-    html: EncodedFrame,
-    json: Option<EncodedFrame>,
-}
-
-impl PresenceFrames {
-    fn pick(&self, member: &Member) -> &EncodedFrame {
-        by_format(member, &self.html, self.json.as_ref())
-    }
-}
-
-/// The frame for a member's format (the JSON one only exists when a JSON member is here).
-fn by_format<'f>(member: &Member, html: &'f EncodedFrame, json: Option<&'f EncodedFrame>) -> &'f EncodedFrame {
-    match (member.format, json) {
-        (Format::Json, Some(json)) => json,
-        _ => html,
-    }
+    state.presence.push(gone.id, gone.name(), false);
 }
 
 /// A deliberate panic, for the test that proves one connection's panic harms no one else. It

@@ -37,6 +37,8 @@ use tungstenite::protocol::frame::coding::{Control, Data, OpCode};
 use tungstenite::protocol::frame::{Frame, FrameHeader};
 
 use chatroom::frame::EncodedFrame;
+use chatroom::protocol::json::{self, Event};
+use chatroom::protocol::ClientEvent;
 use support::{Client, TempDir, TestServer, TIMEOUT};
 
 const WALKTHROUGH: &str = "docs/walkthrough.md";
@@ -596,8 +598,8 @@ fn walkthrough_page_json_is_what_the_ws_extension_builds() {
     // The ws extension sends the form's values plus HEADERS, through JSON.stringify.
     let ws = include_str!("../assets/vendor/htmx-ext-ws-2.0.4.js");
     assert!(ws.contains("toSend.HEADERS = headers") && ws.contains("body = JSON.stringify(toSend)"));
-    let text = chatroom::inbound::parse_chat(&json).expect("the server reads it").expect("not blank");
-    assert_eq!(text, "tea's ready <3");
+    let said = ClientEvent::parse(&json, 2000).expect("the server reads it");
+    assert_eq!(said, Some(ClientEvent::Chat("tea's ready <3".into())));
 }
 
 /// RFC 6455 §1.3 and §4.2.2: the GUID every server appends to the client's key.
@@ -812,7 +814,8 @@ fn protocol_json_examples_over_a_real_server() {
     // Bob, a JSON client: history, roster, notice, each compared as the server wrote it.
     let mut bob = Client::connect_json(&url("bob"));
     check(PROTOCOL, "history-event", &bob.recv_raw_text());
-    let big = chatroom::render::json(&chatroom::render::roster_event("stadium", &["ann", "bob", "..."], 2417));
+    let members = ["ann", "bob", "..."].map(Into::into).to_vec();
+    let big = json::to_text(&Event::Roster { room: "stadium".into(), members, count: Some(2417) });
     check(PROTOCOL, "roster-event", &format!("{}\n{big}", bob.recv_raw_text()));
     assert_eq!(bob.recv_json()["type"], "notice");
     // A second ann, as a JSON client, is told the name is taken.

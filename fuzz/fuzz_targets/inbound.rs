@@ -1,6 +1,7 @@
-//! Fuzzes what members send and what is made of it: the chat-message parser
-//! (`chatroom::inbound::parse_chat`), name and room-name checks (`chatroom::name`), and the HTML
-//! and URL escaping that every piece of user text goes through (`chatroom::render`).
+//! Fuzzes what members send and what is made of it: the parser of what members send
+//! (`chatroom::protocol::ClientEvent::parse`), name and room-name checks (`chatroom::name`), and
+//! the HTML and URL escaping that every piece of user text goes through
+//! (`chatroom::protocol::html`).
 //!
 //! The input is read as UTF-8 (lossily, so that every input exercises the code: a WebSocket text
 //! frame is valid UTF-8 by the time it reaches `parse_chat`), and used three ways:
@@ -13,12 +14,28 @@
 
 use std::borrow::Cow;
 
-use chatroom::history::StoredMessage;
 use chatroom::http::head::percent_decode;
-use chatroom::inbound::{parse_chat, Rejected, MAX_TEXT_CHARS};
 use chatroom::name::{self, BadName, MAX_NAME_CHARS, MAX_ROOM_CHARS};
+use chatroom::protocol::html::{self, escape, url_encode};
+use chatroom::protocol::{Change, ChatMessage, ClientEvent, Presence, Rejected, Roster, ServerEvent, Welcome};
 use chatroom::render;
 use libfuzzer_sys::fuzz_target;
+
+/// The server's default `--max-text`.
+const MAX_TEXT_CHARS: usize = 2000;
+
+/// A chat frame's text, as the server reads it: `Ok(None)` for a blank one. (The heartbeat,
+/// `ping`, is not JSON and not a chat message: it never reaches the JSON checks below.)
+fn parse_chat(frame: &str) -> Result<Option<Cow<'_, str>>, Rejected> {
+    match ClientEvent::parse(frame, MAX_TEXT_CHARS)? {
+        Some(ClientEvent::Chat(text)) => Ok(Some(text)),
+        Some(ClientEvent::Heartbeat) => {
+            assert_eq!(frame, chatroom::protocol::HEARTBEAT);
+            Err(Rejected::NotChatJson)
+        }
+        None => Ok(None),
+    }
+}
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -143,39 +160,47 @@ fn check_room(raw: &str) {
         assert_eq!(room, raw.to_ascii_lowercase());
         assert_eq!(name::room(&room).as_deref(), Some(room.as_str()));
         // Safe in a URL as it is.
-        assert_eq!(render::url_encode(&room), room);
+        assert_eq!(url_encode(&room), room);
     }
     let _ = name::is_private_room(raw);
 }
 
 fn check_escaping(text: &str) {
-    let escaped = render::escape(text);
+    let escaped = escape(text);
     assert!(!escaped.contains(['<', '>', '"', '\'']), "raw markup in {escaped:?}");
     assert_eq!(unescape(&escaped), text, "escape does not round-trip");
 
-    let encoded = render::url_encode(text);
+    let encoded = url_encode(text);
     assert!(encoded.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~%".contains(&b)), "{encoded:?}");
     assert_eq!(percent_decode(&encoded).as_deref(), Some(text), "url_encode does not round-trip");
 
     // Every fragment with user text in it has exactly the markup its template has: the same
     // number of '<', '>', '"' and '\'' as with harmless text.
     let ts = text.len() as u64 * 1_000_003;
-    let user = StoredMessage { seq: 7, ts, name: text.to_string(), text: text.to_string() };
-    let harmless = StoredMessage { seq: 7, ts, name: "ann".into(), text: "hi".into() };
-    same_markup(&render::message_fragment(&user), &render::message_fragment(&harmless));
-    same_markup(&render::notice_fragment(text), &render::notice_fragment("hi"));
+    let user = ChatMessage { seq: 7, ts, name: text.to_string(), text: text.to_string() };
+    let harmless = ChatMessage { seq: 7, ts, name: "ann".into(), text: "hi".into() };
+    let page = |event: &ServerEvent<'_>| html::fragment("x", event);
+    same_markup(&page(&ServerEvent::Message(&user)), &page(&ServerEvent::Message(&harmless)));
+    same_markup(&page(&ServerEvent::Error(text)), &page(&ServerEvent::Error("hi")));
     same_markup(&render::bad_room_page(text), &render::bad_room_page("hi"));
-    // One item per change, and the summarised form ("ann, bob and 2 others joined").
-    for max_items in [10, 1] {
-        same_markup(
-            &render::presence_fragment(&[(text, true, ts), (text, false, ts), ("bob", true, ts)], max_items, &[text, "bob"], 3),
-            &render::presence_fragment(&[("ann", true, ts), ("ann", false, ts), ("bob", true, ts)], max_items, &["ann", "bob"], 3),
-        );
+    // One item per change, and the summed-up form of a big batch ("ann, bob and 3 others joined").
+    let changes = |name: &str| -> Vec<Change> {
+        [(name, true), (name, false), ("bob", true), (name, true), ("carol", true)]
+            .map(|(name, joined)| Change { name: name.to_string(), joined, ts })
+            .to_vec()
+    };
+    let (mine, theirs) = (changes(text), changes("ann"));
+    for n in [3, 5] {
+        let presence = |changes: &[Change], names: &[&str]| {
+            page(&ServerEvent::Presence(Presence { changes, roster: Roster { names, count: 3 } }))
+        };
+        same_markup(&presence(&mine[..n], &[text, "bob"]), &presence(&theirs[..n], &["ann", "bob"]));
     }
-    same_markup(
-        &render::welcome_fragment("/r/x", &[&user], true, &[text], 2, text, Some(text)),
-        &render::welcome_fragment("/r/x", &[&harmless], true, &["ann"], 2, "ann", Some("hi")),
-    );
+    let welcome = |history: &[ChatMessage], name: &str| {
+        let roster = Roster { names: &[name], count: 2 };
+        page(&ServerEvent::Welcome(Welcome { you: name, history, more: true, roster, notice: name, alert: true }))
+    };
+    same_markup(&welcome(&[user.clone()], text), &welcome(&[harmless.clone()], "ann"));
 }
 
 fn same_markup(with_user_text: &str, with_harmless_text: &str) {
@@ -201,7 +226,7 @@ fn markup_counts(html: &str) -> [usize; 4] {
     counts
 }
 
-/// The inverse of `render::escape`, for its five entities only.
+/// The inverse of `html::escape`, for its five entities only.
 fn unescape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;

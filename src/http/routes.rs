@@ -19,6 +19,8 @@ use crate::assets;
 use crate::http::head::{pair_value, percent_decode, Request};
 use crate::http::response::Response;
 use crate::name;
+use crate::protocol::html::{self, url_encode};
+use crate::protocol::json::{self, Entry, HistoryPage, Message, RoomList};
 use crate::render;
 use crate::Shared;
 
@@ -91,7 +93,7 @@ pub fn route(request: &Request, shared: &Shared) -> Route {
                 .with_header("Cache-Control", "no-store"),
         ),
         "/api/rooms" => {
-            let body = serde_json::json!({ "rooms": shared.rooms.summaries() }).to_string();
+            let body = json::to_text(&RoomList { rooms: shared.rooms.summaries() });
             respond(Response::new(200, "application/json", body.into_bytes()).with_header("Cache-Control", "no-store"))
         }
         "/r" | "/r/" => respond(go_to_room(request)),
@@ -240,9 +242,9 @@ fn chat_page(request: &Request, shared: &Shared, room: &str) -> Response {
         }
     };
     let (room_path, connect) = if room == DEFAULT_ROOM {
-        ("/".to_string(), format!("/connect?name={}", render::url_encode(&name)))
+        ("/".to_string(), format!("/connect?name={}", url_encode(&name)))
     } else {
-        (format!("/r/{room}"), format!("/r/{room}/connect?name={}", render::url_encode(&name)))
+        (format!("/r/{room}"), format!("/r/{room}/connect?name={}", url_encode(&name)))
     };
     let limits = render::PageLimits { max_text: shared.config.max_text, max_name };
     let html = render::page(room, &room_path, &connect, &name, notice.as_deref(), &shared.rooms.summaries(), limits);
@@ -250,7 +252,7 @@ fn chat_page(request: &Request, shared: &Shared, room: &str) -> Response {
     if remember {
         response = response.with_header(
             "Set-Cookie",
-            format!("{NAME_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", render::url_encode(&name)),
+            format!("{NAME_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", url_encode(&name)),
         );
     }
     response
@@ -305,12 +307,12 @@ fn history(request: &Request, shared: &Shared, room: &str) -> Response {
         },
     };
     if html {
-        let fragment = render::older_fragment(&format!("/r/{room}"), &page, more);
+        let fragment = html::older_page(room, &page, more);
         return Response::new(200, "text/html; charset=utf-8", fragment.into_bytes())
             .with_header("Cache-Control", "no-store");
     }
-    let messages: Vec<render::MessageEvent<'_>> = page.iter().map(|m| render::MessageEvent::new(room, m)).collect();
-    let body = serde_json::json!({ "room": room, "messages": messages, "more": more }).to_string();
+    let messages = page.iter().map(|m| Entry::Message(Message::of(room, m))).collect();
+    let body = json::to_text(&HistoryPage { room: room.into(), messages, more });
     Response::new(200, "application/json", body.into_bytes()).with_header("Cache-Control", "no-store")
 }
 

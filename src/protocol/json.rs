@@ -1,0 +1,257 @@
+//! The JSON dialect (`chatroom.json`): one JSON object per frame, told apart by its `type`.
+//!
+//! These types are the schema, both ways: the server serialises them, and the terminal client
+//! and the tests deserialise the very same types (`serde` derives both). Field order is the
+//! order on the wire. Text fields are `Cow`, so the server writes them straight from its own
+//! strings while a client reading them gets owned ones (`Event<'static>` is
+//! `DeserializeOwned`).
+//!
+//! JSON clients get raw text: escaping is the business of whoever renders it as HTML.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+use super::{ChatMessage, Presence, Roster, ServerEvent, Welcome, HEARTBEAT_REPLY};
+use crate::frame::EncodedFrame;
+use crate::time::rfc3339;
+
+/// Every event a JSON client receives. See `docs/protocol.md` for an example of each.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Event<'a> {
+    /// The recent messages, sent once on joining, oldest first.
+    History {
+        /// The room.
+        room: Cow<'a, str>,
+        /// The messages.
+        messages: Vec<Entry<'a>>,
+        /// Whether older messages exist (ask `/r/ROOM/history` for them).
+        more: bool,
+    },
+    /// Who is here now, in order of arrival: on joining, and after each batch of joins/leaves.
+    Roster {
+        /// The room.
+        room: Cow<'a, str>,
+        /// The first names, at most [`super::ROSTER_NAMES`].
+        members: Vec<Cow<'a, str>>,
+        /// How many there are in all, when `members` is not all of them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        count: Option<usize>,
+    },
+    /// Information for this member only; on joining, it carries the member's name.
+    Notice {
+        /// What to show.
+        text: Cow<'a, str>,
+        /// The member's name in the room, on joining.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<Cow<'a, str>>,
+    },
+    /// A chat message, to everyone in the room.
+    Message(Message<'a>),
+    /// Someone came into the room.
+    Join(Arrival<'a>),
+    /// Someone left the room.
+    Leave(Arrival<'a>),
+    /// Something this member sent was refused; the socket stays open.
+    Error {
+        /// Why, in one sentence.
+        text: Cow<'a, str>,
+    },
+}
+
+/// A chat message as JSON clients see it: in a `message` event, and in `history` lists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message<'a> {
+    /// The room it was said in.
+    pub room: Cow<'a, str>,
+    /// Its number in the room: from 1, only growing, across restarts too.
+    pub seq: u64,
+    /// When it was relayed: RFC 3339 in UTC, with milliseconds.
+    pub ts: Cow<'a, str>,
+    /// Who said it.
+    pub name: Cow<'a, str>,
+    /// What was said, trimmed.
+    pub text: Cow<'a, str>,
+}
+
+impl<'a> Message<'a> {
+    /// The JSON form of `message`, said in `room`.
+    pub fn of(room: &'a str, message: &'a ChatMessage) -> Message<'a> {
+        Message {
+            room: room.into(),
+            seq: message.seq,
+            ts: rfc3339(message.ts).into(),
+            name: message.name.as_str().into(),
+            text: message.text.as_str().into(),
+        }
+    }
+}
+
+/// One entry of a list of messages (`history` events, the history API): a message with its
+/// `"type": "message"`, exactly as a `message` event would carry it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Entry<'a> {
+    /// The only kind of entry.
+    Message(Message<'a>),
+}
+
+impl<'a> Entry<'a> {
+    /// The message this entry holds.
+    pub fn message(&self) -> &Message<'a> {
+        let Entry::Message(message) = self;
+        message
+    }
+}
+
+/// Someone's arrival or departure (`join` and `leave` events).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Arrival<'a> {
+    /// The room.
+    pub room: Cow<'a, str>,
+    /// When, RFC 3339 in UTC.
+    pub ts: Cow<'a, str>,
+    /// Their name in the room.
+    pub name: Cow<'a, str>,
+}
+
+/// `GET /r/ROOM/history`: a page of older messages, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryPage<'a> {
+    /// The room.
+    pub room: Cow<'a, str>,
+    /// The messages.
+    pub messages: Vec<Entry<'a>>,
+    /// Whether there are older ones: ask again with `before` set to the first `seq` here.
+    pub more: bool,
+}
+
+/// `GET /api/rooms`: the public rooms that have people or history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomList {
+    /// Busiest first.
+    pub rooms: Vec<RoomSummary>,
+}
+
+/// One entry of the room list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSummary {
+    /// The room's name.
+    pub name: String,
+    /// How many members are in it now.
+    pub members: usize,
+    /// How many messages it has had, ever (its last sequence number).
+    pub messages: u64,
+}
+
+/// What a member sends to chat, in both dialects: `{"message": "hello"}`. The page's ws
+/// extension adds the form's other fields and a `HEADERS` object, which are ignored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Said<'a> {
+    /// The text, as typed. Borrowed from the frame when it has no JSON escapes.
+    #[serde(borrow)]
+    pub message: Cow<'a, str>,
+}
+
+/// Appends `event`, as JSON clients get it, to `frames`: one frame per JSON event.
+pub fn encode(room: &str, event: &ServerEvent<'_>, frames: &mut Vec<u8>) {
+    match event {
+        ServerEvent::Welcome(welcome) => welcome_into(frames, room, welcome),
+        ServerEvent::Message(message) => push(frames, &Event::Message(Message::of(room, message))),
+        ServerEvent::Presence(presence) => presence_into(frames, room, presence),
+        ServerEvent::Error(text) => push(frames, &Event::Error { text: (*text).into() }),
+        ServerEvent::Pong => EncodedFrame::push_text(frames, HEARTBEAT_REPLY),
+    }
+}
+
+/// `history`, `roster`, then a `notice` that carries the member's name: three frames.
+fn welcome_into(frames: &mut Vec<u8>, room: &str, welcome: &Welcome<'_>) {
+    let messages = welcome.history.iter().map(|m| Entry::Message(Message::of(room, m))).collect();
+    push(frames, &Event::History { room: room.into(), messages, more: welcome.more });
+    push(frames, &roster(room, &welcome.roster));
+    push(frames, &Event::Notice { text: welcome.notice.into(), name: Some(welcome.you.into()) });
+}
+
+/// A `join` or `leave` per change, then the roster.
+fn presence_into(frames: &mut Vec<u8>, room: &str, presence: &Presence<'_>) {
+    for change in presence.changes {
+        let arrival = Arrival { room: room.into(), ts: rfc3339(change.ts).into(), name: change.name.as_str().into() };
+        push(frames, &if change.joined { Event::Join(arrival) } else { Event::Leave(arrival) });
+    }
+    push(frames, &roster(room, &presence.roster));
+}
+
+/// A `roster` event: `count` only when the names are not all of them.
+fn roster<'a>(room: &'a str, roster: &Roster<'a>) -> Event<'a> {
+    Event::Roster {
+        room: room.into(),
+        members: roster.names.iter().map(|name| Cow::Borrowed(*name)).collect(),
+        count: (roster.count > roster.names.len()).then_some(roster.count),
+    }
+}
+
+/// Appends one frame holding `event` as JSON.
+fn push(frames: &mut Vec<u8>, event: &Event<'_>) {
+    EncodedFrame::push_text(frames, &to_text(event));
+}
+
+/// Serialises a JSON type of this module (an event, or an API answer) to its text.
+pub fn to_text(value: &impl Serialize) -> String {
+    serde_json::to_string(value).expect("these types always serialise")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Change, Dialect};
+
+    fn texts(event: &ServerEvent<'_>) -> Vec<String> {
+        let frames = Dialect::Json.frames("x", event);
+        let mut bytes = frames.as_bytes();
+        let mut out = Vec::new();
+        while !bytes.is_empty() {
+            // Frames under 64 KiB here: a 7-bit length, or 126 and 16 bits (RFC 6455 §5.2).
+            let (start, len) = match bytes[1] {
+                126 => (4, u16::from_be_bytes([bytes[2], bytes[3]]) as usize),
+                len => (2, len as usize),
+            };
+            out.push(String::from_utf8(bytes[start..start + len].to_vec()).unwrap());
+            bytes = &bytes[start + len..];
+        }
+        out
+    }
+
+    #[test]
+    fn events_have_a_type_and_their_fields_in_wire_order() {
+        let m = ChatMessage { seq: 7, ts: 1_764_190_800_123, name: "<ann>".into(), text: "a \"quote\"".into() };
+        assert_eq!(
+            texts(&ServerEvent::Message(&m)),
+            [
+                r#"{"type":"message","room":"x","seq":7,"ts":"2025-11-26T21:00:00.123Z","name":"<ann>","text":"a \"quote\""}"#
+            ]
+        );
+        assert_eq!(texts(&ServerEvent::Error("no")), [r#"{"type":"error","text":"no"}"#]);
+        let changes = [Change { name: "bob".into(), joined: false, ts: 0 }];
+        let presence = Presence { changes: &changes, roster: Roster { names: &["a"], count: 5 } };
+        assert_eq!(
+            texts(&ServerEvent::Presence(presence)),
+            [
+                r#"{"type":"leave","room":"x","ts":"1970-01-01T00:00:00.000Z","name":"bob"}"#,
+                r#"{"type":"roster","room":"x","members":["a"],"count":5}"#
+            ]
+        );
+    }
+
+    #[test]
+    fn what_the_server_writes_a_client_reads_back() {
+        let m = ChatMessage { seq: 1, ts: 0, name: "ann".into(), text: "hi".into() };
+        let roster = Roster { names: &["ann"], count: 1 };
+        let welcome = Welcome { you: "ann", history: &[m], more: false, roster, notice: "hello", alert: false };
+        let read: Vec<Event<'static>> =
+            texts(&ServerEvent::Welcome(welcome)).iter().map(|t| serde_json::from_str(t).unwrap()).collect();
+        assert!(matches!(&read[0], Event::History { messages, more: false, .. } if messages[0].message().text == "hi"));
+        assert!(matches!(&read[1], Event::Roster { count: None, .. }));
+        assert!(matches!(&read[2], Event::Notice { name: Some(name), .. } if name == "ann"));
+    }
+}
