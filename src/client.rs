@@ -29,11 +29,11 @@ use tungstenite::protocol::frame::CloseFrame;
 use tungstenite::protocol::{Role, WebSocket};
 use tungstenite::{Error as WsError, Message};
 
-use crate::handshake::accept_key;
 use crate::protocol::html::url_encode;
 use crate::protocol::json::{Arrival, Event, Message as Said};
 use crate::protocol::{ClientEvent, HEARTBEAT_REPLY, JSON_SUBPROTOCOL};
 use crate::random;
+use crate::ws::handshake::accept_key;
 
 /// How long one read waits before the loop looks at stdin again.
 const POLL: Duration = Duration::from_millis(50);

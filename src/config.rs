@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::history::FsyncPolicy;
+use crate::chat::history::FsyncPolicy;
 
 /// The running server's settings. Built by [`Config::from_args`] (the binary) or by hand (tests).
 #[derive(Clone, Debug)]
@@ -75,7 +75,7 @@ impl Default for Config {
             echo: false,
             max_message: 64 * 1024,
             max_text: 2000,
-            max_name: crate::name::MAX_NAME_CHARS,
+            max_name: crate::chat::names::MAX_NAME_CHARS,
             max_head: 16 * 1024,
             send_buffer: 64 * 1024,
             relay_timeout: Duration::from_millis(50),

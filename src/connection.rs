@@ -27,17 +27,17 @@ use tungstenite::protocol::frame::CloseFrame;
 use tungstenite::protocol::{Role, WebSocket, WebSocketConfig};
 use tungstenite::{Error as WsError, Message};
 
+use crate::chat::member::{Member, Wire};
+use crate::chat::names;
+use crate::chat::room::Room;
 use crate::config::Config;
-use crate::handshake;
 use crate::http::head::{self, HeadError, HeadLimits};
 use crate::http::response::Response;
 use crate::http::routes::{self, Endpoint, Route};
 use crate::limits::{Ticket, TokenBucket};
 use crate::log;
-use crate::member::{Member, Wire};
-use crate::name;
 use crate::protocol::{ClientEvent, Dialect, Roster, ServerEvent, Welcome};
-use crate::room::Room;
+use crate::ws::handshake;
 use crate::Shared;
 
 /// Stack size of each connection thread. The deepest path (serde_json's recursion limit of 128 on
@@ -211,7 +211,7 @@ fn read_form_body(
         Some(Ok(n)) => n,
         _ => return Err(Response::text(411, "A form needs a Content-Length.").closing()),
     };
-    if length > crate::access::MAX_LOGIN_BODY {
+    if length > crate::http::access::MAX_LOGIN_BODY {
         return Err(Response::text(413, "That form is too large.").closing());
     }
     let until = Instant::now() + deadline;
@@ -292,10 +292,10 @@ impl Drop for Membership<'_> {
 /// roster, who you are) on the member's own thread, outside the room lock, and goes live.
 #[inline(never)] // its frame (rendering the welcome) must be gone before the member idles
 fn join(member: &Arc<Member>, room: &Room, asked: Option<&str>, max_name: usize) -> io::Result<()> {
-    let (wanted, problem) = match asked.map(|raw| name::validate_within(raw, max_name)) {
+    let (wanted, problem) = match asked.map(|raw| names::validate_within(raw, max_name)) {
         Some(Ok(name)) => (name, None),
-        Some(Err(bad)) => (name::guest(), Some(bad.explain())),
-        None => (name::guest(), None),
+        Some(Err(bad)) => (names::guest(), Some(bad.explain())),
+        None => (names::guest(), None),
     };
     let welcome = room.join(member, &wanted, max_name);
     let you = welcome.name.as_str();

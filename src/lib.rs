@@ -25,16 +25,16 @@
 //!    member's read loop.
 //! 3. [`http`]: reading a request head ([`http::head`]), routing it ([`http::routes`]), writing
 //!    a response ([`http::response`]).
-//! 4. [`handshake`]: the WebSocket opening handshake, RFC 6455 §4.2, done by hand:
-//!    [`handshake::validate`] and [`handshake::accept_key`].
+//! 4. [`ws::handshake`]: the WebSocket opening handshake, RFC 6455 §4.2, done by hand:
+//!    [`ws::handshake::validate`] and [`ws::handshake::accept_key`].
 //! 5. [`protocol`]: the wire. What a member sends is one [`protocol::ClientEvent`], parsed in
 //!    one place; what the server sends is one [`protocol::ServerEvent`], encoded once per dialect
 //!    (HTML fragments for the page, JSON events for `chatroom.json` clients).
-//! 6. [`room`]: the registry and the relay. A reader posts a message ([`room::Room::post`]);
-//!    [`room::Room::relay_posted`] then, under the room lock, numbers and logs everything posted,
-//!    encodes it once ([`frame`]) and writes the same bytes to every [`member`]'s socket in turn.
+//! 6. [`chat::room`]: the registry and the relay. A reader posts a message ([`chat::room::Room::post`]);
+//!    [`chat::room::Room::relay_posted`] then, under the room lock, numbers and logs everything posted,
+//!    encodes it once ([`ws::frame`]) and writes the same bytes to every [`chat::member`]'s socket in turn.
 //!    Joins and leaves are announced in batches.
-//! 7. [`history`]: each room's recent messages and its append-only log, written before a relay.
+//! 7. [`chat::history`]: each room's recent messages and its append-only log, written before a relay.
 //! 8. [`shutdown`]: SIGINT/SIGTERM → every WebSocket closed with 1012 → exit.
 //!
 //! ## The map of modules
@@ -43,19 +43,19 @@
 //! |---|---|
 //! | [`connection`] | a connection's thread: HTTP keep-alive loop, upgrade, the member's read loop, close codes |
 //! | [`http`] | request heads ([`http::head`]: caps, deadline), routing ([`http::routes`]), responses ([`http::response`]) |
-//! | [`handshake`] | RFC 6455 §4.2: checking an upgrade request, `Sec-WebSocket-Accept`, the 101 |
-//! | [`frame`] | server frames encoded once, unmasked, for any number of sockets |
-//! | [`room`] | the room registry, joining and leaving, the relay, batched presence |
-//! | [`member`] | one WebSocket peer: its socket, its write lock, its phase (joining, live, closing, closed) |
-//! | [`history`] | recent messages in memory, the append-only log per room, paging back |
+//! | [`ws::handshake`] | RFC 6455 §4.2: checking an upgrade request, `Sec-WebSocket-Accept`, the 101 |
+//! | [`ws::frame`] | server frames encoded once, unmasked, for any number of sockets |
+//! | [`chat::room`] | the room registry, joining and leaving, the relay, batched presence |
+//! | [`chat::member`] | one WebSocket peer: its socket, its write lock, its phase (joining, live, closing, closed) |
+//! | [`chat::history`] | recent messages in memory, the append-only log per room, paging back |
 //! | [`protocol`] | the wire: what members send ([`protocol::ClientEvent`]), what the server sends ([`protocol::ServerEvent`]), one encoder per dialect, and HTML escaping |
 //! | [`render`] | the pages: the chat page, the bad-room page, the access-code form |
 //! | [`time`] | milliseconds since the epoch, and RFC 3339 |
-//! | [`name`] | members' names (unique per room) and room names; private room names |
+//! | [`chat::names`] | members' names (unique per room) and room names; private room names |
 //! | [`config`] | every flag, its environment variable and its default |
 //! | [`limits`] | connection caps (checked before a thread exists), the rate limit, open files |
-//! | [`access`] | the optional access code and its sessions |
-//! | [`assets`] | the embedded page, script, style and vendored htmx |
+//! | [`http::access`] | the optional access code and its sessions |
+//! | [`http::assets`] | the embedded page, script, style and vendored htmx |
 //! | [`shutdown`] | signals → Close 1012 to everyone → exit |
 //! | [`metrics`] | `/metrics` counters |
 //! | [`log`] | log lines on stderr, text or JSON |
@@ -82,10 +82,10 @@
 //! relay timeout (`--relay-timeout-ms`).
 //!
 //! ## Where this differs from the design notes, and why
-//! - **Presence is batched** ([`room`]): announcing every join with the full roster to everyone
+//! - **Presence is batched** ([`chat::room`]): announcing every join with the full roster to everyone
 //!   made a crowd of N cost N² frames of O(N) bytes. Joins and leaves go out at most twice a second
 //!   per room, rosters show the first 100 names.
-//! - **Group commit** ([`room::Room::relay_posted`]): messages posted while the room lock is busy
+//! - **Group commit** ([`chat::room::Room::relay_posted`]): messages posted while the room lock is busy
 //!   go out together, one `write` per member for the whole batch; a reader also takes the frames
 //!   its client has already sent before relaying. A lone message is unchanged.
 //! - **Idle stacks shrink** ([`connection`]): a member about to wait gives back the stack pages
@@ -103,7 +103,7 @@
 //! also asserted by tests that do run: the unit tests beside the code, and `tests/docs.rs`.)
 //!
 //! ```
-//! use chatroom::{frame::EncodedFrame, handshake};
+//! use chatroom::ws::{frame::EncodedFrame, handshake};
 //!
 //! // RFC 6455 §1.3: the sample key, and the only answer a server may give to it.
 //! assert_eq!(handshake::accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
@@ -114,27 +114,21 @@
 
 #![warn(missing_docs)]
 
-pub mod access;
-pub mod assets;
+pub mod chat;
 pub mod client;
 pub mod config;
 pub mod connection;
-pub mod frame;
-pub mod handshake;
-pub mod history;
 pub mod http;
 pub mod lan;
 pub mod limits;
 pub mod log;
-pub mod member;
 pub mod metrics;
-pub mod name;
 pub mod protocol;
 pub mod random;
 pub mod render;
-pub mod room;
 pub mod shutdown;
 pub mod time;
+pub mod ws;
 
 use std::collections::HashMap;
 use std::io;
@@ -143,12 +137,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use crate::access::Access;
+use crate::chat::history::FsyncPolicy;
+use crate::chat::member::Member;
+use crate::chat::room::{Rooms, Storage};
 use crate::config::Config;
-use crate::history::FsyncPolicy;
+use crate::http::access::Access;
 use crate::limits::Gate;
-use crate::member::Member;
-use crate::room::{Rooms, Storage};
 
 /// What every connection thread shares.
 pub struct Shared {

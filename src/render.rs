@@ -39,7 +39,7 @@ pub fn page(
     if rooms.is_empty() {
         list.push_str(r#"<li class="empty">No other rooms yet.</li>"#);
     }
-    crate::assets::PAGE_TEMPLATE
+    crate::http::assets::PAGE_TEMPLATE
         .replace("{{room}}", &escape(room))
         .replace("{{room_path}}", &escape(room_path))
         .replace("{{connect}}", &escape(connect))
@@ -67,7 +67,7 @@ pub fn bad_room_page(raw: &str) -> String {
     );
     escape_into(&mut out, raw);
     out.push_str(" is not a valid room name. ");
-    escape_into(&mut out, crate::name::ROOM_RULE);
+    escape_into(&mut out, crate::chat::names::ROOM_RULE);
     out.push_str(r#"</p><p><a href="/">Back to the lobby</a></p></main></body></html>"#);
     out
 }

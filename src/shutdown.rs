@@ -16,7 +16,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use tungstenite::protocol::frame::coding::CloseCode;
 
-use crate::frame::EncodedFrame;
+use crate::ws::frame::EncodedFrame;
 use crate::Shared;
 
 /// The whole shutdown must fit in this, whatever the members do.

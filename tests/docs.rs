@@ -36,9 +36,9 @@ use sha1::{Digest, Sha1};
 use tungstenite::protocol::frame::coding::{Control, Data, OpCode};
 use tungstenite::protocol::frame::{Frame, FrameHeader};
 
-use chatroom::frame::EncodedFrame;
 use chatroom::protocol::json::{self, Event};
 use chatroom::protocol::ClientEvent;
+use chatroom::ws::frame::EncodedFrame;
 use support::{Client, TempDir, TestServer, TIMEOUT};
 
 const WALKTHROUGH: &str = "docs/walkthrough.md";
@@ -612,7 +612,7 @@ fn walkthrough_accept_key_step_by_step() {
     let joined = format!("{key}{RFC_GUID}");
     let digest = Sha1::digest(joined.as_bytes());
     let accept = base64::engine::general_purpose::STANDARD.encode(digest);
-    assert_eq!(chatroom::handshake::accept_key(&key), accept, "the server computes the same");
+    assert_eq!(chatroom::ws::handshake::accept_key(&key), accept, "the server computes the same");
     assert_eq!(header_in(&block(WALKTHROUGH, "upgrade-response"), "Sec-WebSocket-Accept"), accept);
     let readable =
         String::from_utf8(nonce.clone()).ok().filter(|s| s.chars().all(|c| c.is_ascii_graphic() || c == ' '));

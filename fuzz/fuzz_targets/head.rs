@@ -12,7 +12,7 @@
 //! - a handshake that validates has a 28-character accept key and a well-formed 101 response.
 #![no_main]
 
-use chatroom::handshake;
+use chatroom::ws::handshake;
 use chatroom::http::head::{parse, percent_decode, HeadError, Request};
 use chatroom::http::routes::{cookie, NAME_COOKIE};
 use libfuzzer_sys::fuzz_target;

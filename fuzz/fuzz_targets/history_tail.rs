@@ -1,4 +1,4 @@
-//! Fuzzes opening a room's history log (`chatroom::history::History::open`): the input is written
+//! Fuzzes opening a room's history log (`chatroom::chat::history::History::open`): the input is written
 //! as the log file, as if a crash, a full disk or a hand edit had left it so, and then opened.
 //!
 //! Checks: opening never panics; afterwards the file is empty or ends with a newline (a torn or
@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use chatroom::history::{FsyncPolicy, History};
+use chatroom::chat::history::{FsyncPolicy, History};
 use libfuzzer_sys::fuzz_target;
 
 /// One file per fuzzing process, rewritten for every input.

@@ -1,5 +1,5 @@
 //! Fuzzes what members send and what is made of it: the parser of what members send
-//! (`chatroom::protocol::ClientEvent::parse`), name and room-name checks (`chatroom::name`), and
+//! (`chatroom::protocol::ClientEvent::parse`), name and room-name checks (`chatroom::chat::names`), and
 //! the HTML and URL escaping that every piece of user text goes through
 //! (`chatroom::protocol::html`).
 //!
@@ -15,7 +15,7 @@
 use std::borrow::Cow;
 
 use chatroom::http::head::percent_decode;
-use chatroom::name::{self, BadName, MAX_NAME_CHARS, MAX_ROOM_CHARS};
+use chatroom::chat::names::{self, BadName, MAX_NAME_CHARS, MAX_ROOM_CHARS};
 use chatroom::protocol::html::{self, escape, url_encode};
 use chatroom::protocol::{Change, ChatMessage, ClientEvent, Presence, Rejected, Roster, ServerEvent, Welcome};
 use chatroom::render;
@@ -125,7 +125,7 @@ fn check_well_formed(frame: &str, text: &str) {
 }
 
 fn check_name(raw: &str) {
-    match name::validate(raw) {
+    match names::validate(raw) {
         Ok(valid) => {
             assert!(!valid.is_empty());
             assert_eq!(valid, valid.trim());
@@ -133,36 +133,36 @@ fn check_name(raw: &str) {
             assert!(valid.chars().count() <= MAX_NAME_CHARS);
             assert!(!valid.chars().any(char::is_control));
             // Idempotent.
-            assert_eq!(name::validate(&valid).as_deref(), Ok(valid.as_str()));
+            assert_eq!(names::validate(&valid).as_deref(), Ok(valid.as_str()));
             // A taken name gets a suffix, and the result is a valid name that is not taken.
             let upper = valid.to_uppercase();
             let taken = [valid.as_str(), upper.as_str()];
             let is_taken = |candidate: &str| taken.iter().any(|t| t.to_lowercase() == candidate.to_lowercase());
-            let other = name::unique(&valid, is_taken);
+            let other = names::unique(&valid, is_taken);
             assert!(!is_taken(&other), "{other:?} is taken");
-            assert_eq!(name::validate(&other).as_deref(), Ok(other.as_str()), "unique gave an invalid name");
+            assert_eq!(names::validate(&other).as_deref(), Ok(other.as_str()), "unique gave an invalid name");
             // And a free one is kept as it is.
-            assert_eq!(name::unique(&valid, |_| false), valid);
+            assert_eq!(names::unique(&valid, |_| false), valid);
         }
         Err(BadName::Empty) => assert!(raw.trim().is_empty()),
         Err(BadName::TooLong { chars, .. }) => assert!(chars > MAX_NAME_CHARS),
         Err(BadName::ControlCharacter) => {}
     }
-    if let Err(bad) = name::validate(raw) {
+    if let Err(bad) = names::validate(raw) {
         assert!(!bad.explain().is_empty());
     }
 }
 
 fn check_room(raw: &str) {
-    if let Some(room) = name::room(raw) {
+    if let Some(room) = names::room(raw) {
         assert!(!room.is_empty() && room.len() <= MAX_ROOM_CHARS);
         assert!(room.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'));
         assert_eq!(room, raw.to_ascii_lowercase());
-        assert_eq!(name::room(&room).as_deref(), Some(room.as_str()));
+        assert_eq!(names::room(&room).as_deref(), Some(room.as_str()));
         // Safe in a URL as it is.
         assert_eq!(url_encode(&room), room);
     }
-    let _ = name::is_private_room(raw);
+    let _ = names::is_private_room(raw);
 }
 
 fn check_escaping(text: &str) {

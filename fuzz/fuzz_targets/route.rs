@@ -1,6 +1,6 @@
 //! Fuzzes the router (`chatroom::http::routes::route`) with whatever request heads the parser
 //! accepts, on two in-memory servers (one open, one behind an access code), and the access-code
-//! form handler (`chatroom::access::Access::login`) with the bytes after the head as its body.
+//! form handler (`chatroom::http::access::Access::login`) with the bytes after the head as its body.
 //!
 //! Checks, on every response: a status from 100 to 599; no CR, LF or other control character in
 //! any header value (no response splitting); every `Location` is a local path (starts with one
@@ -10,12 +10,13 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, OnceLock};
 
-use chatroom::access::Access;
+use chatroom::http::access::Access;
 use chatroom::config::Config;
 use chatroom::http::head::parse;
 use chatroom::http::response::Response;
 use chatroom::http::routes::{route, Endpoint, Route};
-use chatroom::{name, Server, Shared};
+use chatroom::chat::names;
+use chatroom::{Server, Shared};
 use libfuzzer_sys::fuzz_target;
 
 const CODE: &str = "letmein";
@@ -45,7 +46,7 @@ fuzz_target!(|buf: &[u8]| {
         match route(&request, shared) {
             Route::Respond(response) => check(&response),
             Route::WebSocket(Endpoint::Chat { room, name: _ }) => {
-                assert_eq!(name::room(&room).as_deref(), Some(room.as_str()), "WebSocket to an invalid room");
+                assert_eq!(names::room(&room).as_deref(), Some(room.as_str()), "WebSocket to an invalid room");
             }
             Route::WebSocket(Endpoint::Echo) => {}
         }

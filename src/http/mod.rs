@@ -5,6 +5,8 @@
 //! and a WebSocket upgrade need, and it removes a whole class of parsing (chunked bodies,
 //! `Expect: 100-continue`, request smuggling through conflicting lengths).
 
+pub mod access;
+pub mod assets;
 pub mod head;
 pub mod response;
 pub mod routes;

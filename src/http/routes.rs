@@ -15,10 +15,10 @@
 //! | `GET /echo` | with `--echo` only: a WebSocket that echoes (for the Autobahn suite) |
 //! | anything else | 404; a method other than GET or HEAD is 405 |
 
-use crate::assets;
+use crate::chat::names;
+use crate::http::assets;
 use crate::http::head::{pair_value, percent_decode, Request};
 use crate::http::response::Response;
-use crate::name;
 use crate::protocol::html::{self, url_encode};
 use crate::protocol::json::{self, Entry, HistoryPage, Message, RoomList};
 use crate::render;
@@ -89,7 +89,7 @@ pub fn route(request: &Request, shared: &Shared) -> Route {
         ),
         "/new" => respond(
             Response::text(303, "A new private room.")
-                .with_header("Location", format!("/r/{}", name::private_room()))
+                .with_header("Location", format!("/r/{}", names::private_room()))
                 .with_header("Cache-Control", "no-store"),
         ),
         "/api/rooms" => {
@@ -111,7 +111,7 @@ pub fn route(request: &Request, shared: &Shared) -> Route {
 fn room_route(request: &Request, shared: &Shared, rest: &str) -> Route {
     let (raw_room, tail) = rest.split_once('/').unwrap_or((rest, ""));
     let decoded = percent_decode(raw_room).unwrap_or_default();
-    let Some(room) = name::room(&decoded) else {
+    let Some(room) = names::room(&decoded) else {
         return Route::Respond(Response::html(404, render::bad_room_page(&decoded).into_bytes()));
     };
     match tail {
@@ -133,7 +133,7 @@ fn room_route(request: &Request, shared: &Shared, rest: &str) -> Route {
 /// The page's "go to room" form (`/r/?room=NAME`): to the room, or a page saying why not.
 fn go_to_room(request: &Request) -> Response {
     let raw = request.query_param("room").unwrap_or_default();
-    match name::room(raw.trim()) {
+    match names::room(raw.trim()) {
         Some(room) => Response::text(303, "To the room.").with_header("Location", format!("/r/{room}")),
         None => Response::html(404, render::bad_room_page(&raw).into_bytes()),
     }
@@ -222,7 +222,7 @@ fn chat_page(request: &Request, shared: &Shared, room: &str) -> Response {
     let mut notice = None;
     let mut remember = false;
     let max_name = shared.config.max_name;
-    let from_query = request.query_param("name").map(|raw| name::validate_within(&raw, max_name));
+    let from_query = request.query_param("name").map(|raw| names::validate_within(&raw, max_name));
     let name = match from_query {
         Some(Ok(name)) => {
             remember = true;
@@ -232,11 +232,11 @@ fn chat_page(request: &Request, shared: &Shared, room: &str) -> Response {
             if let Some(Err(bad)) = other {
                 notice = Some(bad.explain());
             }
-            match cookie(request, NAME_COOKIE).and_then(|raw| name::validate_within(&raw, max_name).ok()) {
+            match cookie(request, NAME_COOKIE).and_then(|raw| names::validate_within(&raw, max_name).ok()) {
                 Some(name) => name,
                 None => {
                     remember = true;
-                    name::guest()
+                    names::guest()
                 }
             }
         }

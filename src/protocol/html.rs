@@ -12,8 +12,8 @@
 use std::fmt::Write as _;
 
 use super::{ChatMessage, Presence, Roster, ServerEvent, Welcome, HEARTBEAT_REPLY};
-use crate::frame::EncodedFrame;
 use crate::time::rfc3339;
+use crate::ws::frame::EncodedFrame;
 
 /// Names shown in the page's roster; beyond, "and N more".
 pub const PAGE_ROSTER: usize = 100;
@@ -204,7 +204,7 @@ fn roster_into(out: &mut String, roster: &Roster<'_>) {
 }
 
 /// The "load older messages" item at the top of the list, or a marker for the very beginning.
-/// Room names are `[a-z0-9_-]` (see `name::room`), so the URL needs no escaping.
+/// Room names are `[a-z0-9_-]` (see `names::room`), so the URL needs no escaping.
 fn more_item(out: &mut String, room: &str, oldest: Option<u64>, more: bool) {
     match oldest {
         Some(seq) if more => {

@@ -33,7 +33,7 @@ pub mod json;
 
 use serde::{Deserialize, Serialize};
 
-use crate::frame::EncodedFrame;
+use crate::ws::frame::EncodedFrame;
 pub use inbound::{ClientEvent, Rejected, HEARTBEAT};
 
 /// The subprotocol a JSON client asks for (`Sec-WebSocket-Protocol: chatroom.json`).

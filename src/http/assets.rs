@@ -27,50 +27,50 @@ pub struct Asset {
 }
 
 /// The page template: `{{room}}` and `{{connect}}` are filled in by `render::page`.
-pub const PAGE_TEMPLATE: &str = include_str!("../assets/index.html");
+pub const PAGE_TEMPLATE: &str = include_str!("../../assets/index.html");
 
 /// Every file under `/assets/`.
 pub static ASSETS: &[Asset] = &[
     Asset {
         path: "/assets/app.js",
         content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../assets/app.js"),
+        body: include_bytes!("../../assets/app.js"),
         immutable: false,
     },
     Asset {
         path: "/assets/style.css",
         content_type: "text/css; charset=utf-8",
-        body: include_bytes!("../assets/style.css"),
+        body: include_bytes!("../../assets/style.css"),
         immutable: false,
     },
     Asset {
         path: "/assets/favicon.svg",
         content_type: "image/svg+xml",
-        body: include_bytes!("../assets/favicon.svg"),
+        body: include_bytes!("../../assets/favicon.svg"),
         immutable: false,
     },
     Asset {
         path: "/assets/htmx-2.0.11.min.js",
         content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../assets/vendor/htmx-2.0.11.min.js"),
+        body: include_bytes!("../../assets/vendor/htmx-2.0.11.min.js"),
         immutable: true,
     },
     Asset {
         path: "/assets/htmx-ext-ws-2.0.4.js",
         content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../assets/vendor/htmx-ext-ws-2.0.4.js"),
+        body: include_bytes!("../../assets/vendor/htmx-ext-ws-2.0.4.js"),
         immutable: true,
     },
     Asset {
         path: "/assets/htmx-LICENSE.txt",
         content_type: "text/plain; charset=utf-8",
-        body: include_bytes!("../assets/vendor/htmx-LICENSE.txt"),
+        body: include_bytes!("../../assets/vendor/htmx-LICENSE.txt"),
         immutable: false,
     },
     Asset {
         path: "/assets/htmx-ext-ws-LICENSE.txt",
         content_type: "text/plain; charset=utf-8",
-        body: include_bytes!("../assets/vendor/htmx-ext-ws-LICENSE.txt"),
+        body: include_bytes!("../../assets/vendor/htmx-ext-ws-LICENSE.txt"),
         immutable: false,
     },
 ];

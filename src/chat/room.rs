@@ -23,12 +23,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::history::{FsyncPolicy, History, Log};
+use crate::chat::history::{FsyncPolicy, History, Log};
+use crate::chat::member::{Member, Undeliverable};
+use crate::chat::names;
 use crate::http::routes::DEFAULT_ROOM;
 use crate::lock;
-use crate::member::{Member, Undeliverable};
 use crate::metrics;
-use crate::name;
 use crate::protocol::json::RoomSummary;
 use crate::protocol::{Change, ChatMessage, Dialect, Outgoing, Presence, Roster, ServerEvent, ROSTER_NAMES};
 use crate::time::now_ms;
@@ -167,7 +167,7 @@ impl Rooms {
         let mut list: Vec<RoomSummary> = self
             .all()
             .iter()
-            .filter(|room| !name::is_private_room(&room.name))
+            .filter(|room| !names::is_private_room(&room.name))
             .map(|room| room.summary())
             .filter(|s| s.members > 0 || s.messages > 0 || s.name == DEFAULT_ROOM)
             .collect();
@@ -241,7 +241,7 @@ impl Rooms {
 fn room_of_log(path: &Path) -> Option<String> {
     let file = path.file_name()?.to_str()?;
     let room = file.strip_suffix(".jsonl")?;
-    name::room(room).filter(|canonical| canonical == room)
+    names::room(room).filter(|canonical| canonical == room)
 }
 
 /// One chat room.
@@ -350,7 +350,7 @@ impl Room {
     /// gapless.
     pub fn join(&self, member: &Arc<Member>, wanted: &str, max_name: usize) -> Welcome {
         let mut state = lock(&self.state);
-        let name = name::unique_within(wanted, max_name, |candidate| state.names.contains(&candidate.to_lowercase()));
+        let name = names::unique_within(wanted, max_name, |candidate| state.names.contains(&candidate.to_lowercase()));
         member.set_name(name.clone());
         state.names.insert(name.to_lowercase());
         state.members.push(member.clone());

@@ -34,7 +34,7 @@ pub struct Upgrade {
 /// (anyone can compute it, so it proves nothing else). With the RFC's own example:
 ///
 /// ```
-/// use chatroom::handshake::accept_key;
+/// use chatroom::ws::handshake::accept_key;
 ///
 /// assert_eq!(accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 /// ```
@@ -105,7 +105,7 @@ impl Upgrade {
     /// The complete 101 response (§4.2.2 point 5). After these bytes the connection speaks frames.
     ///
     /// ```
-    /// use chatroom::handshake::{accept_key, Upgrade};
+    /// use chatroom::ws::handshake::{accept_key, Upgrade};
     ///
     /// let upgrade = Upgrade { accept: accept_key("dGhlIHNhbXBsZSBub25jZQ=="), protocol: None };
     /// assert_eq!(
