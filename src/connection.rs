@@ -72,19 +72,69 @@ pub fn spawn(stream: TcpStream, peer: SocketAddr, id: u64, ticket: Ticket, share
     thread::Builder::new().name(format!("conn-{id}")).stack_size(STACK_SIZE).spawn(move || {
         let _ticket = ticket;
         log::conn(id, peer, "open");
-        let ending = panic::catch_unwind(AssertUnwindSafe(|| handle(stream, peer, id, &shared)))
-            .unwrap_or_else(|_| Ending("panic in the connection's code (see above); connection closed".into()));
+        let ending =
+            panic::catch_unwind(AssertUnwindSafe(|| handle(stream, peer, id, &shared))).unwrap_or(Ending::Panicked);
         log::conn(id, peer, format_args!("closed: {ending}"));
     })?;
     Ok(())
 }
 
-/// How a connection ended, for the log line.
-struct Ending(String);
+/// How a connection ended. Every way out of [`handle`] is one of these, and [`spawn`] logs it,
+/// in one place, as the connection's last log line (`closed: ...`).
+#[derive(Debug)]
+enum Ending {
+    /// Plain HTTP, closed after `requests` requests: by the client, or by us after a response
+    /// that ends the connection.
+    Http { requests: u32 },
+    /// Plain HTTP, cut short by a failed read or write.
+    HttpFailed { requests: u32, error: io::Error },
+    /// A request refused with `status`, after which the connection was closed.
+    Refused { requests: u32, status: u16 },
+    /// The 101 could not be written.
+    UpgradeNotSent(io::Error),
+    /// The socket could not become a member (socket options, the welcome, going live).
+    NotStarted(io::Error),
+    /// The peer closed with a Close frame: its code and reason, or neither (RFC 6455 §7.1.5:
+    /// no status, 1005).
+    PeerClosed(Option<(u16, String)>),
+    /// The closing handshake that we started (at shutdown) completed.
+    Closed,
+    /// The connection broke without a closing handshake (§7.1.5: the peer sees 1006).
+    Abnormal(Broken),
+    /// We failed the connection with a Close frame (§7.1.7): the code and reason we sent.
+    WeClosed { code: u16, reason: String },
+    /// The connection's code panicked (the panic message is already in the log).
+    Panicked,
+}
+
+/// How a WebSocket broke without a closing handshake.
+#[derive(Debug)]
+enum Broken {
+    /// A read or write failed (a reset, a timeout, a socket shut down by a relay).
+    Io(io::Error),
+    /// The peer vanished (a FIN) without sending a Close frame.
+    NoCloseFrame,
+    /// A Ping to a silent peer could not be written.
+    PingNotSent,
+}
 
 impl std::fmt::Display for Ending {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            Ending::Http { requests } => write!(f, "http, {requests} requests"),
+            Ending::HttpFailed { requests, error } => write!(f, "http, {requests} requests, {error}"),
+            Ending::Refused { requests, status } => write!(f, "http, {requests} requests, answered {status}"),
+            Ending::UpgradeNotSent(e) => write!(f, "upgrade not sent: {e}"),
+            Ending::NotStarted(e) => write!(f, "websocket, could not start: {e}"),
+            Ending::PeerClosed(Some((code, reason))) => write!(f, "websocket, {code} {reason}"),
+            Ending::PeerClosed(None) => write!(f, "websocket, 1005 (no status)"),
+            Ending::Closed => write!(f, "websocket, closed"),
+            Ending::Abnormal(Broken::Io(e)) => write!(f, "websocket, 1006 ({e})"),
+            Ending::Abnormal(Broken::NoCloseFrame) => write!(f, "websocket, 1006 (closed without a Close frame)"),
+            Ending::Abnormal(Broken::PingNotSent) => write!(f, "websocket, 1006 (ping not sent)"),
+            Ending::WeClosed { code, reason } => write!(f, "websocket, we closed {code} {reason}"),
+            Ending::Panicked => write!(f, "panic in the connection's code (see above); connection closed"),
+        }
     }
 }
 
@@ -115,7 +165,6 @@ fn handle(stream: TcpStream, peer: SocketAddr, id: u64, shared: &Arc<Shared>) ->
 /// The HTTP part: requests until the connection closes or upgrades.
 #[inline(never)]
 fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shared>) -> AfterHttp {
-    let ending = |text: String| AfterHttp::Closed(Ending(text));
     let mut buf = Vec::new();
     let mut requests = 0u32;
     loop {
@@ -128,12 +177,12 @@ fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shared>) -> Aft
         let request = match head::read_head(stream, &mut buf, limits) {
             Ok(request) => request,
             // Nobody to answer: the client went quiet between requests, or the connection failed.
-            Err(HeadError::Idle) => return ending(format!("http, {requests} requests")),
-            Err(HeadError::Io(e)) => return ending(format!("http, {requests} requests, {e}")),
+            Err(HeadError::Idle) => return AfterHttp::Closed(Ending::Http { requests }),
+            Err(HeadError::Io(error)) => return AfterHttp::Closed(Ending::HttpFailed { requests, error }),
             Err(refused) => {
                 let response = head_refusal(&refused, shared.config.max_head);
                 let _ = response.write_to(stream, false, false);
-                return ending(format!("http, {requests} requests, answered {}", response.status));
+                return AfterHttp::Closed(Ending::Refused { requests, status: response.status });
             }
         };
         requests += 1;
@@ -145,7 +194,7 @@ fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shared>) -> Aft
                 Err(response) => response,
             };
             if response.write_to(stream, false, keep_alive).is_err() || !keep_alive || response.close {
-                return ending(format!("http, {requests} requests"));
+                return AfterHttp::Closed(Ending::Http { requests });
             }
             continue;
         }
@@ -155,13 +204,13 @@ fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shared>) -> Aft
                     || !keep_alive
                     || response.close
                 {
-                    return ending(format!("http, {requests} requests"));
+                    return AfterHttp::Closed(Ending::Http { requests });
                 }
             }
             Route::WebSocket(endpoint) => match handshake::validate(&request) {
                 Ok(upgrade) => {
                     if let Err(e) = { stream }.write_all(&upgrade.response_bytes()) {
-                        return ending(format!("upgrade not sent: {e}"));
+                        return AfterHttp::Closed(Ending::UpgradeNotSent(e));
                     }
                     let leftover = std::mem::take(&mut buf);
                     let dialect = Dialect::of_subprotocol(upgrade.protocol);
@@ -169,7 +218,7 @@ fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shared>) -> Aft
                 }
                 Err(response) => {
                     if response.write_to(stream, false, keep_alive).is_err() || !keep_alive || response.close {
-                        return ending(format!("http, {requests} requests, upgrade refused {}", response.status));
+                        return AfterHttp::Closed(Ending::Refused { requests, status: response.status });
                     }
                 }
             },
@@ -246,21 +295,21 @@ fn websocket(
     let member =
         match Member::new(id, peer, dialect, stream, config.send_buffer, config.relay_timeout, config.tcp_nodelay) {
             Ok(member) => Arc::new(member),
-            Err(e) => return Ending(format!("websocket setup failed: {e}")),
+            Err(e) => return Ending::NotStarted(e),
         };
     shared.register(&member);
     let mut membership = Membership { shared, member: member.clone(), room: None };
     match endpoint {
         Endpoint::Echo => match member.go_live() {
             Ok(()) => read_loop(&member, leftover, None, shared),
-            Err(e) => Ending(format!("websocket, could not start: {e}")),
+            Err(e) => Ending::NotStarted(e),
         },
         Endpoint::Chat { room, name } => {
             let room = shared.rooms.get_or_create(&room);
             membership.room = Some(room.clone());
             match join(&member, &room, name.as_deref(), config.max_name) {
                 Ok(()) => read_loop(&member, leftover, Some(&room), shared),
-                Err(e) => Ending(format!("websocket, could not join: {e}")),
+                Err(e) => Ending::NotStarted(e),
             }
         }
     }
@@ -330,7 +379,7 @@ fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&Arc<Room>>, 
     let ws = WebSocket::from_partially_read(Wire::new(member.clone()), leftover, Role::Server, Some(ws_config));
     // Wake up when it is time to ping (or to give up on) a silent peer.
     if let Err(e) = member.stream().set_read_timeout(Some(config.ping_interval.min(config.idle_timeout))) {
-        return Ending(format!("websocket, {e}"));
+        return Ending::Abnormal(Broken::Io(e));
     }
     // The rate limit applies to chat members (the echo endpoint exists for conformance tests).
     let rate = if room.is_some() { config.rate_limit } else { 0 };
@@ -367,8 +416,8 @@ struct Reader<'a> {
     flood_told: Option<Instant>,
     /// Chat messages posted to the room and not yet relayed (see [`Reader::next_frame`]).
     posted: usize,
-    /// The peer's Close frame, once it has sent one, for the log line.
-    peer_close: Option<String>,
+    /// The peer's Close frame (its code and reason, if it gave them), once it has sent one.
+    peer_close: Option<Option<(u16, String)>>,
 }
 
 impl Reader<'_> {
@@ -440,7 +489,7 @@ impl Reader<'_> {
         }
         if !self.pinged && silent >= config.ping_interval {
             if self.ws.send(Message::Ping(Default::default())).is_err() {
-                return Some(Ending("websocket, 1006 (ping not sent)".into()));
+                return Some(Ending::Abnormal(Broken::PingNotSent));
             }
             self.pinged = true;
         }
@@ -453,18 +502,18 @@ impl Reader<'_> {
     /// A read failed: say how the connection ends, with the close code RFC 6455 §7.4.1 gives.
     fn on_error(&mut self, error: WsError) -> Ending {
         match error {
-            WsError::ConnectionClosed | WsError::AlreadyClosed => {
-                let how = self.peer_close.take().unwrap_or_else(|| "closed".into());
-                Ending(format!("websocket, {how}"))
-            }
-            WsError::Io(e) => Ending(format!("websocket, 1006 ({e})")),
+            WsError::ConnectionClosed | WsError::AlreadyClosed => match self.peer_close.take() {
+                Some(close) => Ending::PeerClosed(close),
+                None => Ending::Closed,
+            },
+            WsError::Io(e) => Ending::Abnormal(Broken::Io(e)),
             WsError::Capacity(_) => {
                 let reason = format!("message too big: the limit is {} bytes", self.config.max_message);
                 self.fail(CloseCode::Size, &reason)
             }
             WsError::Utf8(_) => self.fail(CloseCode::Invalid, "invalid UTF-8 in a text message or close reason"),
             WsError::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake) => {
-                Ending("websocket, 1006 (closed without a Close frame)".into())
+                Ending::Abnormal(Broken::NoCloseFrame)
             }
             WsError::Protocol(p) => self.fail(CloseCode::Protocol, &format!("protocol error: {p}")),
             other => self.fail(CloseCode::Error, &format!("internal error: {other}")),
@@ -489,16 +538,13 @@ impl Reader<'_> {
             (Message::Close(frame), _) => {
                 // tungstenite has queued the Close reply (RFC 6455 §5.5.1); the next read sends it.
                 self.member.begin_close();
-                self.peer_close = Some(match frame {
-                    Some(CloseFrame { code, reason }) => format!("{} {}", u16::from(code), reason.as_str()),
-                    None => "1005 (no status)".into(),
-                });
+                self.peer_close = Some(frame.map(|CloseFrame { code, reason }| (u16::from(code), reason.to_string())));
                 Ok(())
             }
             // Pings are answered by tungstenite; pongs only prove the peer is alive.
             (Message::Ping(_) | Message::Pong(_) | Message::Frame(_), _) => Ok(()),
         };
-        sent.err().map(|e| Ending(format!("websocket, 1006 (write failed: {e})")))
+        sent.err().map(|e| Ending::Abnormal(Broken::Io(io_error(e))))
     }
 
     /// A frame over the rate limit is dropped. The member is told so, but not more than every
@@ -513,7 +559,7 @@ impl Reader<'_> {
             "You are sending too fast: messages are being dropped (limit {} per second, {} at once).",
             self.config.rate_limit, self.config.rate_burst
         );
-        self.reply(&ServerEvent::Error(&text)).err().map(|_| Ending("websocket, 1006 (write failed)".into()))
+        self.reply(&ServerEvent::Error(&text)).err().map(|e| Ending::Abnormal(Broken::Io(io_error(e))))
     }
 
     /// A text message in a chat room, parsed ([`ClientEvent::parse`]) and applied: a chat
@@ -549,7 +595,15 @@ impl Reader<'_> {
         let frame = CloseFrame { code, reason: reason.to_string().into() };
         let _ = self.ws.close(Some(frame));
         linger(self.member.stream());
-        Ending(format!("websocket, we closed {} {reason}", u16::from(code)))
+        Ending::WeClosed { code: u16::from(code), reason: reason.to_string() }
+    }
+}
+
+/// The I/O error behind a failed write of ours (tungstenite wraps it).
+fn io_error(error: WsError) -> io::Error {
+    match error {
+        WsError::Io(e) => e,
+        other => io::Error::other(other.to_string()),
     }
 }
 

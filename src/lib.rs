@@ -159,13 +159,13 @@ pub struct Shared {
 }
 
 impl Shared {
-    fn new(config: Config) -> Result<Shared, String> {
+    fn new(config: Config) -> Result<Shared, StartError> {
         let storage = Storage {
             history: config.history,
             data_dir: config.storage_dir().map(|p| p.to_path_buf()),
             fsync: config.fsync,
         };
-        let rooms = Rooms::open(storage)?;
+        let rooms = Rooms::open(storage).map_err(StartError::Storage)?;
         let gate = Gate::new(config.max_connections, config.max_per_ip);
         let access = Access::new(config.access_code.clone());
         Ok(Shared { config, rooms, gate, access, members: Mutex::new(HashMap::new()) })
@@ -234,6 +234,46 @@ fn housekeeping(shared: &Shared) -> ! {
     }
 }
 
+/// Why the server could not start. Each message names what failed and what to do about it;
+/// the binary prints it and exits with code 1 (bad flags are code 2).
+#[derive(Debug)]
+pub enum StartError {
+    /// The data directory or a room's log could not be opened.
+    Storage(chat::room::StorageError),
+    /// The listening socket could not be bound.
+    Listen {
+        /// The address asked for (`--bind`).
+        addr: SocketAddr,
+        /// Why not.
+        error: io::Error,
+    },
+    /// The signal handlers (SIGINT, SIGTERM) could not be installed.
+    Signals(io::Error),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Storage(e) => e.fmt(f),
+            StartError::Listen { addr, error } if error.kind() == io::ErrorKind::AddrInUse => write!(
+                f,
+                "cannot listen on {addr}: the port is taken (is another chatroom running?); choose another with --bind"
+            ),
+            StartError::Listen { addr, error } if error.kind() == io::ErrorKind::PermissionDenied => write!(
+                f,
+                "cannot listen on {addr}: {error} (ports below 1024 need privileges: use a higher one with --bind)"
+            ),
+            StartError::Listen { addr, error } if error.kind() == io::ErrorKind::AddrNotAvailable => {
+                write!(f, "cannot listen on {addr}: this machine has no such address; try --bind 0.0.0.0:PORT")
+            }
+            StartError::Listen { addr, error } => write!(f, "cannot listen on {addr}: {error}"),
+            StartError::Signals(e) => write!(f, "cannot install the SIGINT/SIGTERM handlers: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
 /// A bound, not yet running server.
 pub struct Server {
     listener: TcpListener,
@@ -242,8 +282,8 @@ pub struct Server {
 
 impl Server {
     /// Opens the data directory (loading every room's history) and binds the listening socket.
-    /// Nothing is accepted until [`Server::run`]. Errors are one line, naming what failed.
-    pub fn bind(config: Config) -> Result<Server, String> {
+    /// Nothing is accepted until [`Server::run`].
+    pub fn bind(config: Config) -> Result<Server, StartError> {
         let bind = config.bind;
         metrics::start_clock();
         match limits::raise_open_files_limit() {
@@ -259,7 +299,7 @@ impl Server {
             Err(e) => log::warn(format_args!("cannot read the open files limit: {e}")),
         }
         let shared = Arc::new(Shared::new(config)?);
-        let listener = TcpListener::bind(bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+        let listener = TcpListener::bind(bind).map_err(|error| StartError::Listen { addr: bind, error })?;
         // std listens with a backlog of 128: a crowd arriving at once (every page reconnecting
         // after a restart) overflows it, and each dropped SYN costs its client a one-second retry.
         // Listening again only changes the backlog (capped by net.core.somaxconn).

@@ -1,11 +1,15 @@
 //! The `chatroom` binary: flags and environment → [`Config`] → [`Server`]; or, with `join`, the
 //! terminal client. Everything else is in the library; start reading at `src/lib.rs`.
+//!
+//! Exit codes: 0 after a normal stop (SIGINT, SIGTERM), 2 for bad flags, 1 when the server
+//! could not start (the port is taken, the data directory cannot be written...).
 
 use std::ffi::OsString;
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use chatroom::config::{Command, Config};
-use chatroom::{client, lan, log, shutdown, Server};
+use chatroom::{client, lan, log, shutdown, Server, StartError};
 
 fn main() -> ExitCode {
     let mut args: Vec<OsString> = std::env::args_os().skip(1).collect();
@@ -25,28 +29,24 @@ fn main() -> ExitCode {
         }
     };
     log::set_format(config.log_format);
-    let qr = config.qr;
-    let server = match Server::bind(config) {
-        Ok(server) => server,
+    match serve(config) {
+        Ok(never) => match never {},
         Err(e) => {
             log::error(&e);
-            return ExitCode::from(2);
+            ExitCode::from(1)
         }
-    };
-    let addr = match server.local_addr() {
-        Ok(addr) => addr,
-        Err(e) => {
-            log::error(e);
-            return ExitCode::from(2);
-        }
-    };
+    }
+}
+
+/// Starts the server and runs it for ever; returns only if it could not start.
+fn serve(config: Config) -> Result<std::convert::Infallible, StartError> {
+    let (qr, bind) = (config.qr, config.bind);
+    let server = Server::bind(config)?;
+    let addr = server.local_addr().map_err(|error| StartError::Listen { addr: bind, error })?;
     // The first line of stdout is the contract with scripts and tests: it carries the real port.
     println!("chatroom listening on http://{addr}");
     if addr.ip().is_unspecified() {
-        println!(
-            "  on this machine: http://{}/",
-            std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port())
-        );
+        println!("  on this machine: http://{}/", SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port()));
     }
     let urls = lan::peer_urls(addr);
     for url in &urls {
@@ -58,9 +58,6 @@ fn main() -> ExitCode {
             None => println!("  (no LAN address to show as a QR code: bind to 0.0.0.0 or a LAN address)"),
         }
     }
-    if let Err(e) = shutdown::on_signals(server.shared()) {
-        log::error(format_args!("cannot install signal handlers: {e}"));
-        return ExitCode::from(2);
-    }
+    shutdown::on_signals(server.shared()).map_err(StartError::Signals)?;
     server.run()
 }

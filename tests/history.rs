@@ -358,13 +358,13 @@ fn a_data_dir_that_is_a_file_is_a_startup_error() {
     let file = temp.path().join("plain-file");
     std::fs::write(&file, "not a directory").unwrap();
     let (code, stderr) = run_until_exit(&["--data-dir", file.to_str().unwrap()]);
-    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains(&file.display().to_string()), "{stderr}");
     assert!(stderr.contains("not a directory"), "{stderr}");
     // A data dir that cannot be created (under that file) names its path too.
     let below = file.join("data");
     let (code, stderr) = run_until_exit(&["--data-dir", below.to_str().unwrap()]);
-    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains(&below.display().to_string()), "{stderr}");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a directory");
 }

@@ -78,3 +78,18 @@ fn start_up_says_how_many_connections_fit() {
     let log = server.wait_for_log("open files limit");
     assert!(log.contains("connections (--max-connections 4096)"), "{log}");
 }
+
+/// A server that cannot start says why, in a line a user can act on, and exits with 1 (bad flags
+/// are 2: `tests/cli.rs`).
+#[test]
+fn a_start_up_failure_exits_1_with_what_to_do() {
+    let run = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_chatroom")).args(args).output().unwrap();
+    let taken = TestServer::start(&[]);
+    let port = taken.addr.to_string();
+    let out = run(&["--bind", &port, "--memory"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the port is taken") && err.contains("--bind"), "{err}");
+
+    // A data dir that is not one: tests/history.rs.
+}

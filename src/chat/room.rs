@@ -86,6 +86,42 @@ impl DiskHealth {
     }
 }
 
+/// Why the rooms could not be loaded at start: the server does not start (exit code 1).
+#[derive(Debug)]
+pub enum StorageError {
+    /// `--data-dir` names something that is not a directory.
+    NotADirectory(PathBuf),
+    /// The data directory did not exist and could not be made.
+    CreateDir(PathBuf, io::Error),
+    /// The data directory could not be listed.
+    ReadDir(PathBuf, io::Error),
+    /// A room's log could not be opened or read.
+    OpenLog(PathBuf, io::Error),
+}
+
+impl std::fmt::Display for StorageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StorageError::NotADirectory(dir) => {
+                write!(f, "--data-dir {} is not a directory: give a directory, or --memory", dir.display())
+            }
+            StorageError::CreateDir(dir, e) => write!(
+                f,
+                "cannot create the data directory {}: {e} (choose another with --data-dir, or run with --memory)",
+                dir.display()
+            ),
+            StorageError::ReadDir(dir, e) => {
+                write!(f, "cannot read the data directory {}: {e} (check its permissions)", dir.display())
+            }
+            StorageError::OpenLog(path, e) => write!(
+                f,
+                "cannot open the history log {}: {e} (check its permissions; move it away to start that room afresh)",
+                path.display()
+            ),
+        }
+    }
+}
+
 /// Every room, by name.
 pub struct Rooms {
     rooms: Mutex<HashMap<String, Arc<Room>>>,
@@ -97,23 +133,23 @@ pub struct Rooms {
 impl Rooms {
     /// Opens the data directory (creating it if needed) and loads every room log in it. An error
     /// here is a startup error: it names the path and the server exits with code 2.
-    pub fn open(storage: Storage) -> Result<Rooms, String> {
+    pub fn open(storage: Storage) -> Result<Rooms, StorageError> {
         let rooms = Rooms { rooms: Mutex::new(HashMap::new()), storage, disk: Arc::new(DiskHealth::default()) };
         let Some(dir) = rooms.storage.data_dir.clone() else {
             rooms.get_or_create(DEFAULT_ROOM);
             return Ok(rooms);
         };
         if dir.exists() && !dir.is_dir() {
-            return Err(format!("data dir {} is not a directory", dir.display()));
+            return Err(StorageError::NotADirectory(dir));
         }
-        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create data dir {}: {e}", dir.display()))?;
-        let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot read data dir {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(&dir).map_err(|e| StorageError::CreateDir(dir.clone(), e))?;
+        let entries = std::fs::read_dir(&dir).map_err(|e| StorageError::ReadDir(dir.clone(), e))?;
         let mut loaded = rooms.lock();
         for entry in entries {
-            let path = entry.map_err(|e| format!("cannot read data dir {}: {e}", dir.display()))?.path();
+            let path = entry.map_err(|e| StorageError::ReadDir(dir.clone(), e))?.path();
             let Some(room) = room_of_log(&path) else { continue };
-            let history = History::open(&path, rooms.storage.history)
-                .map_err(|e| format!("cannot open history log {}: {e}", path.display()))?;
+            let history =
+                History::open(&path, rooms.storage.history).map_err(|e| StorageError::OpenLog(path.clone(), e))?;
             loaded.insert(room.clone(), Arc::new(Room::new(&room, history, &rooms)));
         }
         drop(loaded);
