@@ -10,8 +10,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use crate::Shared;
-
 /// A monotonically increasing count.
 pub struct Counter(AtomicU64);
 
@@ -63,12 +61,23 @@ pub fn start_clock() {
     STARTED.get_or_init(Instant::now);
 }
 
+/// What a scrape reads off the server at that moment (the counters above are read directly).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Gauges {
+    /// Open TCP connections, of every kind.
+    pub connections: usize,
+    /// Of those, the WebSockets.
+    pub websockets: usize,
+    /// Rooms known to the server.
+    pub rooms: usize,
+    /// Members in all rooms.
+    pub members: usize,
+}
+
 /// The whole exposition, as text.
-pub fn render(shared: &Shared) -> String {
-    let websockets = shared.member_count() as u64;
-    let open = shared.gate.open_connections() as u64;
-    let rooms = shared.rooms.all();
-    let members: usize = rooms.iter().map(|room| room.summary().members).sum();
+pub fn render(gauges: Gauges) -> String {
+    let (open, websockets) = (gauges.connections as u64, gauges.websockets as u64);
+    let (rooms, members) = (gauges.rooms, gauges.members);
     let uptime = STARTED.get().map_or(0.0, |t| t.elapsed().as_secs_f64());
 
     let mut out = String::with_capacity(2048);
@@ -94,7 +103,7 @@ pub fn render(shared: &Shared) -> String {
         "Connections answered 503 because of --max-connections or --max-per-ip.",
         &[("", REFUSED.get().to_string())],
     );
-    metric("rooms", "gauge", "Rooms known to the server (with members or history).", &[("", rooms.len().to_string())]);
+    metric("rooms", "gauge", "Rooms known to the server (with members or history).", &[("", rooms.to_string())]);
     metric("members", "gauge", "Members in all rooms.", &[("", members.to_string())]);
     metric(
         "messages_relayed_total",

@@ -53,7 +53,7 @@ pub fn page(
 
 /// The page's URL for a room: the lobby is `/`.
 pub fn room_url(room: &str) -> String {
-    if room == crate::http::routes::DEFAULT_ROOM {
+    if room == crate::chat::names::DEFAULT_ROOM {
         "/".into()
     } else {
         format!("/r/{room}")

@@ -13,6 +13,9 @@ use crate::random;
 
 /// Longest name by default (`--max-name`), in characters.
 pub const MAX_NAME_CHARS: usize = 32;
+/// The room behind `/` and `/connect`: it always exists and is always listed.
+pub const DEFAULT_ROOM: &str = "lobby";
+
 /// Longest room name.
 pub const MAX_ROOM_CHARS: usize = 32;
 

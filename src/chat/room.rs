@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use crate::chat::history::{FsyncPolicy, History, Log};
 use crate::chat::member::{Member, Undeliverable};
 use crate::chat::names;
-use crate::http::routes::DEFAULT_ROOM;
+use crate::chat::names::DEFAULT_ROOM;
 use crate::lock;
 use crate::metrics;
 use crate::protocol::json::RoomSummary;

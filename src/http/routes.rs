@@ -15,7 +15,7 @@
 //! | `GET /echo` | with `--echo` only: a WebSocket that echoes (for the Autobahn suite) |
 //! | anything else | 404; a method other than GET or HEAD is 405 |
 
-use crate::chat::names;
+use crate::chat::names::{self, DEFAULT_ROOM};
 use crate::http::assets;
 use crate::http::head::{pair_value, percent_decode, Request};
 use crate::http::response::Response;
@@ -23,9 +23,6 @@ use crate::protocol::html::{self, url_encode};
 use crate::protocol::json::{self, Entry, HistoryPage, Message, RoomList};
 use crate::render;
 use crate::Shared;
-
-/// The room behind `/` and `/connect`.
-pub const DEFAULT_ROOM: &str = "lobby";
 
 /// The cookie in which the page remembers a person's name.
 pub const NAME_COOKIE: &str = "chatroom_name";
@@ -84,8 +81,12 @@ pub fn route(request: &Request, shared: &Shared) -> Route {
         "/echo" if shared.config.echo => websocket(request, shared, Endpoint::Echo),
         "/healthz" => respond(health(shared)),
         "/metrics" => respond(
-            Response::new(200, "text/plain; version=0.0.4; charset=utf-8", crate::metrics::render(shared).into_bytes())
-                .with_header("Cache-Control", "no-store"),
+            Response::new(
+                200,
+                "text/plain; version=0.0.4; charset=utf-8",
+                crate::metrics::render(gauges(shared)).into_bytes(),
+            )
+            .with_header("Cache-Control", "no-store"),
         ),
         "/new" => respond(
             Response::text(303, "A new private room.")
@@ -206,6 +207,17 @@ fn access_check(request: &Request, shared: &Shared) -> Option<Response> {
 
 fn not_found(path: &str) -> Response {
     Response::text(404, format!("Nothing at {}: the chat is at /.", printable(path)))
+}
+
+/// What `/metrics` reads off the server now.
+fn gauges(shared: &Shared) -> crate::metrics::Gauges {
+    let rooms = shared.rooms.all();
+    crate::metrics::Gauges {
+        connections: shared.gate.open_connections(),
+        websockets: shared.member_count(),
+        rooms: rooms.len(),
+        members: rooms.iter().map(|room| room.summary().members).sum(),
+    }
 }
 
 /// `/healthz`: 200 `ok`, or 503 with what is wrong (a history log that cannot be written).
