@@ -49,7 +49,7 @@
 //! | [`chat::member`] | one WebSocket peer: its socket, its write lock, its phase (joining, live, closing, closed) |
 //! | [`chat::history`] | recent messages in memory, the append-only log per room, paging back |
 //! | [`protocol`] | the wire: what members send ([`protocol::ClientEvent`]), what the server sends ([`protocol::ServerEvent`]), one encoder per dialect, and HTML escaping |
-//! | [`render`] | the pages: the chat page, the bad-room page, the access-code form |
+//! | [`http::pages`] | the pages, from templates filled in one pass ([`http::template`]) |
 //! | [`time`] | milliseconds since the epoch, and RFC 3339 |
 //! | [`chat::names`] | members' names (unique per room) and room names; private room names |
 //! | [`config`] | every flag, its environment variable and its default |
@@ -125,7 +125,6 @@ pub mod log;
 pub mod metrics;
 pub mod protocol;
 pub mod random;
-pub mod render;
 pub mod shutdown;
 pub mod time;
 pub mod ws;

@@ -18,7 +18,6 @@ use chatroom::http::head::percent_decode;
 use chatroom::chat::names::{self, BadName, MAX_NAME_CHARS, MAX_ROOM_CHARS};
 use chatroom::protocol::html::{self, escape, url_encode};
 use chatroom::protocol::{Change, ChatMessage, ClientEvent, Presence, Rejected, Roster, ServerEvent, Welcome};
-use chatroom::render;
 use libfuzzer_sys::fuzz_target;
 
 /// The server's default `--max-text`.
@@ -182,7 +181,7 @@ fn check_escaping(text: &str) {
     let page = |event: &ServerEvent<'_>| html::fragment("x", event);
     same_markup(&page(&ServerEvent::Message(&user)), &page(&ServerEvent::Message(&harmless)));
     same_markup(&page(&ServerEvent::Error(text)), &page(&ServerEvent::Error("hi")));
-    same_markup(&render::bad_room_page(text), &render::bad_room_page("hi"));
+    same_markup(&chatroom::http::pages::bad_room(text), &chatroom::http::pages::bad_room("hi"));
     // One item per change, and the summed-up form of a big batch ("ann, bob and 3 others joined").
     let changes = |name: &str| -> Vec<Change> {
         [(name, true), (name, false), ("bob", true), (name, true), ("carol", true)]

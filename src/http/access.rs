@@ -18,11 +18,11 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::http::head::{pair_value, percent_decode, Request};
+use crate::http::pages;
 use crate::http::response::Response;
 use crate::http::routes::cookie;
 use crate::lock;
 use crate::random;
-use crate::render;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "chatroom_session";
@@ -128,7 +128,7 @@ impl Access {
 
     /// The code form, with `status` (401 for "you need the code").
     pub fn form(&self, status: u16, next: &str, error: Option<&str>) -> Response {
-        Response::html(status, render::access_page(next, error).into_bytes()).with_header("Cache-Control", "no-store")
+        Response::html(status, pages::access(next, error).into_bytes()).with_header("Cache-Control", "no-store")
     }
 
     /// How long `ip` must still wait, if it has used up its wrong guesses.

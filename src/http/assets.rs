@@ -26,8 +26,17 @@ pub struct Asset {
     pub immutable: bool,
 }
 
-/// The page template: `{{room}}` and `{{connect}}` are filled in by `render::page`.
+// The pages are templates, not files under `/assets/`: `http::pages` fills in their `{{slots}}`
+// (see `http::template`) and serves the result.
+
+/// The chat page's template, filled in by `http::pages::chat`.
 pub const PAGE_TEMPLATE: &str = include_str!("../../assets/index.html");
+
+/// The page for a room name that is not valid, filled in by `http::pages::bad_room`.
+pub const BAD_ROOM_TEMPLATE: &str = include_str!("../../assets/bad-room.html");
+
+/// The access-code form (`--access-code`), filled in by `http::pages::access`.
+pub const ACCESS_TEMPLATE: &str = include_str!("../../assets/access.html");
 
 /// Every file under `/assets/`.
 pub static ASSETS: &[Asset] = &[
@@ -128,10 +137,17 @@ mod tests {
             assert!(PAGE_TEMPLATE.contains(src), "page does not reference {src}");
             assert!(find(src).is_some(), "{src} is not embedded");
         }
-        assert!(
-            !PAGE_TEMPLATE.contains("http://") && !PAGE_TEMPLATE.contains("https://"),
-            "page must not load anything from the internet"
-        );
+        for page in [PAGE_TEMPLATE, BAD_ROOM_TEMPLATE, ACCESS_TEMPLATE] {
+            assert!(page.starts_with("<!doctype html>\n"));
+            for link in ["/assets/style.css", "/assets/favicon.svg"] {
+                assert!(page.contains(&format!(r#"href="{link}""#)), "a page does not link {link}");
+            }
+            assert!(
+                !page.contains("http://") && !page.contains("https://"),
+                "pages must not load anything from the internet"
+            );
+        }
+        assert!(!BAD_ROOM_TEMPLATE.contains("<script") && !ACCESS_TEMPLATE.contains("<script"));
     }
 
     #[test]

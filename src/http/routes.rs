@@ -18,10 +18,10 @@
 use crate::chat::names::{self, DEFAULT_ROOM};
 use crate::http::assets;
 use crate::http::head::{pair_value, percent_decode, Request};
+use crate::http::pages;
 use crate::http::response::Response;
 use crate::protocol::html::{self, url_encode};
 use crate::protocol::json::{self, Entry, HistoryPage, Message, RoomList};
-use crate::render;
 use crate::Shared;
 
 /// The cookie in which the page remembers a person's name.
@@ -113,7 +113,7 @@ fn room_route(request: &Request, shared: &Shared, rest: &str) -> Route {
     let (raw_room, tail) = rest.split_once('/').unwrap_or((rest, ""));
     let decoded = percent_decode(raw_room).unwrap_or_default();
     let Some(room) = names::room(&decoded) else {
-        return Route::Respond(Response::html(404, render::bad_room_page(&decoded).into_bytes()));
+        return Route::Respond(Response::html(404, pages::bad_room(&decoded).into_bytes()));
     };
     match tail {
         "" if room != raw_room => {
@@ -136,7 +136,7 @@ fn go_to_room(request: &Request) -> Response {
     let raw = request.query_param("room").unwrap_or_default();
     match names::room(raw.trim()) {
         Some(room) => Response::text(303, "To the room.").with_header("Location", format!("/r/{room}")),
-        None => Response::html(404, render::bad_room_page(&raw).into_bytes()),
+        None => Response::html(404, pages::bad_room(&raw).into_bytes()),
     }
 }
 
@@ -253,13 +253,8 @@ fn chat_page(request: &Request, shared: &Shared, room: &str) -> Response {
             }
         }
     };
-    let (room_path, connect) = if room == DEFAULT_ROOM {
-        ("/".to_string(), format!("/connect?name={}", url_encode(&name)))
-    } else {
-        (format!("/r/{room}"), format!("/r/{room}/connect?name={}", url_encode(&name)))
-    };
-    let limits = render::PageLimits { max_text: shared.config.max_text, max_name };
-    let html = render::page(room, &room_path, &connect, &name, notice.as_deref(), &shared.rooms.summaries(), limits);
+    let limits = pages::PageLimits { max_text: shared.config.max_text, max_name };
+    let html = pages::chat(room, &name, notice.as_deref(), &shared.rooms.summaries(), limits);
     let mut response = Response::html(200, html.into_bytes());
     if remember {
         response = response.with_header(
