@@ -31,6 +31,7 @@ use crate::chat::member::{Member, Wire};
 use crate::chat::names;
 use crate::chat::room::Room;
 use crate::config::Config;
+use crate::http::body::Body;
 use crate::http::head::{self, HeadError, HeadLimits};
 use crate::http::response::Response;
 use crate::http::routes::{self, Endpoint, Route};
@@ -187,21 +188,21 @@ fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shared>) -> Aft
         };
         requests += 1;
         let keep_alive = request.keep_alive();
-        if request.method == "POST" && request.path == "/login" {
-            // The one request with a body: the access-code form.
-            let response = match read_form_body(stream, &mut buf, &request, shared.config.head_timeout) {
-                Ok(body) => shared.access.login(peer.ip(), &body),
-                Err(response) => response,
-            };
-            if response.write_to(stream, false, keep_alive).is_err() || !keep_alive || response.close {
-                return AfterHttp::Closed(Ending::Http { requests });
+        let mut body = match Body::on_socket(stream, &mut buf, &request, shared.config.head_timeout) {
+            Ok(body) => body,
+            Err(refused) => {
+                let _ = refused.write_to(stream, request.method == "HEAD", false);
+                return AfterHttp::Closed(Ending::Refused { requests, status: refused.status });
             }
-            continue;
-        }
-        match routes::route(&request, shared) {
+        };
+        let route = routes::route(&request, peer.ip(), &mut body, shared);
+        // A body that no route read is still on the wire: the next request cannot be found.
+        let in_step = body.is_taken();
+        match route {
             Route::Respond(response) => {
-                if response.write_to(stream, request.method == "HEAD", keep_alive).is_err()
+                if response.write_to(stream, request.method == "HEAD", keep_alive && in_step).is_err()
                     || !keep_alive
+                    || !in_step
                     || response.close
                 {
                     return AfterHttp::Closed(Ending::Http { requests });
@@ -238,46 +239,6 @@ fn head_refusal(error: &HeadError, max_head: usize) -> Response {
         // Not reached: these close the connection without an answer (see `serve_http`).
         HeadError::Idle | HeadError::Io(_) => Response::text(400, "Malformed request.").closing(),
     }
-}
-
-/// Reads a small `application/x-www-form-urlencoded` body (the login form), within `deadline`.
-/// Anything else gets the specific status: 411 without a length, 413 if too large, 415 for
-/// another type; each closes the connection, since we may be out of step with the client.
-fn read_form_body(
-    stream: &TcpStream,
-    buf: &mut Vec<u8>,
-    request: &head::Request,
-    deadline: Duration,
-) -> Result<Vec<u8>, Response> {
-    if request.header("Transfer-Encoding").is_some() || request.header_count("Content-Length") > 1 {
-        return Err(Response::text(400, "Send the form with one Content-Length and no Transfer-Encoding.").closing());
-    }
-    let content_type = request.header_str("Content-Type").unwrap_or("");
-    if !content_type.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
-        return Err(Response::text(415, "Send the form as application/x-www-form-urlencoded.").closing());
-    }
-    let length: usize = match request.header_str("Content-Length").map(str::parse) {
-        Some(Ok(n)) => n,
-        _ => return Err(Response::text(411, "A form needs a Content-Length.").closing()),
-    };
-    if length > crate::http::access::MAX_LOGIN_BODY {
-        return Err(Response::text(413, "That form is too large.").closing());
-    }
-    let until = Instant::now() + deadline;
-    let mut chunk = [0u8; 1024];
-    while buf.len() < length {
-        let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
-            return Err(Response::text(408, "The form did not arrive in time.").closing());
-        }
-        match (&*stream).read(&mut chunk) {
-            Ok(0) => return Err(Response::text(400, "The form ended early.").closing()),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return Err(Response::text(408, "The form did not arrive in time.").closing()),
-        }
-    }
-    Ok(buf.drain(..length).collect())
 }
 
 /// The WebSocket part: become a member, run the read loop, leave.

@@ -221,6 +221,6 @@ fn a_login_form_that_never_arrives_gets_408() {
         .unwrap();
     let response = read_response(&mut stream, false);
     assert_eq!(response.status, 408);
-    assert_eq!(response.body_text(), "The form did not arrive in time.\n");
+    assert_eq!(response.body_text(), "The body did not arrive in time.\n");
     assert_eq!(get(server.addr, "/healthz").status, 200);
 }

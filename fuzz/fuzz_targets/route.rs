@@ -12,6 +12,7 @@ use std::sync::{Arc, OnceLock};
 
 use chatroom::http::access::Access;
 use chatroom::config::Config;
+use chatroom::http::body::Body;
 use chatroom::http::head::parse;
 use chatroom::http::response::Response;
 use chatroom::http::routes::{route, Endpoint, Route};
@@ -42,8 +43,15 @@ fn servers() -> &'static [Arc<Shared>; 2] {
 
 fuzz_target!(|buf: &[u8]| {
     let Ok(Some((request, used))) = parse(buf) else { return };
+    let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
     for shared in servers() {
-        match route(&request, shared) {
+        // The bytes after the head are the body, for the routes that take one (`POST /login`).
+        let mut rest = buf[used..].to_vec();
+        let route = match Body::in_memory(&mut rest, &request) {
+            Ok(mut body) => route(&request, ip, &mut body, shared),
+            Err(refused) => Route::Respond(refused),
+        };
+        match route {
             Route::Respond(response) => check(&response),
             Route::WebSocket(Endpoint::Chat { room, name: _ }) => {
                 assert_eq!(names::room(&room).as_deref(), Some(room.as_str()), "WebSocket to an invalid room");
@@ -51,9 +59,8 @@ fuzz_target!(|buf: &[u8]| {
             Route::WebSocket(Endpoint::Echo) => {}
         }
     }
-    // The form handler, with the rest of the input as its body. A fresh gate each time: a right
-    // code adds a session, and sessions must not pile up over millions of runs.
-    let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    // The form handler alone, with the rest of the input as its body. A fresh one each time: a
+    // right code adds a session, and sessions must not pile up over millions of runs.
     let body = &buf[used..];
     check(&Access::new(Some(CODE.to_string())).login(ip, body));
     check(&Access::new(None).login(ip, body));

@@ -30,8 +30,6 @@ pub const SESSION_COOKIE: &str = "chatroom_session";
 pub const MAX_FAILURES: u32 = 5;
 /// The window over which wrong codes are counted.
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
-/// Largest login form body we read.
-pub const MAX_LOGIN_BODY: usize = 1024;
 /// Sessions kept at most; past it, the oldest is forgotten (its browser types the code again).
 /// Without a cap, anyone who knows the code could grow the server's memory by logging in again
 /// and again.

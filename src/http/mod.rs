@@ -2,12 +2,25 @@
 //! what it asks for ([`routes`]), write one response ([`response`]). The HTML pages are
 //! [`pages`], each a template asset filled in one pass by [`template`].
 //!
-//! Simplification: only GET and HEAD exist, and no request has a body. That is all a chat page
-//! and a WebSocket upgrade need, and it removes a whole class of parsing (chunked bodies,
-//! `Expect: 100-continue`, request smuggling through conflicting lengths).
+//! | module | owns |
+//! |---|---|
+//! | [`head`] | reading one request head: size cap, deadline, `httparse` |
+//! | [`body`] | a request's body, framed by one plain `Content-Length` (only `/login` takes one) |
+//! | [`routes`] | every route, in one `match`: a response now, or a WebSocket to open |
+//! | [`api`] | the answers that are data: history, the room list, health, metrics |
+//! | [`pages`], [`template`] | the HTML pages, from template assets filled in one pass |
+//! | [`assets`] | the embedded files: the page's script and style, vendored htmx |
+//! | [`access`] | the optional access code and its sessions |
+//! | [`response`] | writing one response |
+//!
+//! Simplification: GET and HEAD, and one POST (the access-code form), whose body is small and
+//! framed by a plain `Content-Length`: no chunked bodies, no `Expect: 100-continue`, and so no
+//! request smuggling through conflicting lengths.
 
 pub mod access;
+pub mod api;
 pub mod assets;
+pub mod body;
 pub mod head;
 pub mod pages;
 pub mod response;

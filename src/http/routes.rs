@@ -13,22 +13,27 @@
 //! | `GET /healthz` | `200 ok`, or 503 with the reason (e.g. the history log cannot be written) |
 //! | `GET /metrics` | counters in the Prometheus text format |
 //! | `GET /echo` | with `--echo` only: a WebSocket that echoes (for the Autobahn suite) |
-//! | anything else | 404; a method other than GET or HEAD is 405 |
+//! | `GET /login`, `POST /login` | with `--access-code`: the form, and the code sent with it |
+//! | anything else | 404; another method is 405 |
+//!
+//! Every route is here, and each is one arm of [`route`]; the JSON and text answers that are
+//! not pages are built in [`api`], the pages in [`pages`].
+
+use std::net::IpAddr;
 
 use crate::chat::names::{self, DEFAULT_ROOM};
-use crate::http::assets;
+use crate::http::body::Body;
 use crate::http::head::{pair_value, percent_decode, Request};
-use crate::http::pages;
 use crate::http::response::Response;
-use crate::protocol::html::{self, url_encode};
-use crate::protocol::json::{self, Entry, HistoryPage, Message, RoomList};
+use crate::http::{api, assets, pages};
+use crate::protocol::html::url_encode;
 use crate::Shared;
 
 /// The cookie in which the page remembers a person's name.
 pub const NAME_COOKIE: &str = "chatroom_name";
 
-/// Most messages one history request may ask for.
-pub const MAX_HISTORY_PAGE: usize = 200;
+/// Largest login form body we read.
+pub const MAX_LOGIN_BODY: usize = 1024;
 
 /// What a request leads to.
 #[derive(Debug)]
@@ -53,25 +58,30 @@ pub enum Endpoint {
     Echo,
 }
 
-/// Routes one request.
-pub fn route(request: &Request, shared: &Shared) -> Route {
-    if let Err(response) = check_no_body(request) {
-        return Route::Respond(response);
-    }
+/// Routes one request from `peer`. `body` is the request's body, which only the routes that
+/// take one read (see [`Body`]).
+pub fn route(request: &Request, peer: IpAddr, body: &mut Body<'_>, shared: &Shared) -> Route {
     let method = request.method.as_str();
-    if method != "GET" && method != "HEAD" {
-        // Simplification: we never read request bodies, so we cannot stay in step with a client
-        // that sent one. Close after answering.
-        return Route::Respond(
-            Response::text(405, format!("Method {} is not allowed here: use GET.", printable(method)))
-                .with_header("Allow", "GET, HEAD")
-                .closing(),
-        );
+    let path = request.path.as_str();
+    match method {
+        "POST" if path == "/login" => return Route::Respond(login(request, peer, body, shared)),
+        "GET" | "HEAD" if !body.is_empty() => {
+            // RFC 9110 §9.3.1: a body on GET has no meaning; refusing it keeps us in step.
+            return Route::Respond(Response::text(400, "A GET request must not have a body.").closing());
+        }
+        "GET" | "HEAD" => {}
+        _ => {
+            let allow = if path == "/login" { "GET, HEAD, POST" } else { "GET, HEAD" };
+            return Route::Respond(
+                Response::text(405, format!("Method {} is not allowed here.", printable(method)))
+                    .with_header("Allow", allow)
+                    .closing(),
+            );
+        }
     }
     if let Some(response) = access_check(request, shared) {
         return Route::Respond(response);
     }
-    let path = request.path.as_str();
     let respond = Route::Respond;
     match path {
         "/" => respond(chat_page(request, shared, DEFAULT_ROOM)),
@@ -79,24 +89,14 @@ pub fn route(request: &Request, shared: &Shared) -> Route {
             websocket(request, shared, Endpoint::Chat { room: DEFAULT_ROOM.to_string(), name: asked_name(request) })
         }
         "/echo" if shared.config.echo => websocket(request, shared, Endpoint::Echo),
-        "/healthz" => respond(health(shared)),
-        "/metrics" => respond(
-            Response::new(
-                200,
-                "text/plain; version=0.0.4; charset=utf-8",
-                crate::metrics::render(gauges(shared)).into_bytes(),
-            )
-            .with_header("Cache-Control", "no-store"),
-        ),
+        "/healthz" => respond(api::health(shared)),
+        "/metrics" => respond(api::metrics(shared)),
         "/new" => respond(
             Response::text(303, "A new private room.")
                 .with_header("Location", format!("/r/{}", names::private_room()))
                 .with_header("Cache-Control", "no-store"),
         ),
-        "/api/rooms" => {
-            let body = json::to_text(&RoomList { rooms: shared.rooms.summaries() });
-            respond(Response::new(200, "application/json", body.into_bytes()).with_header("Cache-Control", "no-store"))
-        }
+        "/api/rooms" => respond(api::rooms(shared)),
         "/r" | "/r/" => respond(go_to_room(request)),
         _ => match path.strip_prefix("/r/") {
             Some(rest) => room_route(request, shared, rest),
@@ -105,6 +105,21 @@ pub fn route(request: &Request, shared: &Shared) -> Route {
                 None => not_found(path),
             }),
         },
+    }
+}
+
+/// `POST /login`: the access-code form, `code=...&next=...` (`application/x-www-form-urlencoded`).
+fn login(request: &Request, peer: IpAddr, body: &mut Body<'_>, shared: &Shared) -> Response {
+    let content_type = request.header_str("Content-Type").unwrap_or("");
+    if !content_type.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
+        return Response::text(415, "Send the form as application/x-www-form-urlencoded.").closing();
+    }
+    if request.header_count("Content-Length") == 0 {
+        return Response::text(411, "A form needs a Content-Length.").closing();
+    }
+    match body.read_all(MAX_LOGIN_BODY) {
+        Ok(form) => shared.access.login(peer, &form),
+        Err(refused) => refused,
     }
 }
 
@@ -126,7 +141,7 @@ fn room_route(request: &Request, shared: &Shared, rest: &str) -> Route {
         }
         "" => Route::Respond(chat_page(request, shared, &room)),
         "connect" => websocket(request, shared, Endpoint::Chat { room, name: asked_name(request) }),
-        "history" => Route::Respond(history(request, shared, &room)),
+        "history" => Route::Respond(api::history(request, shared, &room)),
         _ => Route::Respond(not_found(&request.path)),
     }
 }
@@ -209,26 +224,6 @@ fn not_found(path: &str) -> Response {
     Response::text(404, format!("Nothing at {}: the chat is at /.", printable(path)))
 }
 
-/// What `/metrics` reads off the server now.
-fn gauges(shared: &Shared) -> crate::metrics::Gauges {
-    let rooms = shared.rooms.all();
-    crate::metrics::Gauges {
-        connections: shared.gate.open_connections(),
-        websockets: shared.member_count(),
-        rooms: rooms.len(),
-        members: rooms.iter().map(|room| room.summary().members).sum(),
-    }
-}
-
-/// `/healthz`: 200 `ok`, or 503 with what is wrong (a history log that cannot be written).
-fn health(shared: &Shared) -> Response {
-    let response = match shared.rooms.disk.problem() {
-        None => Response::text(200, "ok"),
-        Some(problem) => Response::text(503, format!("degraded: {problem}")),
-    };
-    response.with_header("Cache-Control", "no-store")
-}
-
 /// The chat page for `room`, for the person named by `?name=`, their cookie, or a new guest name.
 fn chat_page(request: &Request, shared: &Shared, room: &str) -> Response {
     let mut notice = None;
@@ -279,64 +274,6 @@ pub fn cookie(request: &Request, name: &str) -> Option<String> {
         .filter_map(|(_, v)| std::str::from_utf8(v).ok())
         .find_map(|v| pair_value(v, ';', name))
         .and_then(|v| percent_decode(v.trim_end()))
-}
-
-/// `/r/ROOM/history?before=SEQ&limit=N[&format=html]`: older messages, oldest first.
-fn history(request: &Request, shared: &Shared, room: &str) -> Response {
-    let bad = |why: &str| Response::text(400, why.to_string());
-    let before = match request.query_param("before") {
-        None => u64::MAX,
-        Some(v) => match v.parse::<u64>() {
-            Ok(n) if n >= 1 => n,
-            _ => return bad("before must be a sequence number (a whole number from 1)."),
-        },
-    };
-    let limit = match request.query_param("limit") {
-        None => 50,
-        Some(v) => match v.parse::<usize>() {
-            Ok(n) if (1..=MAX_HISTORY_PAGE).contains(&n) => n,
-            _ => return bad("limit must be a whole number from 1 to 200."),
-        },
-    };
-    let html = match request.query_param("format").as_deref() {
-        None | Some("json") => false,
-        Some("html") => true,
-        Some(_) => return bad("format must be json or html."),
-    };
-    let (page, more) = match shared.rooms.get(room) {
-        None => (Vec::new(), false),
-        Some(room) => match room.page_before(before, limit) {
-            Ok(found) => found,
-            Err(e) => {
-                crate::log::error(format_args!("reading history of {}: {e}", room.name));
-                return Response::text(500, "Could not read the history log.");
-            }
-        },
-    };
-    if html {
-        let fragment = html::older_page(room, &page, more);
-        return Response::new(200, "text/html; charset=utf-8", fragment.into_bytes())
-            .with_header("Cache-Control", "no-store");
-    }
-    let messages = page.iter().map(|m| Entry::Message(Message::of(room, m))).collect();
-    let body = json::to_text(&HistoryPage { room: room.into(), messages, more });
-    Response::new(200, "application/json", body.into_bytes()).with_header("Cache-Control", "no-store")
-}
-
-/// GET and HEAD requests carry no body here (RFC 9110 §9.3.1: a body on GET has no meaning).
-/// Refusing them, and refusing ambiguous framing outright, means we never have to guess where the
-/// next request starts (the root of request smuggling).
-fn check_no_body(request: &Request) -> Result<(), Response> {
-    if request.header("Transfer-Encoding").is_some() {
-        return Err(Response::text(400, "Transfer-Encoding is not accepted: requests here have no body.").closing());
-    }
-    match request.header_count("Content-Length") {
-        0 => Ok(()),
-        1 if request.header_str("Content-Length") == Some("0") => Ok(()),
-        1 if request.method != "GET" && request.method != "HEAD" => Ok(()), // answered with 405 and closed
-        1 => Err(Response::text(400, "A GET request must not have a body.").closing()),
-        _ => Err(Response::text(400, "Duplicate Content-Length headers.").closing()),
-    }
 }
 
 /// Text cut short and with anything but printable ASCII replaced, fit for a one-line answer.
