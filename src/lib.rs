@@ -131,6 +131,7 @@ pub mod random;
 pub mod render;
 pub mod room;
 pub mod shutdown;
+pub(crate) mod sys;
 
 use std::collections::HashMap;
 use std::io;
@@ -228,10 +229,7 @@ fn housekeeping(shared: &Shared) -> ! {
             // glibc keeps freed memory in its per-thread arenas; once connections have come and
             // gone, give it back to the system (the soak test checks that RSS returns).
             accepted_at_trim = metrics::ACCEPTED.get();
-            // SAFETY: malloc_trim only walks the allocator's own free lists.
-            unsafe {
-                libc::malloc_trim(0);
-            }
+            sys::trim_heap();
         }
     }
 }
@@ -264,11 +262,8 @@ impl Server {
         let listener = TcpListener::bind(bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
         // std listens with a backlog of 128: a crowd arriving at once (every page reconnecting
         // after a restart) overflows it, and each dropped SYN costs its client a one-second retry.
-        // Listening again only changes the backlog (capped by net.core.somaxconn).
-        // SAFETY: listen(2) on the socket we own.
-        unsafe {
-            libc::listen(std::os::fd::AsRawFd::as_raw_fd(&listener), 4096);
-        }
+        // If that fails, the backlog stays at 128: slower for a crowd, but working.
+        let _ = sys::listen_backlog(&listener, 4096);
         Ok(Server { listener, shared })
     }
 
