@@ -11,7 +11,7 @@
 //! the server makes the call at all, is said where it is called.
 
 use std::io;
-use std::net::{TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 
 /// A C call's "0 on success, -1 and `errno` on failure" as an `io::Result`.
@@ -69,6 +69,48 @@ pub(crate) fn recv_now(stream: &TcpStream, buf: &mut [u8]) -> io::Result<usize> 
     Ok(n as usize)
 }
 
+/// The IPv4 and IPv6 addresses of this machine's network interfaces that are up, in the order
+/// the kernel lists them, loopback and repeats included (`getifaddrs(3)`: it asks the kernel and
+/// sends nothing on the network). std cannot list interfaces at all.
+pub(crate) fn interface_addresses() -> io::Result<Vec<IpAddr>> {
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs only stores the address of the list it allocates into `list`.
+    check(unsafe { libc::getifaddrs(&mut list) })?;
+    let mut found = Vec::new();
+    let mut cursor = list;
+    while !cursor.is_null() {
+        // SAFETY: `cursor` is a node of the list getifaddrs gave us, which stays allocated until
+        // freeifaddrs below; each node's `ifa_next` is the next node or null.
+        let entry = unsafe { &*cursor };
+        cursor = entry.ifa_next;
+        let up = entry.ifa_flags & (libc::IFF_UP as libc::c_uint) != 0;
+        if !up || entry.ifa_addr.is_null() {
+            continue;
+        }
+        // SAFETY: a non-null `ifa_addr` points at a socket address whose `sa_family` field says
+        // which struct it really is, and we read it only as that struct: `sockaddr_in` for IPv4,
+        // `sockaddr_in6` for IPv6.
+        let ip = unsafe {
+            match i32::from((*entry.ifa_addr).sa_family) {
+                libc::AF_INET => {
+                    let sin = &*entry.ifa_addr.cast::<libc::sockaddr_in>();
+                    Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr))))
+                }
+                libc::AF_INET6 => {
+                    let sin6 = &*entry.ifa_addr.cast::<libc::sockaddr_in6>();
+                    Some(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)))
+                }
+                _ => None,
+            }
+        };
+        found.extend(ip);
+    }
+    // SAFETY: `list` is what getifaddrs allocated, freed exactly once; the addresses were copied
+    // out, so nothing refers into the list any more.
+    unsafe { libc::freeifaddrs(list) };
+    Ok(found)
+}
+
 // --- Memory and cache ----------------------------------------------------------------------------
 
 /// Gives the heap's free memory back to the operating system (`malloc_trim(3)`, glibc). glibc
@@ -96,10 +138,67 @@ pub(crate) fn prefetch<T>(value: &T) {
     let _ = value;
 }
 
+// --- Limits, randomness, time --------------------------------------------------------------------
+
+/// This process's limit on open files (`RLIMIT_NOFILE`), as `(soft, hard)`: the soft limit is
+/// the one enforced, the hard one the most an unprivileged process may raise it to. std does
+/// not expose resource limits.
+pub(crate) fn open_files_limit() -> io::Result<(u64, u64)> {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes one rlimit into the struct we own.
+    check(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) })?;
+    Ok((limit.rlim_cur, limit.rlim_max))
+}
+
+/// Sets this process's limit on open files (`RLIMIT_NOFILE`); see [`open_files_limit`].
+pub(crate) fn set_open_files_limit(soft: u64, hard: u64) -> io::Result<()> {
+    let limit = libc::rlimit { rlim_cur: soft, rlim_max: hard };
+    // SAFETY: setrlimit reads one rlimit from the struct we own.
+    check(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) })
+}
+
+/// Fills `buf` with random bytes from the kernel's CSPRNG (`getrandom(2)`), retrying the short
+/// reads and interruptions the call allows. std has no public source of secure randomness.
+///
+/// Panics if the kernel refuses: without randomness, room names and session tokens could be
+/// guessed, and no answer is better than a guessable one.
+pub(crate) fn fill_random(buf: &mut [u8]) {
+    let mut done = 0;
+    while done < buf.len() {
+        let rest = &mut buf[done..];
+        // SAFETY: getrandom writes at most `rest.len()` bytes at the start of `rest`, which we
+        // hold a mutable borrow of for the whole call.
+        let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            assert!(err.kind() == io::ErrorKind::Interrupted, "getrandom failed: {err}");
+            continue;
+        }
+        done += n as usize;
+    }
+}
+
+/// The hour and minute in the local time zone (from `TZ` or `/etc/localtime`) of a moment given
+/// in seconds since the Unix epoch, by `localtime_r(3)`. std knows no time zones. `None` if the
+/// C library cannot convert it.
+pub(crate) fn local_hour_minute(unix_secs: i64) -> Option<(u8, u8)> {
+    let t = unix_secs as libc::time_t;
+    // SAFETY: `tm` is all integers and one pointer, for which all zeroes (null) is a valid value.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: localtime_r reads `t` and writes only into `tm`, both ours for the call. It also
+    // reads the environment (`TZ`), which is sound only while no thread changes the environment:
+    // nothing in this program does (checked by `nothing_changes_the_environment` below).
+    if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
+        return None;
+    }
+    Some((u8::try_from(tm.tm_hour).ok()?, u8::try_from(tm.tm_min).ok()?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Write;
+    use std::path::{Path, PathBuf};
     use std::time::{Duration, Instant};
 
     #[test]
@@ -123,5 +222,71 @@ mod tests {
             }
         };
         assert_eq!(&buf[..n], b"hello");
+    }
+
+    #[test]
+    fn the_other_calls_answer() {
+        interface_addresses().unwrap();
+        let (soft, hard) = open_files_limit().unwrap();
+        assert!(soft <= hard);
+        let (hour, minute) = local_hour_minute(1_700_000_000).unwrap();
+        assert!(hour < 24 && minute < 60);
+        let (mut a, mut b) = ([0u8; 16], [0u8; 16]);
+        fill_random(&mut a);
+        fill_random(&mut b);
+        assert_ne!(a, b);
+        trim_heap();
+        prefetch(&a);
+    }
+
+    /// The non-comment lines of `src/` outside this module that contain one of `words` as a
+    /// whole word (so `unsafe_code` is not `unsafe`, nor `glibc` `libc`).
+    fn uses_outside_sys(words: &[&str]) -> Vec<String> {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        assert!(files.len() > 10, "found no sources under {}", src.display());
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let mut found = Vec::new();
+        for file in files {
+            if file == src.join("sys.rs") || file.starts_with(src.join("sys")) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (number, line) in text.lines().enumerate() {
+                let code = line.trim_start();
+                if code.starts_with("//") {
+                    continue;
+                }
+                let whole_word = |word: &str| {
+                    code.match_indices(word).any(|(at, _)| {
+                        !code[..at].ends_with(is_ident) && !code[at + word.len()..].starts_with(is_ident)
+                    })
+                };
+                if words.iter().any(|word| whole_word(word)) {
+                    found.push(format!("{}:{}: {code}", file.display(), number + 1));
+                }
+            }
+        }
+        found
+    }
+
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// `local_hour_minute` is sound only while no thread changes the environment (the C library
+    /// reads `TZ` without std's lock). Rust 2024 makes these two functions `unsafe` for that reason.
+    #[test]
+    fn nothing_changes_the_environment() {
+        let found = uses_outside_sys(&["set_var", "remove_var"]);
+        assert!(found.is_empty(), "the environment must not change while threads run:\n{}", found.join("\n"));
     }
 }
