@@ -59,6 +59,7 @@
 //! | [`lan`] | the URLs (and QR code) under which other machines reach the server |
 //! | [`random`] | OS randomness, for guest names and private rooms |
 //! | [`client`] | `chatroom join`, the terminal client: the other half of the protocol |
+//! | `sys` | each call std lacks (socket options, stack pages, limits, randomness, local time) behind a safe function: the only code the compiler cannot check |
 //!
 //! ## Threads, and what each may touch
 //!
@@ -110,6 +111,8 @@
 //! ```
 
 #![warn(missing_docs)]
+// Code the compiler cannot check is allowed in `sys` only: see that module's comment.
+#![deny(unsafe_code)]
 
 pub mod access;
 pub mod assets;
@@ -131,6 +134,7 @@ pub mod random;
 pub mod render;
 pub mod room;
 pub mod shutdown;
+#[allow(unsafe_code)]
 pub(crate) mod sys;
 
 use std::collections::HashMap;

@@ -1,5 +1,7 @@
 //! The few things the server needs from the C library, the kernel or the CPU that std does not
-//! offer, each behind a small safe function.
+//! offer, each behind a small safe function. This is the only module with `unsafe` code, and the
+//! only one that names `libc`: the crate root denies `unsafe_code` everywhere else, and the tests
+//! at the bottom check that no other file in `src/` uses either.
 //!
 //! Why gather them here: an `unsafe` block is a promise the compiler cannot check (that a
 //! pointer is valid, a size right, a call allowed at this moment). Kept in one file, every promise
@@ -9,6 +11,9 @@
 //!
 //! Each function does one call's worth of work and no policy: whether a failure matters, and why
 //! the server makes the call at all, is said where it is called.
+
+// Clippy holds every `unsafe` block here to having its `// SAFETY:` comment.
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, TcpListener, TcpStream};
@@ -363,6 +368,15 @@ mod tests {
                 out.push(path);
             }
         }
+    }
+
+    /// The rule this module exists for. The compiler already refuses `unsafe` blocks in the
+    /// library outside `sys` (`#![deny(unsafe_code)]` in lib.rs); this also covers `main.rs`, a
+    /// crate of its own, and `libc` names used without `unsafe` (types, constants, imports).
+    #[test]
+    fn only_sys_has_unsafe_code_or_names_libc() {
+        let found = uses_outside_sys(&["unsafe", "libc"]);
+        assert!(found.is_empty(), "move these into src/sys.rs, behind a safe function:\n{}", found.join("\n"));
     }
 
     /// `local_hour_minute` is sound only while no thread changes the environment (the C library
