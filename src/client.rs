@@ -289,16 +289,14 @@ fn print_event(out: &mut impl Write, text: &str) {
     };
 }
 
-/// `HH:MM` in the local time zone for an RFC 3339 UTC timestamp (`...Z`), via `localtime_r(3)`.
+/// `HH:MM` in the local time zone for an RFC 3339 UTC timestamp (`...Z`), by the C library's
+/// time zone rules (std has none). The UTC time as sent if the C library cannot convert it.
 fn local_hhmm(ts: &str) -> String {
     let Some(secs) = parse_utc(ts) else { return "--:--".into() };
-    let t = secs as libc::time_t;
-    // SAFETY: localtime_r writes into the tm we own.
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
-        return ts.get(11..16).unwrap_or("--:--").to_string();
+    match crate::sys::local_hour_minute(secs) {
+        Some((hour, minute)) => format!("{hour:02}:{minute:02}"),
+        None => ts.get(11..16).unwrap_or("--:--").to_string(),
     }
-    format!("{:02}:{:02}", tm.tm_hour, tm.tm_min)
 }
 
 /// Seconds since the epoch for `YYYY-MM-DDTHH:MM:SS(.fff)Z`.

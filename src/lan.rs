@@ -4,39 +4,12 @@
 //! no outside address is probed, no DNS is asked. A server bound to one address is reachable only
 //! there; one bound to `0.0.0.0` (or `[::]`) is reachable on every non-loopback address.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 
 /// Every non-loopback address of this machine's interfaces that are up, IPv4 first.
 pub fn interface_addresses() -> Vec<IpAddr> {
-    let mut found = Vec::new();
-    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
-    // SAFETY: getifaddrs fills `list` with a linked list that we read and then free exactly once.
-    unsafe {
-        if libc::getifaddrs(&mut list) != 0 {
-            return found;
-        }
-        let mut cursor = list;
-        while !cursor.is_null() {
-            let entry = &*cursor;
-            cursor = entry.ifa_next;
-            let up = entry.ifa_flags & (libc::IFF_UP as libc::c_uint) != 0;
-            if !up || entry.ifa_addr.is_null() {
-                continue;
-            }
-            match i32::from((*entry.ifa_addr).sa_family) {
-                libc::AF_INET => {
-                    let sin = &*(entry.ifa_addr as *const libc::sockaddr_in);
-                    found.push(IpAddr::V4(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr))));
-                }
-                libc::AF_INET6 => {
-                    let sin6 = &*(entry.ifa_addr as *const libc::sockaddr_in6);
-                    found.push(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)));
-                }
-                _ => {}
-            }
-        }
-        libc::freeifaddrs(list);
-    }
+    // If the system cannot list them, there are no LAN URLs to print: nothing else depends on them.
+    let mut found = crate::sys::interface_addresses().unwrap_or_default();
     found.retain(|ip| !ip.is_loopback() && !is_ipv6_link_local(ip));
     found.sort_by_key(|ip| (ip.is_ipv6(), *ip));
     found.dedup();

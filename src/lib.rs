@@ -62,6 +62,7 @@
 //! | [`lan`] | the URLs (and QR code) under which other machines reach the server |
 //! | [`random`] | OS randomness, for guest names and private rooms |
 //! | [`client`] | `chatroom join`, the terminal client: the other half of the protocol |
+//! | `sys` | each call std lacks (socket options, stack pages, limits, randomness, local time) behind a safe function: the only code the compiler cannot check |
 //!
 //! ## Threads, and what each may touch
 //!
@@ -113,6 +114,8 @@
 //! ```
 
 #![warn(missing_docs)]
+// Code the compiler cannot check is allowed in `sys` only: see that module's comment.
+#![deny(unsafe_code)]
 
 pub mod chat;
 pub mod client;
@@ -126,6 +129,8 @@ pub mod metrics;
 pub mod protocol;
 pub mod random;
 pub mod shutdown;
+#[allow(unsafe_code)]
+pub(crate) mod sys;
 pub mod time;
 pub mod ws;
 
@@ -225,10 +230,7 @@ fn housekeeping(shared: &Shared) -> ! {
             // glibc keeps freed memory in its per-thread arenas; once connections have come and
             // gone, give it back to the system (the soak test checks that RSS returns).
             accepted_at_trim = metrics::ACCEPTED.get();
-            // SAFETY: malloc_trim only walks the allocator's own free lists.
-            unsafe {
-                libc::malloc_trim(0);
-            }
+            sys::trim_heap();
         }
     }
 }
@@ -301,11 +303,8 @@ impl Server {
         let listener = TcpListener::bind(bind).map_err(|error| StartError::Listen { addr: bind, error })?;
         // std listens with a backlog of 128: a crowd arriving at once (every page reconnecting
         // after a restart) overflows it, and each dropped SYN costs its client a one-second retry.
-        // Listening again only changes the backlog (capped by net.core.somaxconn).
-        // SAFETY: listen(2) on the socket we own.
-        unsafe {
-            libc::listen(std::os::fd::AsRawFd::as_raw_fd(&listener), 4096);
-        }
+        // If that fails, the backlog stays at 128: slower for a crowd, but working.
+        let _ = sys::listen_backlog(&listener, 4096);
         Ok(Server { listener, shared })
     }
 

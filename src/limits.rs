@@ -189,20 +189,11 @@ impl TokenBucket {
 /// Raises the soft limit on open files to the hard limit, as Go's runtime does at start, and
 /// returns the limit now in force. Every connection is one file descriptor.
 pub fn raise_open_files_limit() -> io::Result<u64> {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit/setrlimit with a valid pointer to an rlimit struct.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        if limit.rlim_cur < limit.rlim_max {
-            let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                limit = raised;
-            }
-        }
+    let (soft, hard) = crate::sys::open_files_limit()?;
+    if soft < hard && crate::sys::set_open_files_limit(hard, hard).is_ok() {
+        return Ok(hard);
     }
-    Ok(limit.rlim_cur)
+    Ok(soft)
 }
 
 #[cfg(test)]

@@ -1,19 +1,9 @@
 //! Randomness from the operating system (`getrandom(2)`), for what must not be guessable:
 //! private room names, guest numbers, session tokens.
 
-/// Fills `buf` with random bytes from the kernel's CSPRNG.
+/// Fills `buf` with random bytes from the kernel's CSPRNG. Panics if the kernel refuses.
 pub fn fill(buf: &mut [u8]) {
-    let mut done = 0;
-    while done < buf.len() {
-        // SAFETY: writes at most `buf.len() - done` bytes into the rest of `buf`.
-        let n = unsafe { libc::getrandom(buf[done..].as_mut_ptr().cast(), buf.len() - done, 0) };
-        if n < 0 {
-            let err = std::io::Error::last_os_error();
-            assert!(err.kind() == std::io::ErrorKind::Interrupted, "getrandom failed: {err}");
-            continue;
-        }
-        done += n as usize;
-    }
+    crate::sys::fill_random(buf);
 }
 
 /// A random number below `bound` (bound > 0), without modulo bias worth mentioning for small

@@ -98,7 +98,7 @@ impl Member {
     ) -> io::Result<Member> {
         // TCP_NODELAY (`--tcp-nodelay`): see `Config::tcp_nodelay` for the trade-off.
         stream.set_nodelay(nodelay)?;
-        set_send_buffer(&stream, send_buffer)?;
+        crate::sys::set_send_buffer(&stream, send_buffer)?;
         stream.set_write_timeout(Some(relay_timeout))?;
         Ok(Member {
             id,
@@ -164,16 +164,8 @@ impl Member {
     /// CPUs other than x86-64.
     #[inline]
     pub fn prefetch(&self) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            // SAFETY: SSE, which `prefetcht0` belongs to, is part of the x86-64 baseline; and a
-            // prefetch reads nothing the program sees: it cannot fault, whatever the address.
-            unsafe {
-                _mm_prefetch::<_MM_HINT_T0>(self as *const Member as *const i8);
-                _mm_prefetch::<_MM_HINT_T0>(&self.outbox as *const Mutex<Outbox> as *const i8);
-            }
-        }
+        crate::sys::prefetch(self);
+        crate::sys::prefetch(&self.outbox);
     }
 
     /// Shuts the member down after a failed relay write, and says why it failed.
@@ -291,27 +283,6 @@ fn write_all_until(mut stream: &TcpStream, mut bytes: &[u8], deadline: Instant) 
     Ok(())
 }
 
-/// Sets `SO_SNDBUF`. std has no setter for it. Linux doubles the value for its own bookkeeping.
-fn set_send_buffer(stream: &TcpStream, bytes: usize) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let value: libc::c_int = bytes.min(libc::c_int::MAX as usize) as libc::c_int;
-    // SAFETY: a valid socket descriptor, a pointer to a c_int and its exact size.
-    let rc = unsafe {
-        libc::setsockopt(
-            stream.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_SNDBUF,
-            &value as *const libc::c_int as *const libc::c_void,
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
 /// The member's socket as tungstenite sees it: reads go straight to the socket, writes (pong and
 /// close replies, notices, echoes) go through the member's write lock, whole.
 ///
@@ -343,23 +314,11 @@ impl Read for Wire {
         if self.waits {
             return (&self.member.stream).read(buf);
         }
-        use std::os::fd::AsRawFd;
-        // SAFETY: a valid socket descriptor, and a buffer we own of exactly `buf.len()` bytes.
-        let n = unsafe {
-            libc::recv(
-                self.member.stream.as_raw_fd(),
-                buf.as_mut_ptr() as *mut libc::c_void,
-                buf.len(),
-                libc::MSG_DONTWAIT,
-            )
-        };
-        if n >= 0 {
-            return Ok(n as usize);
-        }
-        match io::Error::last_os_error() {
+        // Only this read skips the wait: the socket stays blocking for the threads relaying to it.
+        match crate::sys::recv_now(&self.member.stream, buf) {
             // A signal before any data: as good as "nothing yet".
-            e if e.kind() == io::ErrorKind::Interrupted => Err(io::ErrorKind::WouldBlock.into()),
-            e => Err(e),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(io::ErrorKind::WouldBlock.into()),
+            result => result,
         }
     }
 }

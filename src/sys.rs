@@ -1,0 +1,389 @@
+//! The few things the server needs from the C library, the kernel or the CPU that std does not
+//! offer, each behind a small safe function. This is the only module with `unsafe` code, and the
+//! only one that names `libc`: the crate root denies `unsafe_code` everywhere else, and the tests
+//! at the bottom check that no other file in `src/` uses either.
+//!
+//! Why gather them here: an `unsafe` block is a promise the compiler cannot check (that a
+//! pointer is valid, a size right, a call allowed at this moment). Kept in one file, every promise
+//! sits next to its reason, in a `// SAFETY:` comment, and can be reviewed in one sitting; the
+//! rest of the server calls plain functions that take `&TcpStream`, `&mut [u8]` and return
+//! `io::Result`, and cannot get a pointer wrong.
+//!
+//! Each function does one call's worth of work and no policy: whether a failure matters, and why
+//! the server makes the call at all, is said where it is called.
+
+// Clippy holds every `unsafe` block here to having its `// SAFETY:` comment.
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+
+/// A C call's "0 on success, -1 and `errno` on failure" as an `io::Result`.
+fn check(rc: libc::c_int) -> io::Result<()> {
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+// --- Sockets -------------------------------------------------------------------------------------
+
+/// Sets the accept backlog of a listening socket: how many connections the kernel may hold
+/// ready for `accept` at once. std's `TcpListener::bind` always asks for 128 and has no setter.
+/// Calling `listen(2)` again on a listening socket only changes the backlog; Linux caps it at
+/// `net.core.somaxconn`.
+pub(crate) fn listen_backlog(listener: &TcpListener, backlog: i32) -> io::Result<()> {
+    // SAFETY: listen(2) takes a descriptor and a number, no pointers. The descriptor is the
+    // listener's own, open for as long as we borrow the listener.
+    check(unsafe { libc::listen(listener.as_raw_fd(), backlog) })
+}
+
+/// Sets the socket's kernel send buffer (`SO_SNDBUF`) to `bytes` (at most `c_int::MAX`). std has
+/// no setter for it. Linux doubles the value for its own bookkeeping.
+pub(crate) fn set_send_buffer(stream: &TcpStream, bytes: usize) -> io::Result<()> {
+    let value = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+    // SAFETY: setsockopt reads exactly as many bytes as we say (the size of a c_int) from the
+    // pointer we give, which points at `value`, a c_int that lives until after the call. The
+    // descriptor is the stream's own, open for as long as we borrow the stream.
+    check(unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUF,
+            std::ptr::from_ref(&value).cast::<libc::c_void>(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    })
+}
+
+/// Reads what has already arrived on `stream`, without waiting (`recv(2)` with `MSG_DONTWAIT`):
+/// with nothing there, it fails at once with `WouldBlock`. Like `read`, `Ok(0)` is the end of the
+/// stream, and a signal may interrupt it (`Interrupted`).
+///
+/// std can only make the whole socket non-blocking (`set_nonblocking`), which would also change
+/// it for the other threads writing to the same socket; the flag applies to this one read.
+pub(crate) fn recv_now(stream: &TcpStream, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: recv writes at most `buf.len()` bytes starting at `buf`'s first byte, all of which
+    // we hold a mutable borrow of for the whole call. The descriptor is the stream's own.
+    let n = unsafe { libc::recv(stream.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
+/// The IPv4 and IPv6 addresses of this machine's network interfaces that are up, in the order
+/// the kernel lists them, loopback and repeats included (`getifaddrs(3)`: it asks the kernel and
+/// sends nothing on the network). std cannot list interfaces at all.
+pub(crate) fn interface_addresses() -> io::Result<Vec<IpAddr>> {
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs only stores the address of the list it allocates into `list`.
+    check(unsafe { libc::getifaddrs(&mut list) })?;
+    let mut found = Vec::new();
+    let mut cursor = list;
+    while !cursor.is_null() {
+        // SAFETY: `cursor` is a node of the list getifaddrs gave us, which stays allocated until
+        // freeifaddrs below; each node's `ifa_next` is the next node or null.
+        let entry = unsafe { &*cursor };
+        cursor = entry.ifa_next;
+        let up = entry.ifa_flags & (libc::IFF_UP as libc::c_uint) != 0;
+        if !up || entry.ifa_addr.is_null() {
+            continue;
+        }
+        // SAFETY: a non-null `ifa_addr` points at a socket address whose `sa_family` field says
+        // which struct it really is, and we read it only as that struct: `sockaddr_in` for IPv4,
+        // `sockaddr_in6` for IPv6.
+        let ip = unsafe {
+            match i32::from((*entry.ifa_addr).sa_family) {
+                libc::AF_INET => {
+                    let sin = &*entry.ifa_addr.cast::<libc::sockaddr_in>();
+                    Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr))))
+                }
+                libc::AF_INET6 => {
+                    let sin6 = &*entry.ifa_addr.cast::<libc::sockaddr_in6>();
+                    Some(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)))
+                }
+                _ => None,
+            }
+        };
+        found.extend(ip);
+    }
+    // SAFETY: `list` is what getifaddrs allocated, freed exactly once; the addresses were copied
+    // out, so nothing refers into the list any more.
+    unsafe { libc::freeifaddrs(list) };
+    Ok(found)
+}
+
+// --- Memory and cache ----------------------------------------------------------------------------
+
+/// Gives the heap's free memory back to the operating system (`malloc_trim(3)`, glibc). glibc
+/// keeps freed memory in its arenas for reuse, and std has no way to ask it to let go.
+pub(crate) fn trim_heap() {
+    // SAFETY: malloc_trim takes no pointers; it walks the allocator's own free lists under the
+    // allocator's own locks, so any thread may call it at any time.
+    unsafe { libc::malloc_trim(0) };
+}
+
+/// Room left below `release_stack_below_here`'s marker for the madvise call.
+const STACK_MARGIN: usize = 256;
+
+/// Gives back to the kernel the pages of the calling thread's stack that lie below this
+/// function's frame (`madvise(MADV_DONTNEED)`): nothing below the frame of a running function
+/// is live, and if those pages are needed again the kernel hands out fresh zero pages. std cannot
+/// ask where a thread's stack is, nor release memory.
+///
+/// How much: only whole pages, and only those entirely below this frame's `marker` minus
+/// [`STACK_MARGIN`], because the call to madvise itself still runs below the marker. In the
+/// machine code (`objdump -d`), madvise's return address lands 23 bytes below the marker in a
+/// release build, 79 in a debug build, and glibc's madvise is one system call that uses no stack
+/// of its own.
+///
+/// Never inlined: its frame must be its own, so that every caller's frame, with all of its
+/// live locals, lies above the marker. Inlined into a caller, the marker could sit above some of
+/// that caller's locals, and they would be zeroed.
+#[inline(never)]
+pub(crate) fn release_stack_below_here() {
+    const PAGE: usize = 4096;
+    let marker = 0u8;
+    // black_box: the marker must really be on this frame, at an address we can read.
+    let here = std::hint::black_box(&marker) as *const u8 as usize;
+    let Some((base, size)) = thread_stack() else { return };
+    let low = base.next_multiple_of(PAGE);
+    let high = (here - STACK_MARGIN) & !(PAGE - 1);
+    // The second test: `here` must be on the stack we were told about (not, say, on a signal
+    // handler's own stack), or `low..high` would not be this thread's unused stack.
+    if high > low && here < base + size {
+        // SAFETY: `low..high` is whole pages of this thread's own stack, all below this frame
+        // minus STACK_MARGIN. No frame lives there: every caller is above this frame (which is
+        // never inlined), thread_stack's frame is gone, and madvise's return address and its
+        // red zone (128 bytes below it) lie within the margin. Zeroing unused stack is harmless:
+        // a function never reads stack it has not written.
+        unsafe { libc::madvise(low as *mut libc::c_void, high - low, libc::MADV_DONTNEED) };
+    }
+}
+
+/// The lowest address and the size of the calling thread's stack.
+fn thread_stack() -> Option<(usize, usize)> {
+    // SAFETY: an all-zero pthread_attr_t is a valid value to hand to pthread_getattr_np, which
+    // initialises it whole before filling it in.
+    let mut attr: libc::pthread_attr_t = unsafe { std::mem::zeroed() };
+    // SAFETY: asks about our own thread, which is running, into the attr we own.
+    if unsafe { libc::pthread_getattr_np(libc::pthread_self(), &mut attr) } != 0 {
+        return None;
+    }
+    let mut base: *mut libc::c_void = std::ptr::null_mut();
+    let mut size: libc::size_t = 0;
+    // SAFETY: `attr` was filled by pthread_getattr_np; getstack writes into our two locals, and
+    // the attr is destroyed exactly once, after its last use.
+    let got = unsafe {
+        let got = libc::pthread_attr_getstack(&attr, &mut base, &mut size);
+        libc::pthread_attr_destroy(&mut attr);
+        got
+    };
+    (got == 0).then_some((base as usize, size))
+}
+
+/// Asks the CPU to start loading the cache line that holds the start of `value`, so that a use
+/// a little later finds it in the cache. Only a hint: it never faults and changes nothing the
+/// program can see. std offers it only as an `unsafe` intrinsic; here it is a no-op on CPUs
+/// other than x86-64.
+#[inline]
+pub(crate) fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: SSE, which `prefetcht0` belongs to, is part of the x86-64 baseline; and a
+        // prefetch reads nothing the program sees: it cannot fault, whatever the address.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(value).cast::<i8>()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}
+
+// --- Limits, randomness, time --------------------------------------------------------------------
+
+/// This process's limit on open files (`RLIMIT_NOFILE`), as `(soft, hard)`: the soft limit is
+/// the one enforced, the hard one the most an unprivileged process may raise it to. std does
+/// not expose resource limits.
+pub(crate) fn open_files_limit() -> io::Result<(u64, u64)> {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes one rlimit into the struct we own.
+    check(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) })?;
+    Ok((limit.rlim_cur, limit.rlim_max))
+}
+
+/// Sets this process's limit on open files (`RLIMIT_NOFILE`); see [`open_files_limit`].
+pub(crate) fn set_open_files_limit(soft: u64, hard: u64) -> io::Result<()> {
+    let limit = libc::rlimit { rlim_cur: soft, rlim_max: hard };
+    // SAFETY: setrlimit reads one rlimit from the struct we own.
+    check(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) })
+}
+
+/// Fills `buf` with random bytes from the kernel's CSPRNG (`getrandom(2)`), retrying the short
+/// reads and interruptions the call allows. std has no public source of secure randomness.
+///
+/// Panics if the kernel refuses: without randomness, room names and session tokens could be
+/// guessed, and no answer is better than a guessable one.
+pub(crate) fn fill_random(buf: &mut [u8]) {
+    let mut done = 0;
+    while done < buf.len() {
+        let rest = &mut buf[done..];
+        // SAFETY: getrandom writes at most `rest.len()` bytes at the start of `rest`, which we
+        // hold a mutable borrow of for the whole call.
+        let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            assert!(err.kind() == io::ErrorKind::Interrupted, "getrandom failed: {err}");
+            continue;
+        }
+        done += n as usize;
+    }
+}
+
+/// The hour and minute in the local time zone (from `TZ` or `/etc/localtime`) of a moment given
+/// in seconds since the Unix epoch, by `localtime_r(3)`. std knows no time zones. `None` if the
+/// C library cannot convert it.
+pub(crate) fn local_hour_minute(unix_secs: i64) -> Option<(u8, u8)> {
+    let t = unix_secs as libc::time_t;
+    // SAFETY: `tm` is all integers and one pointer, for which all zeroes (null) is a valid value.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: localtime_r reads `t` and writes only into `tm`, both ours for the call. It also
+    // reads the environment (`TZ`), which is sound only while no thread changes the environment:
+    // nothing in this program does (checked by `nothing_changes_the_environment` below).
+    if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
+        return None;
+    }
+    Some((u8::try_from(tm.tm_hour).ok()?, u8::try_from(tm.tm_min).ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::path::{Path, PathBuf};
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn recv_now_takes_only_what_has_arrived() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listen_backlog(&listener, 16).unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        set_send_buffer(&server, 4096).unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(recv_now(&server, &mut buf).unwrap_err().kind(), io::ErrorKind::WouldBlock);
+        client.write_all(b"hello").unwrap();
+        // Loopback delivers at once, but nothing promises it: ask again for a little while.
+        let until = Instant::now() + Duration::from_secs(5);
+        let n = loop {
+            match recv_now(&server, &mut buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && Instant::now() < until => {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                other => break other.unwrap(),
+            }
+        };
+        assert_eq!(&buf[..n], b"hello");
+    }
+
+    /// Uses `depth` KiB of stack below the caller, so that there is something to release.
+    #[inline(never)]
+    fn use_stack(depth: usize) -> u8 {
+        let page = std::hint::black_box([depth as u8; 1024]);
+        if depth == 0 {
+            page[0]
+        } else {
+            page[1].wrapping_add(use_stack(depth - 1))
+        }
+    }
+
+    #[test]
+    fn releasing_the_stack_keeps_the_callers_frames() {
+        let thread = std::thread::Builder::new().stack_size(128 * 1024).spawn(|| {
+            let kept = std::hint::black_box([7u8; 2048]);
+            let before = use_stack(32);
+            release_stack_below_here();
+            assert!(kept.iter().all(|&b| b == 7), "a caller's frame was zeroed");
+            // The released pages come back, zeroed, when the stack grows into them again.
+            assert_eq!(use_stack(32), before);
+        });
+        thread.unwrap().join().unwrap();
+    }
+
+    #[test]
+    fn the_other_calls_answer() {
+        interface_addresses().unwrap();
+        let (soft, hard) = open_files_limit().unwrap();
+        assert!(soft <= hard);
+        let (hour, minute) = local_hour_minute(1_700_000_000).unwrap();
+        assert!(hour < 24 && minute < 60);
+        let (mut a, mut b) = ([0u8; 16], [0u8; 16]);
+        fill_random(&mut a);
+        fill_random(&mut b);
+        assert_ne!(a, b);
+        trim_heap();
+        prefetch(&a);
+    }
+
+    /// The non-comment lines of `src/` outside this module that contain one of `words` as a
+    /// whole word (so `unsafe_code` is not `unsafe`, nor `glibc` `libc`).
+    fn uses_outside_sys(words: &[&str]) -> Vec<String> {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        assert!(files.len() > 10, "found no sources under {}", src.display());
+        let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+        let mut found = Vec::new();
+        for file in files {
+            if file == src.join("sys.rs") || file.starts_with(src.join("sys")) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (number, line) in text.lines().enumerate() {
+                let code = line.trim_start();
+                if code.starts_with("//") {
+                    continue;
+                }
+                let whole_word = |word: &str| {
+                    code.match_indices(word).any(|(at, _)| {
+                        !code[..at].ends_with(is_ident) && !code[at + word.len()..].starts_with(is_ident)
+                    })
+                };
+                if words.iter().any(|word| whole_word(word)) {
+                    found.push(format!("{}:{}: {code}", file.display(), number + 1));
+                }
+            }
+        }
+        found
+    }
+
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// The rule this module exists for. The compiler already refuses `unsafe` blocks in the
+    /// library outside `sys` (`#![deny(unsafe_code)]` in lib.rs); this also covers `main.rs`, a
+    /// crate of its own, and `libc` names used without `unsafe` (types, constants, imports).
+    #[test]
+    fn only_sys_has_unsafe_code_or_names_libc() {
+        let found = uses_outside_sys(&["unsafe", "libc"]);
+        assert!(found.is_empty(), "move these into src/sys.rs, behind a safe function:\n{}", found.join("\n"));
+    }
+
+    /// `local_hour_minute` is sound only while no thread changes the environment (the C library
+    /// reads `TZ` without std's lock). Rust 2024 makes these two functions `unsafe` for that reason.
+    #[test]
+    fn nothing_changes_the_environment() {
+        let found = uses_outside_sys(&["set_var", "remove_var"]);
+        assert!(found.is_empty(), "the environment must not change while threads run:\n{}", found.join("\n"));
+    }
+}
