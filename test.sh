@@ -22,7 +22,7 @@ step "clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "docs (cargo doc, warnings are errors)"
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --document-private-items --workspace
 
 step "rustfmt"
 cargo fmt --all --check

@@ -292,26 +292,11 @@ fn print_event(out: &mut impl Write, text: &str) {
 /// `HH:MM` in the local time zone for an RFC 3339 UTC timestamp (`...Z`), by the C library's
 /// time zone rules (std has none). The UTC time as sent if the C library cannot convert it.
 fn local_hhmm(ts: &str) -> String {
-    let Some(secs) = parse_utc(ts) else { return "--:--".into() };
+    let Some(secs) = crate::time::parse_rfc3339(ts) else { return "--:--".into() };
     match crate::sys::local_hour_minute(secs) {
         Some((hour, minute)) => format!("{hour:02}:{minute:02}"),
         None => ts.get(11..16).unwrap_or("--:--").to_string(),
     }
-}
-
-/// Seconds since the epoch for `YYYY-MM-DDTHH:MM:SS(.fff)Z`.
-fn parse_utc(ts: &str) -> Option<i64> {
-    let num = |range: std::ops::Range<usize>| ts.get(range)?.parse::<i64>().ok();
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    // Days from civil (Howard Hinnant's algorithm), the inverse of `render::civil_from_days`.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
 }
 
 #[cfg(test)]
@@ -329,14 +314,6 @@ mod tests {
         assert!(target("https://h/r/x", None).is_err());
         assert!(target("http://h:1/elsewhere", None).is_err());
         assert!(target("http:///r/x", None).is_err());
-    }
-
-    #[test]
-    fn timestamps_parse() {
-        assert_eq!(parse_utc("1970-01-01T00:00:00.000Z"), Some(0));
-        assert_eq!(parse_utc("2025-11-26T21:00:00.123Z"), Some(1_764_190_800));
-        assert_eq!(parse_utc("2000-02-29T00:00:00.000Z"), Some(951_782_400));
-        assert_eq!(parse_utc("garbage"), None);
     }
 
     #[test]

@@ -67,7 +67,7 @@ impl Gate {
     }
 
     fn lock(&self) -> MutexGuard<'_, Open> {
-        crate::lock(&self.open)
+        crate::lock::take(&self.open)
     }
 
     /// Admits a connection from `ip`, or refuses it: then `stream` gets a 503 with

@@ -83,7 +83,7 @@ impl Access {
     pub fn allows(&self, request: &Request) -> bool {
         let Some(code) = &self.code else { return true };
         if let Some(token) = cookie(request, SESSION_COOKIE) {
-            if lock(&self.sessions).tokens.contains(&token) {
+            if lock::take(&self.sessions).tokens.contains(&token) {
                 return true;
             }
         }
@@ -110,11 +110,11 @@ impl Access {
             crate::log::info(format_args!("wrong access code from {ip}"));
             return self.form(401, &next, Some("That code is not right."));
         }
-        lock(&self.failures).remove(&ip);
+        lock::take(&self.failures).remove(&ip);
         let mut bytes = [0u8; 16];
         random::fill(&mut bytes);
         let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        lock(&self.sessions).open(token.clone());
+        lock::take(&self.sessions).open(token.clone());
         Response::text(303, "Welcome.")
             .with_header("Location", next)
             .with_header(
@@ -131,14 +131,14 @@ impl Access {
 
     /// How long `ip` must still wait, if it has used up its wrong guesses.
     fn blocked_for(&self, ip: IpAddr) -> Option<Duration> {
-        let failures = lock(&self.failures);
+        let failures = lock::take(&self.failures);
         let (count, since) = failures.get(&ip)?;
         let left = FAILURE_WINDOW.saturating_sub(since.elapsed());
         (*count >= MAX_FAILURES && !left.is_zero()).then_some(left)
     }
 
     fn record_failure(&self, ip: IpAddr) {
-        let mut failures = lock(&self.failures);
+        let mut failures = lock::take(&self.failures);
         // Forget old windows now and then, so the map cannot grow without bound.
         failures.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
         let entry = failures.entry(ip).or_insert((0, Instant::now()));

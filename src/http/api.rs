@@ -4,7 +4,7 @@ use crate::http::head::Request;
 use crate::http::response::Response;
 use crate::protocol::html;
 use crate::protocol::json::{self, Entry, HistoryPage, Message, RoomList};
-use crate::Shared;
+use crate::shared::Shared;
 
 /// Most messages one history request may ask for.
 pub const MAX_HISTORY_PAGE: usize = 200;

@@ -18,11 +18,11 @@
 //! request smuggling through conflicting lengths.
 
 pub mod access;
-pub mod api;
-pub mod assets;
+pub(crate) mod api;
+pub(crate) mod assets;
 pub mod body;
 pub mod head;
 pub mod pages;
 pub mod response;
 pub mod routes;
-pub mod template;
+pub(crate) mod template;

@@ -27,7 +27,7 @@ use crate::http::head::{pair_value, percent_decode, Request};
 use crate::http::response::Response;
 use crate::http::{api, assets, pages};
 use crate::protocol::html::url_encode;
-use crate::Shared;
+use crate::shared::Shared;
 
 /// The cookie in which the page remembers a person's name.
 pub const NAME_COOKIE: &str = "chatroom_name";

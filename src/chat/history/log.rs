@@ -1,23 +1,6 @@
-//! A room's history: the recent messages in memory, and the append-only log on disk.
-//!
-//! **The log** is one JSON Lines file per room, `DATA_DIR/ROOM.jsonl`, one message per line:
-//! `{"seq":12,"ts":1764190800123,"name":"ann","text":"hi"}`. A message is appended **before** it
-//! is relayed, under the room lock, so the file order is the relay order, and a message anyone has
-//! seen is already in the kernel's hands: a `kill -9` loses nothing that was relayed. Only a power
-//! cut can lose the last second, unless `--fsync always` (like Redis's `appendfsync`).
-//!
-//! **Sequence numbers** only grow, across restarts too: on start we read the log's last line and
-//! continue from there.
-//!
-//! **Starting up** reads only the tail of each log (enough for the in-memory history), reading the
-//! file backwards in chunks, so a year-long log starts as fast as a new one. A torn last line
-//! (the process died mid-write) is logged, cut off, and never stops the server from starting.
-//!
-//! **Paging back** (`/r/ROOM/history?before=SEQ`) binary-searches the log by byte offset, since
-//! sequence numbers grow along the file, then reads the page backwards from there: a few reads,
-//! whatever the depth, and never the whole log in memory.
+//! [`Log`]: one room's append-only log file, `DATA_DIR/ROOM.jsonl`, and reading it back (its
+//! tail at start, any page of it on demand), backwards and in bounded memory.
 
-use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
@@ -27,25 +10,11 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use super::{FsyncPolicy, MAX_SEQ};
 use crate::protocol::ChatMessage;
-
-/// The largest sequence number: 2^53, the largest integer that JSON readers everywhere hold
-/// exactly (RFC 8259 §6).
-pub const MAX_SEQ: u64 = 1 << 53;
 
 /// Reads from the log go in chunks of this size.
 const CHUNK: usize = 64 * 1024;
-
-/// When the log is flushed to the disk itself (`--fsync`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FsyncPolicy {
-    /// After every message: nothing is lost even on power failure, at a cost per message.
-    Always,
-    /// Once a second, from a background thread: a power cut loses at most about a second.
-    Interval,
-    /// Never explicitly: the kernel writes back when it likes (typically within 30 s).
-    Never,
-}
 
 /// The on-disk log of one room.
 pub struct Log {
@@ -118,78 +87,6 @@ impl Log {
     pub fn page_before(&self, before: u64, limit: usize) -> io::Result<(Vec<ChatMessage>, bool)> {
         let file = File::open(&self.path)?;
         page_before(&file, before, limit)
-    }
-}
-
-/// The recent history of a room, in memory, and its log (none with `--memory`).
-pub struct History {
-    recent: VecDeque<ChatMessage>,
-    capacity: usize,
-    next_seq: u64,
-    log: Option<Arc<Log>>,
-}
-
-impl History {
-    /// A history that lives only in memory.
-    pub fn in_memory(capacity: usize) -> History {
-        History { recent: VecDeque::with_capacity(capacity.min(1024)), capacity, next_seq: 1, log: None }
-    }
-
-    /// A history backed by the log at `path`, loaded from its tail.
-    pub fn open(path: &Path, capacity: usize) -> io::Result<History> {
-        let (log, recent, last_seq) = Log::open(path, capacity)?;
-        Ok(History { recent: recent.into(), capacity, next_seq: last_seq + 1, log: Some(Arc::new(log)) })
-    }
-
-    /// The sequence number the next message will get.
-    pub fn next_seq(&self) -> u64 {
-        self.next_seq
-    }
-
-    /// The log, for the fsync thread and the history API.
-    pub fn log(&self) -> Option<&Arc<Log>> {
-        self.log.as_ref()
-    }
-
-    /// Whether there is nothing, in memory or before it.
-    pub fn is_empty(&self) -> bool {
-        self.next_seq == 1
-    }
-
-    /// Records a new message: numbers it, writes it to the log (if any), keeps it in memory.
-    /// A log error is returned after the message is kept in memory: chat goes on without the disk.
-    pub fn append(&mut self, ts: u64, name: &str, text: &str, fsync: FsyncPolicy) -> (ChatMessage, io::Result<()>) {
-        let message = ChatMessage { seq: self.next_seq, ts, name: name.to_string(), text: text.to_string() };
-        self.next_seq += 1;
-        let written = match &self.log {
-            Some(log) => log.append(&message, fsync),
-            None => Ok(()),
-        };
-        if self.capacity > 0 {
-            if self.recent.len() == self.capacity {
-                self.recent.pop_front();
-            }
-            self.recent.push_back(message.clone());
-        }
-        (message, written)
-    }
-
-    /// The recent messages, oldest first.
-    pub fn recent(&self) -> impl Iterator<Item = &ChatMessage> {
-        self.recent.iter()
-    }
-
-    /// Whether messages older than the in-memory ones exist.
-    pub fn has_older_than_recent(&self) -> bool {
-        self.recent.front().map_or(!self.is_empty(), |first| first.seq > 1)
-    }
-
-    /// Up to `limit` messages before `before` from memory (for `--memory`, or as a fallback).
-    pub fn page_in_memory(&self, before: u64, limit: usize) -> (Vec<ChatMessage>, bool) {
-        let older: Vec<&ChatMessage> = self.recent.iter().filter(|m| m.seq < before).collect();
-        let skip = older.len().saturating_sub(limit);
-        let more = skip > 0 || older.first().is_some_and(|m| m.seq > 1);
-        (older[skip..].iter().map(|m| (*m).clone()).collect(), more)
     }
 }
 
@@ -382,123 +279,4 @@ fn page_before(file: &File, before: u64, limit: usize) -> io::Result<(Vec<ChatMe
     }
     page.reverse();
     Ok((page, more))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn temp_path(tag: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("chatroom-history-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir.join("room.jsonl")
-    }
-
-    fn fill(path: &Path, n: u64) {
-        let mut history = History::open(path, 10).unwrap();
-        for i in 1..=n {
-            let (message, written) = history.append(
-                1_000 + i,
-                "ann",
-                &format!("message {i} {}", "x".repeat((i % 50) as usize)),
-                FsyncPolicy::Never,
-            );
-            written.unwrap();
-            assert_eq!(message.seq, i);
-        }
-    }
-
-    #[test]
-    fn appends_and_reloads_the_tail_and_sequence() {
-        let path = temp_path("reload");
-        fill(&path, 25);
-        let history = History::open(&path, 10).unwrap();
-        let seqs: Vec<u64> = history.recent().map(|m| m.seq).collect();
-        assert_eq!(seqs, (16..=25).collect::<Vec<_>>());
-        assert_eq!(history.next_seq(), 26);
-        assert!(history.has_older_than_recent());
-    }
-
-    #[test]
-    fn a_torn_last_line_is_cut_off_and_appends_continue() {
-        let path = temp_path("torn");
-        fill(&path, 5);
-        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
-        file.write_all(br#"{"seq":6,"ts":1,"name":"a","te"#).unwrap();
-        let mut history = History::open(&path, 100).unwrap();
-        assert_eq!(history.next_seq(), 6);
-        history.append(7, "bob", "after", FsyncPolicy::Never).1.unwrap();
-        let history = History::open(&path, 100).unwrap();
-        let seqs: Vec<u64> = history.recent().map(|m| m.seq).collect();
-        assert_eq!(seqs, vec![1, 2, 3, 4, 5, 6]);
-        assert_eq!(history.recent().last().unwrap().text, "after");
-    }
-
-    #[test]
-    fn a_corrupt_last_line_with_a_newline_is_cut_off_too() {
-        let path = temp_path("corrupt");
-        fill(&path, 3);
-        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
-        file.write_all(b"\0\0\0\0\n").unwrap();
-        let history = History::open(&path, 100).unwrap();
-        assert_eq!(history.next_seq(), 4);
-        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3);
-    }
-
-    #[test]
-    fn impossible_sequence_numbers_are_corruption() {
-        let path = temp_path("seqmax");
-        fill(&path, 2);
-        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
-        file.write_all(b"{\"seq\":18446744073709551615,\"ts\":1,\"name\":\"a\",\"text\":\"b\"}\n").unwrap();
-        let history = History::open(&path, 10).unwrap();
-        assert_eq!(history.next_seq(), 3);
-        file.write_all(b"{\"seq\":18446744073709551614,\"ts\":1,\"name\":\"a\",\"text\":\"b\"}\n").unwrap();
-        let mut history = History::open(&path, 10).unwrap();
-        assert_eq!(history.next_seq(), 3);
-        history.append(5, "a", "next", FsyncPolicy::Never).1.unwrap();
-    }
-
-    #[test]
-    fn pages_back_through_a_long_log() {
-        let path = temp_path("pages");
-        fill(&path, 10_000);
-        let history = History::open(&path, 100).unwrap();
-        let log = history.log().unwrap();
-        let (page, more) = log.page_before(5_000, 50).unwrap();
-        assert_eq!(page.iter().map(|m| m.seq).collect::<Vec<_>>(), (4_950..5_000).collect::<Vec<_>>());
-        assert!(more);
-        let (page, more) = log.page_before(30, 50).unwrap();
-        assert_eq!(page.iter().map(|m| m.seq).collect::<Vec<_>>(), (1..30).collect::<Vec<_>>());
-        assert!(!more);
-        let (page, more) = log.page_before(u64::MAX, 3).unwrap();
-        assert_eq!(page.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![9_998, 9_999, 10_000]);
-        assert!(more);
-        let (page, more) = log.page_before(1, 10).unwrap();
-        assert!(page.is_empty() && !more);
-        // Walk the whole log back, page by page.
-        let mut before = u64::MAX;
-        let mut seen = 0;
-        loop {
-            let (page, more) = log.page_before(before, 200).unwrap();
-            seen += page.len();
-            if !more {
-                break;
-            }
-            before = page[0].seq;
-        }
-        assert_eq!(seen, 10_000);
-    }
-
-    #[test]
-    fn memory_pages() {
-        let mut history = History::in_memory(5);
-        for i in 1..=8 {
-            history.append(i, "a", "t", FsyncPolicy::Never).1.unwrap();
-        }
-        let (page, more) = history.page_in_memory(7, 10);
-        assert_eq!(page.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![4, 5, 6]);
-        assert!(more);
-    }
 }

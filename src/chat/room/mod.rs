@@ -1,0 +1,307 @@
+//! A [`Room`]: who is in it, its history, and relaying. (The registry of rooms is
+//! [`super::rooms`]; announcing joins and leaves in batches is `presence.rs`, beside this file.)
+//!
+//! The relay is the heart of the server, and it is deliberately plain: the sender's own thread
+//! takes the room lock, appends the message to the history (and its log), encodes one frame per
+//! format in use, and writes it to every member's socket in turn ([`Member::deliver`]). No queue
+//! and no writer threads, so no wake-ups and no context switches per delivery; the room lock gives
+//! every member the same order, which is also the order of the log. Messages that are waiting
+//! when a relay starts go out together, one `write` per member ([`Room::relay_posted`]).
+//!
+//! **Joining without a gap or a duplicate.** Under the room lock, [`Room::join`] takes the history
+//! snapshot and the roster, and registers the member as *joining*: relays from then on are kept
+//! for it in memory. Its own thread then writes the snapshot (possibly large, possibly to a slow
+//! link) *outside* the lock, and finally [`Member::go_live`] flushes what was kept. Every message
+//! is thus either in the snapshot or kept, never both and never neither.
+//!
+//! Lock order, to rule out deadlock: the registry lock, then a room lock, then a member's write
+//! lock. A thread never takes a room lock while holding a member's write lock.
+
+mod presence;
+
+use std::collections::HashSet;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use presence::Pending;
+
+use crate::chat::history::{FsyncPolicy, History, Log};
+use crate::chat::member::{Member, Undeliverable};
+use crate::chat::names;
+use crate::chat::rooms::DiskHealth;
+use crate::lock;
+use crate::metrics;
+use crate::protocol::json::RoomSummary;
+use crate::protocol::{ChatMessage, Dialect, Outgoing, ServerEvent, ROSTER_NAMES};
+use crate::time::now_ms;
+
+/// One chat room.
+pub struct Room {
+    /// The room's name, as in its URL (`lobby`, `kitchen`, ...).
+    pub name: String,
+    state: Mutex<RoomState>,
+    /// Set when joins or leaves wait to be announced: the housekeeping thread then flushes them.
+    presence_pending: AtomicBool,
+    /// Messages waiting for the room lock (see [`Room::relay_posted`]). Taken only briefly, never while
+    /// waiting for another lock.
+    inbox: Mutex<Vec<Said>>,
+    /// The log, outside the lock too, for the fsync thread and the history API.
+    log: Option<Arc<Log>>,
+    fsync: FsyncPolicy,
+    disk: Arc<DiskHealth>,
+}
+
+/// What the room lock guards.
+struct RoomState {
+    /// Everyone who receives this room's relays, joining or live, in the order they came.
+    members: Vec<Arc<Member>>,
+    /// Their names, lower-cased: finding a free name is a lookup, not a scan of the room.
+    names: HashSet<String>,
+    /// How many of them speak each dialect: an event is only encoded in a dialect someone
+    /// will read.
+    html_members: usize,
+    json_members: usize,
+    history: History,
+    presence: Pending,
+}
+
+/// A chat message waiting in the inbox.
+struct Said {
+    name: String,
+    text: String,
+}
+
+/// What a member needs to write to its own socket after [`Room::join`], outside the lock.
+pub struct Welcome {
+    /// Its name in the room, unique.
+    pub name: String,
+    /// The name it asked for, if it had to be changed.
+    pub taken: Option<String>,
+    /// The most recent messages, oldest first, to replay.
+    pub history: Vec<ChatMessage>,
+    /// Whether older messages exist than those in `history`.
+    pub more: bool,
+    /// The first names of the roster (at most [`ROSTER_NAMES`]), in order of arrival.
+    pub roster: Vec<String>,
+    /// How many members there are in all.
+    pub count: usize,
+}
+
+impl Room {
+    pub(super) fn new(name: &str, history: History, fsync: FsyncPolicy, disk: Arc<DiskHealth>) -> Room {
+        let state = RoomState {
+            members: Vec::new(),
+            names: HashSet::new(),
+            html_members: 0,
+            json_members: 0,
+            history,
+            presence: Pending::default(),
+        };
+        Room {
+            name: name.to_string(),
+            log: state.history.log().cloned(),
+            state: Mutex::new(state),
+            presence_pending: AtomicBool::new(false),
+            inbox: Mutex::new(Vec::new()),
+            fsync,
+            disk,
+        }
+    }
+
+    /// The room's history log, unless the server runs `--memory` (or the log could not be made).
+    pub fn log(&self) -> Option<&Arc<Log>> {
+        self.log.as_ref()
+    }
+
+    /// Registers `member` under a unique version of `wanted`, tells the others, and returns the
+    /// history and roster for the member to write itself. See the module docs for why this is
+    /// gapless.
+    pub fn join(&self, member: &Arc<Member>, wanted: &str, max_name: usize) -> Welcome {
+        let mut state = lock::take(&self.state);
+        let name = names::unique_within(wanted, max_name, |candidate| state.names.contains(&candidate.to_lowercase()));
+        member.set_name(name.clone());
+        state.names.insert(name.to_lowercase());
+        state.members.push(member.clone());
+        match member.dialect {
+            Dialect::Html => state.html_members += 1,
+            Dialect::Json => state.json_members += 1,
+        }
+        state.presence.push(member.id, &name, true);
+        // The others hear about it now, or with the next batch. The newcomer's roster is in its
+        // welcome, so it is not told about its own arrival (see `flush_presence_locked`).
+        self.maybe_flush_presence(&mut state);
+        let history: Vec<ChatMessage> = state.history.recent().cloned().collect();
+        let more = state.history.has_older_than_recent();
+        let roster = state.members.iter().take(ROSTER_NAMES).map(|m| m.name().to_string()).collect();
+        Welcome {
+            taken: (name != wanted).then(|| wanted.to_string()),
+            name,
+            history,
+            more,
+            roster,
+            count: state.members.len(),
+        }
+    }
+
+    /// Removes the member, if it is still here, and tells the others.
+    pub fn leave(&self, member: &Member) {
+        let mut state = lock::take(&self.state);
+        let Some(i) = state.members.iter().position(|m| m.id == member.id) else { return };
+        // `remove`, not `swap_remove`: the roster stays in order of arrival.
+        let gone = state.members.remove(i);
+        forget(&mut state, &gone);
+        self.maybe_flush_presence(&mut state);
+    }
+
+    /// Puts a chat message from `from` in the room's inbox, to go out with the next relay
+    /// ([`Room::relay_posted`]). Cheap: it takes only the inbox lock, never the room lock.
+    pub fn post(&self, from: &Member, text: &str) {
+        lock::take(&self.inbox).push(Said { name: from.name().to_string(), text: text.to_string() });
+    }
+
+    /// Numbers, logs and relays every message waiting in the inbox, in the order they were posted.
+    ///
+    /// **Group commit.** A thread posts its messages, then waits for the room lock, and whoever
+    /// gets it relays *everything* in the inbox at once: all the waiting messages go to each
+    /// member as consecutive frames in one `write`. With one message at a time nothing changes (a
+    /// batch of one). When messages pile up (a big room whose relay takes a while, a busy moment,
+    /// a client that sent several frames at once: see `connection::Reader::next_frame`), the
+    /// next relay carries all of them for the price of one system call per member instead of one
+    /// per message. That system call is most of the cost of a delivery (`bench/profile.sh`; see
+    /// "Where the time goes" in `bench/README.md`). A thread that finds the inbox already emptied
+    /// by the previous lock holder just leaves.
+    pub fn relay_posted(&self) {
+        let mut state = lock::take(&self.state);
+        fault_injection::maybe_panic(&self.inbox);
+        let batch = std::mem::take(&mut *lock::take(&self.inbox));
+        if batch.is_empty() {
+            return; // relayed by whoever held the lock before us
+        }
+        // Announce pending joins first, so that nobody's first words arrive before their arrival.
+        if !state.presence.is_empty() {
+            self.flush_presence_locked(&mut state);
+        }
+        let mut outgoing = Outgoing::new(state.html_members > 0, state.json_members > 0);
+        for said in &batch {
+            let (message, written) = state.history.append(now_ms(), &said.name, &said.text, self.fsync);
+            if let Some(log) = &self.log {
+                if written.is_err() {
+                    metrics::HISTORY_WRITE_ERRORS.inc();
+                }
+                self.disk.report(&written, log.path());
+            }
+            metrics::MESSAGES_RELAYED.inc();
+            outgoing.push(&self.name, &ServerEvent::Message(&message));
+        }
+        let delivered = self.relay(&mut state, |member| outgoing.for_dialect(member.dialect));
+        metrics::RELAYS.inc();
+        metrics::DELIVERIES.add(delivered * batch.len() as u64);
+    }
+
+    /// Writes to every member the bytes that `pick` chooses for it (none: skip it), under the room
+    /// lock. Members that stopped reading are dropped (their sockets already shut down by
+    /// [`Member::deliver`]); their leaving is announced with the next batch.
+    /// Returns to how many members it was written (the callers count frames for the metrics).
+    fn relay<'f>(&self, state: &mut RoomState, pick: impl Fn(&Member) -> Option<&'f [u8]>) -> u64 {
+        let mut dropped = Vec::new();
+        let (mut deliveries, mut bytes) = (0u64, 0u64);
+        for (i, member) in state.members.iter().enumerate() {
+            // While this member's `write` runs (microseconds in the kernel), have the CPU fetch
+            // the next member into its cache: in a big room it is long gone from there by the
+            // time its turn comes, and the miss was measured at 7% of a delivery (1,000 members).
+            if let Some(next) = state.members.get(i + 1) {
+                next.prefetch();
+            }
+            let Some(frames) = pick(member) else { continue };
+            match member.deliver(frames) {
+                Ok(()) => {
+                    deliveries += 1;
+                    bytes += frames.len() as u64;
+                }
+                Err(why) => {
+                    if why == Undeliverable::Slow {
+                        metrics::DROPPED_SLOW.inc();
+                        crate::log::conn(
+                            member.id,
+                            member.peer,
+                            "dropped: stopped reading (send buffer full past the relay timeout)",
+                        );
+                    }
+                    dropped.push(member.clone());
+                }
+            }
+        }
+        // Once per relay, not per delivery: the counters stay off the per-member path.
+        metrics::BYTES_SENT.add(bytes);
+        if !dropped.is_empty() {
+            state.members.retain(|member| !dropped.iter().any(|gone| gone.id == member.id));
+            for gone in &dropped {
+                forget(state, gone);
+            }
+            self.presence_pending.store(true, Ordering::Release);
+        }
+        deliveries
+    }
+
+    /// Up to `limit` messages before `before`, oldest first, and whether there are older ones:
+    /// from the log when there is one (any depth), else from memory.
+    pub fn page_before(&self, before: u64, limit: usize) -> io::Result<(Vec<ChatMessage>, bool)> {
+        match &self.log {
+            Some(log) => log.page_before(before, limit),
+            None => Ok(lock::take(&self.state).history.page_in_memory(before, limit)),
+        }
+    }
+
+    /// Whether the room has neither members nor messages (so the registry may forget it).
+    pub(super) fn is_unused(&self) -> bool {
+        let state = lock::take(&self.state);
+        state.members.is_empty() && state.history.is_empty()
+    }
+
+    /// Name, people here, and how many messages it has had.
+    pub fn summary(&self) -> RoomSummary {
+        let state = lock::take(&self.state);
+        RoomSummary { name: self.name.clone(), members: state.members.len(), messages: state.history.next_seq() - 1 }
+    }
+}
+
+/// Books a member out of the room's state (it is already out of `members`).
+fn forget(state: &mut RoomState, gone: &Member) {
+    match gone.dialect {
+        Dialect::Html => state.html_members -= 1,
+        Dialect::Json => state.json_members -= 1,
+    }
+    state.names.remove(&gone.name().to_lowercase());
+    state.presence.push(gone.id, gone.name(), false);
+}
+
+/// A deliberate panic, for the test that proves one connection's panic harms no one else. It
+/// exists only in debug builds (what `cargo test` runs), and only when the environment variable
+/// `CHATROOM_FAULT_PANIC` names the message text that triggers it. It fires while the room lock is
+/// held: the worst place, on purpose.
+mod fault_injection {
+    use super::Said;
+    use std::sync::Mutex;
+
+    /// Takes the triggering message back out of the inbox first, so that it is not relayed, and
+    /// leaves everyone else's posted messages there for the next relay.
+    #[cfg(debug_assertions)]
+    pub fn maybe_panic(inbox: &Mutex<Vec<Said>>) {
+        use std::sync::OnceLock;
+        static TRIGGER: OnceLock<Option<String>> = OnceLock::new();
+        let Some(trigger) = TRIGGER.get_or_init(|| std::env::var("CHATROOM_FAULT_PANIC").ok()) else { return };
+        let mut waiting = crate::lock::take(inbox);
+        let before = waiting.len();
+        waiting.retain(|said| &said.text != trigger);
+        if waiting.len() != before {
+            drop(waiting);
+            panic!("fault injection: CHATROOM_FAULT_PANIC matched a message");
+        }
+    }
+
+    /// Release builds: nothing.
+    #[cfg(not(debug_assertions))]
+    #[inline(always)]
+    pub fn maybe_panic(_inbox: &Mutex<Vec<Said>>) {}
+}

@@ -1,0 +1,100 @@
+//! Becoming a member: joining the room, the welcome, and leaving again on every way out.
+
+use std::io;
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+
+use super::reader::read_loop;
+use super::Ending;
+use crate::chat::member::Member;
+use crate::chat::names;
+use crate::chat::room::Room;
+use crate::http::routes::Endpoint;
+use crate::protocol::{Dialect, Roster, ServerEvent, Welcome};
+use crate::shared::Shared;
+
+/// The WebSocket part: become a member, run the read loop, leave.
+#[inline(never)] // a frame of its own, not merged into the thread's outermost one
+pub(super) fn websocket(
+    stream: TcpStream,
+    peer: SocketAddr,
+    id: u64,
+    leftover: Vec<u8>,
+    endpoint: Endpoint,
+    dialect: Dialect,
+    shared: &Arc<Shared>,
+) -> Ending {
+    let config = &shared.config;
+    let member =
+        match Member::new(id, peer, dialect, stream, config.send_buffer, config.relay_timeout, config.tcp_nodelay) {
+            Ok(member) => Arc::new(member),
+            Err(e) => return Ending::NotStarted(e),
+        };
+    shared.register(&member);
+    let mut membership = Membership { shared, member: member.clone(), room: None };
+    match endpoint {
+        Endpoint::Echo => match member.go_live() {
+            Ok(()) => read_loop(&member, leftover, None, shared),
+            Err(e) => Ending::NotStarted(e),
+        },
+        Endpoint::Chat { room, name } => {
+            let room = shared.rooms.get_or_create(&room);
+            membership.room = Some(room.clone());
+            match join(&member, &room, name.as_deref(), config.max_name) {
+                Ok(()) => read_loop(&member, leftover, Some(&room), shared),
+                Err(e) => Ending::NotStarted(e),
+            }
+        }
+    }
+}
+
+/// A member's place in the server: in its room, and in the list of open WebSockets. Dropping it
+/// leaves the room (telling the others), forgets the member and shuts its socket, on every way
+/// out of [`websocket`], a panic included.
+struct Membership<'a> {
+    shared: &'a Shared,
+    member: Arc<Member>,
+    room: Option<Arc<Room>>,
+}
+
+impl Drop for Membership<'_> {
+    fn drop(&mut self) {
+        if let Some(room) = self.room.take() {
+            room.leave(&self.member);
+            let name = room.name.clone();
+            drop(room);
+            self.shared.rooms.forget_if_empty(&name);
+        }
+        self.shared.unregister(self.member.id);
+        self.member.shutdown();
+    }
+}
+
+/// Joins `room` under the name asked for (or a guest name), then writes the welcome (history,
+/// roster, who you are) on the member's own thread, outside the room lock, and goes live.
+#[inline(never)] // its frame (rendering the welcome) must be gone before the member idles
+fn join(member: &Arc<Member>, room: &Room, asked: Option<&str>, max_name: usize) -> io::Result<()> {
+    let (wanted, problem) = match asked.map(|raw| names::validate_within(raw, max_name)) {
+        Some(Ok(name)) => (name, None),
+        Some(Err(bad)) => (names::guest(), Some(bad.explain())),
+        None => (names::guest(), None),
+    };
+    let welcome = room.join(member, &wanted, max_name);
+    let you = welcome.name.as_str();
+    let notice = match (&problem, &welcome.taken) {
+        (Some(problem), _) => format!("{problem} You are {you}."),
+        (None, Some(taken)) => format!("The name {taken} is taken here, so you are {you}."),
+        (None, None) => format!("You joined #{} as {you}.", room.name),
+    };
+    let names: Vec<&str> = welcome.roster.iter().map(String::as_str).collect();
+    let event = ServerEvent::Welcome(Welcome {
+        you,
+        history: &welcome.history,
+        more: welcome.more,
+        roster: Roster { names: &names, count: welcome.count },
+        notice: &notice,
+        alert: problem.is_some() || welcome.taken.is_some(),
+    });
+    member.write_own(member.dialect.frames(&room.name, &event).as_bytes())?;
+    member.go_live()
+}

@@ -1,0 +1,64 @@
+//! [`Shared`]: what every connection thread shares, made once at start.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::chat::member::Member;
+use crate::chat::rooms::{Rooms, Storage};
+use crate::config::Config;
+use crate::http::access::Access;
+use crate::limits::Gate;
+use crate::lock;
+use crate::server::StartError;
+
+/// What every connection thread shares.
+pub struct Shared {
+    /// The settings the server was started with.
+    pub(crate) config: Config,
+    /// Every room (the registry), with its members and history.
+    pub(crate) rooms: Rooms,
+    /// The connection caps, checked before a connection gets a thread.
+    pub(crate) gate: Arc<Gate>,
+    /// The optional access code and its sessions.
+    pub(crate) access: Access,
+    /// Every open WebSocket, chat or echo, by connection id: for shutdown, which must reach them all.
+    members: Mutex<HashMap<u64, Arc<Member>>>,
+}
+
+impl Shared {
+    pub(crate) fn new(config: Config) -> Result<Shared, StartError> {
+        let storage = Storage {
+            history: config.history,
+            data_dir: config.storage_dir().map(|p| p.to_path_buf()),
+            fsync: config.fsync,
+        };
+        let rooms = Rooms::open(storage).map_err(StartError::Storage)?;
+        let gate = Gate::new(config.max_connections, config.max_per_ip);
+        let access = Access::new(config.access_code.clone());
+        Ok(Shared { config, rooms, gate, access, members: Mutex::new(HashMap::new()) })
+    }
+
+    fn members(&self) -> MutexGuard<'_, HashMap<u64, Arc<Member>>> {
+        lock::take(&self.members)
+    }
+
+    /// Records an open WebSocket.
+    pub fn register(&self, member: &Arc<Member>) {
+        self.members().insert(member.id, member.clone());
+    }
+
+    /// Forgets a WebSocket that has ended.
+    pub fn unregister(&self, id: u64) {
+        self.members().remove(&id);
+    }
+
+    /// The open WebSockets, copied out so that the caller holds no lock while writing to them.
+    pub fn members_snapshot(&self) -> Vec<Arc<Member>> {
+        self.members().values().cloned().collect()
+    }
+
+    /// How many WebSockets are open.
+    pub fn member_count(&self) -> usize {
+        self.members().len()
+    }
+}
