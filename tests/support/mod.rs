@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use chatroom::protocol::{json, ChatMessage, ClientEvent};
 use tungstenite::client::IntoClientRequest;
 use tungstenite::protocol::frame::CloseFrame;
 use tungstenite::stream::MaybeTlsStream;
@@ -503,9 +504,9 @@ pub fn rfc3339(ms: u64) -> String {
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
-/// One line of a room log, as the server writes it.
+/// One line of a room log, as the server writes it: a [`ChatMessage`] as JSON, then a newline.
 pub fn log_line(seq: u64, ts: u64, name: &str, text: &str) -> String {
-    let mut line = serde_json::json!({ "seq": seq, "ts": ts, "name": name, "text": text }).to_string();
+    let mut line = json::to_text(&ChatMessage { seq, ts, name: name.into(), text: text.into() });
     line.push('\n');
     line
 }
@@ -531,8 +532,8 @@ impl Client {
         (client, JsonWelcome { history, roster, notice })
     }
 
-    /// Sends a chat message the way a JSON client does.
+    /// Sends a chat message the way a JSON client does (the terminal client writes the same).
     pub fn say_json(&mut self, text: &str) {
-        self.send_text(&serde_json::json!({ "message": text }).to_string());
+        self.send_text(&ClientEvent::Chat(text.into()).to_frame_text());
     }
 }
