@@ -2,6 +2,7 @@
 //! and wait for things with timeouts (never fixed sleeps).
 #![allow(dead_code)] // each test file uses a different part of this module
 
+use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -10,7 +11,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chatroom::protocol::{json, ChatMessage, ClientEvent};
+use chatroom::protocol::json::{self, Event, HistoryPage, RoomList};
+use chatroom::protocol::{ChatMessage, ClientEvent};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use tungstenite::client::IntoClientRequest;
 use tungstenite::protocol::frame::CloseFrame;
 use tungstenite::stream::MaybeTlsStream;
@@ -235,6 +239,48 @@ impl Client {
                 return event;
             }
             assert!(Instant::now() < until, "no {kind} event within {TIMEOUT:?}");
+        }
+    }
+
+    /// The next text message, read as a JSON event (see [`parse_event`]); fails the test after
+    /// [`TIMEOUT`].
+    pub fn recv_event(&mut self) -> Event<'static> {
+        parse_event(&self.recv_raw_text())
+    }
+
+    /// Reads JSON events until `wanted` says yes; returns that event. Fails the test if none does
+    /// within [`TIMEOUT`].
+    pub fn recv_event_where(&mut self, wanted: impl FnMut(&Event<'static>) -> bool) -> Event<'static> {
+        self.recv_event_text_where(wanted).0
+    }
+
+    /// Like [`Client::recv_event_where`], and the event's text too, exactly as the server wrote
+    /// it (for tests that compare bytes, and read the event only to know which one it is).
+    pub fn recv_event_text_where(
+        &mut self,
+        mut wanted: impl FnMut(&Event<'static>) -> bool,
+    ) -> (Event<'static>, String) {
+        let until = Instant::now() + TIMEOUT;
+        let mut skipped = Vec::new();
+        loop {
+            let text = match self.recv_within(until.saturating_duration_since(Instant::now())) {
+                Some(Message::Text(text)) => text.to_string(),
+                Some(other) => panic!("expected a JSON event, got {other:?}"),
+                None => panic!("no such event within {TIMEOUT:?}; got only {skipped:#?}"),
+            };
+            let event = parse_event(&text);
+            if wanted(&event) {
+                return (event, text);
+            }
+            skipped.push(event);
+        }
+    }
+
+    /// Reads JSON events until a `message` event; returns its message.
+    pub fn recv_message(&mut self) -> json::Message<'static> {
+        match self.recv_event_where(|event| matches!(event, Event::Message(_))) {
+            Event::Message(message) => message,
+            _ => unreachable!("only a message was wanted"),
         }
     }
 
@@ -468,6 +514,56 @@ pub fn get_json(addr: SocketAddr, path: &str) -> serde_json::Value {
     let kind = response.header("Content-Type").unwrap_or_default();
     assert!(kind.starts_with("application/json"), "GET {path}: Content-Type {kind:?}");
     serde_json::from_slice(&response.body).unwrap_or_else(|e| panic!("GET {path}: not JSON ({e})"))
+}
+
+/// `GET path`, which must answer 200 with a JSON body; returns the body read as a `T` (one of
+/// the protocol's JSON types; see [`read_whole`]).
+pub fn get_json_as<T: DeserializeOwned + Serialize>(addr: SocketAddr, path: &str) -> T {
+    let response = get(addr, path);
+    assert_eq!(response.status, 200, "GET {path}: {}", response.body_text());
+    let kind = response.header("Content-Type").unwrap_or_default();
+    assert!(kind.starts_with("application/json"), "GET {path}: Content-Type {kind:?}");
+    read_whole(&format!("GET {path}"), &response.body_text())
+}
+
+/// `GET path` of a room's history API (`/r/ROOM/history...`), which must answer with a page.
+pub fn get_history(addr: SocketAddr, path: &str) -> HistoryPage<'static> {
+    get_json_as(addr, path)
+}
+
+/// `GET /api/rooms`: the room list.
+pub fn get_rooms(addr: SocketAddr) -> RoomList {
+    get_json_as(addr, "/api/rooms")
+}
+
+/// One JSON event as the server wrote it, read through the protocol's own [`Event`] type (see
+/// [`read_whole`]). Fails the test if it is not one.
+pub fn parse_event(text: &str) -> Event<'static> {
+    read_whole("the event", text)
+}
+
+/// Reads `text` as a `T`, and checks that `T` holds all of it: written back, it is the same JSON
+/// (no field that `T` does not know, none missing that `T` would write, no `null` where `T` leaves
+/// a field out). So a test that checks a typed value's fields has checked the whole text, as a
+/// comparison with a `serde_json::json!` object did, and `count: None` means `count` was absent.
+fn read_whole<T: DeserializeOwned + Serialize>(what: &str, text: &str) -> T {
+    let typed: T = serde_json::from_str(text)
+        .unwrap_or_else(|e| panic!("{what} is not a {} ({e}): {text}", std::any::type_name::<T>()));
+    let as_sent: serde_json::Value = serde_json::from_str(text).unwrap();
+    let as_read = serde_json::to_value(&typed).unwrap();
+    assert_eq!(as_read, as_sent, "{what}: {} does not hold all of {text}", std::any::type_name::<T>());
+    typed
+}
+
+/// A message as JSON clients get it (in `message` events, `history` lists and the history API),
+/// to compare with what they got.
+pub fn json_message(room: &str, seq: u64, ts: &str, name: &str, text: &str) -> json::Message<'static> {
+    json::Message { room: owned(room), seq, ts: owned(ts), name: owned(name), text: owned(text) }
+}
+
+/// `text` as the owned `Cow` that the protocol's types hold when they are read.
+pub fn owned(text: &str) -> Cow<'static, str> {
+    Cow::Owned(text.to_string())
 }
 
 /// The `data-seq` values of the message items in a page fragment, in order.
