@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chatroom::protocol::json::{self, Event, HistoryPage, RoomList};
+use chatroom::protocol::json::{self, Entry, Event, HistoryPage, RoomList};
 use chatroom::protocol::{ChatMessage, ClientEvent};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -607,25 +607,40 @@ pub fn log_line(seq: u64, ts: u64, name: &str, text: &str) -> String {
     line
 }
 
-/// What a JSON client gets on joining: its `history`, `roster` and `notice` events.
+/// What a JSON client gets on joining, its `history`, `roster` and `notice` events, read through
+/// the protocol's types (each whole: see [`parse_event`]).
+#[derive(Debug)]
 pub struct JsonWelcome {
-    pub history: serde_json::Value,
-    pub roster: serde_json::Value,
-    pub notice: serde_json::Value,
+    /// The room, as `history` and `roster` both name it.
+    pub room: Cow<'static, str>,
+    /// `history`: the most recent messages, oldest first.
+    pub history: Vec<json::Message<'static>>,
+    /// `history`: whether older messages exist.
+    pub more: bool,
+    /// `roster`: who is here, the newcomer included, in order of arrival (the first names only).
+    pub members: Vec<Cow<'static, str>>,
+    /// `roster`: how many there are in all, present only when `members` is not all of them.
+    pub count: Option<usize>,
+    /// `notice`: the sentence for the newcomer.
+    pub notice: Cow<'static, str>,
+    /// `notice`: the newcomer's name in the room (a welcome's notice always carries it).
+    pub name: Cow<'static, str>,
 }
 
 impl Client {
     /// Joins a chat room as a JSON client and reads its first three events, checking that they
-    /// are `history`, `roster` and `notice`, in that order.
+    /// are `history`, `roster` and `notice`, in that order, about one room.
     pub fn join_json(url: &str) -> (Client, JsonWelcome) {
         let mut client = Client::connect_json(url);
-        let history = client.recv_json();
-        assert_eq!(history["type"], "history", "first event: {history}");
-        let roster = client.recv_json();
-        assert_eq!(roster["type"], "roster", "second event: {roster}");
-        let notice = client.recv_json();
-        assert_eq!(notice["type"], "notice", "third event: {notice}");
-        (client, JsonWelcome { history, roster, notice })
+        let history = client.recv_event();
+        let Event::History { room, messages, more } = history else { panic!("first event: {history:?}") };
+        let roster = client.recv_event();
+        let Event::Roster { room: roster_room, members, count } = roster else { panic!("second event: {roster:?}") };
+        assert_eq!(roster_room, room, "history and roster name different rooms");
+        let notice = client.recv_event();
+        let Event::Notice { text: notice, name: Some(name) } = notice else { panic!("third event: {notice:?}") };
+        let history = messages.into_iter().map(|Entry::Message(message)| message).collect();
+        (client, JsonWelcome { room, history, more, members, count, notice, name })
     }
 
     /// Sends a chat message the way a JSON client does (the terminal client writes the same).
