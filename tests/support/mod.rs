@@ -224,24 +224,6 @@ impl Client {
             .unwrap_or_else(|e| panic!("connect {url}: {e}"))
     }
 
-    /// The next text message parsed as JSON.
-    pub fn recv_json(&mut self) -> serde_json::Value {
-        let text = self.recv_raw_text();
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-    }
-
-    /// Reads JSON events until one has `"type": kind`; returns it.
-    pub fn recv_json_type(&mut self, kind: &str) -> serde_json::Value {
-        let until = Instant::now() + TIMEOUT;
-        loop {
-            let event = self.recv_json();
-            if event["type"] == kind {
-                return event;
-            }
-            assert!(Instant::now() < until, "no {kind} event within {TIMEOUT:?}");
-        }
-    }
-
     /// The next text message, read as a JSON event (see [`parse_event`]); fails the test after
     /// [`TIMEOUT`].
     pub fn recv_event(&mut self) -> Event<'static> {
@@ -507,37 +489,33 @@ pub fn url_encode(text: &str) -> String {
     out
 }
 
-/// `GET path`, which must answer 200 with a JSON body; returns the body parsed.
-pub fn get_json(addr: SocketAddr, path: &str) -> serde_json::Value {
-    let response = get(addr, path);
-    assert_eq!(response.status, 200, "GET {path}: {}", response.body_text());
-    let kind = response.header("Content-Type").unwrap_or_default();
-    assert!(kind.starts_with("application/json"), "GET {path}: Content-Type {kind:?}");
-    serde_json::from_slice(&response.body).unwrap_or_else(|e| panic!("GET {path}: not JSON ({e})"))
-}
-
 /// `GET path`, which must answer 200 with a JSON body; returns the body read as a `T` (one of
 /// the protocol's JSON types; see [`read_whole`]).
-pub fn get_json_as<T: DeserializeOwned + Serialize>(addr: SocketAddr, path: &str) -> T {
+pub fn get_json<T: DeserializeOwned + Serialize>(addr: SocketAddr, path: &str) -> T {
     let response = get(addr, path);
     assert_eq!(response.status, 200, "GET {path}: {}", response.body_text());
     let kind = response.header("Content-Type").unwrap_or_default();
     assert!(kind.starts_with("application/json"), "GET {path}: Content-Type {kind:?}");
-    read_whole(&format!("GET {path}"), &response.body_text())
+    let body = std::str::from_utf8(&response.body).unwrap_or_else(|e| panic!("GET {path}: not UTF-8 ({e})"));
+    read_whole(&format!("GET {path}"), body)
 }
 
 /// `GET path` of a room's history API (`/r/ROOM/history...`), which must answer with a page.
 pub fn get_history(addr: SocketAddr, path: &str) -> HistoryPage<'static> {
-    get_json_as(addr, path)
+    get_json(addr, path)
 }
 
 /// `GET /api/rooms`: the room list.
 pub fn get_rooms(addr: SocketAddr) -> RoomList {
-    get_json_as(addr, "/api/rooms")
+    get_json(addr, "/api/rooms")
 }
 
 /// One JSON event as the server wrote it, read through the protocol's own [`Event`] type (see
 /// [`read_whole`]). Fails the test if it is not one.
+///
+/// What the server writes is only ever read here through `chatroom::protocol`'s types, never as
+/// an untyped `serde_json::Value`: the tests and the terminal client share the schema, so a change
+/// to it shows up in both (and at compile time).
 pub fn parse_event(text: &str) -> Event<'static> {
     read_whole("the event", text)
 }
