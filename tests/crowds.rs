@@ -5,6 +5,7 @@ mod support;
 
 use std::time::Instant;
 
+use chatroom::protocol::json::Event;
 use support::{is_presence, wait_until, Client, TestServer};
 
 #[test]
@@ -43,10 +44,10 @@ fn a_json_roster_of_a_big_room_says_how_many_there_are() {
     let crowd: Vec<Client> =
         (0..30).map(|i| Client::join(&server.ws_url(&format!("/r/many/connect?name=p{i}"))).0).collect();
     let mut bot = Client::connect_json(&server.ws_url("/r/many/connect?name=bot"));
-    bot.recv_json_type("history");
-    let roster = bot.recv_json();
-    assert_eq!(roster["type"], "roster");
-    assert_eq!(roster["members"].as_array().unwrap().len(), 31);
-    assert!(roster.get("count").is_none(), "count appears only when the list is cut: {roster}");
+    bot.recv_event_where(|event| matches!(event, Event::History { .. }));
+    let roster = bot.recv_event();
+    let Event::Roster { members, count, .. } = &roster else { panic!("not a roster: {roster:?}") };
+    assert_eq!(members.len(), 31);
+    assert_eq!(*count, None, "count appears only when the list is cut: {roster:?}");
     drop(crowd);
 }

@@ -37,7 +37,7 @@ use tungstenite::protocol::frame::coding::{Control, Data, OpCode};
 use tungstenite::protocol::frame::{Frame, FrameHeader};
 
 use chatroom::protocol::json::{self, Event};
-use chatroom::protocol::ClientEvent;
+use chatroom::protocol::{ChatMessage, ClientEvent};
 use chatroom::ws::frame::EncodedFrame;
 use support::{Client, TempDir, TestServer, TIMEOUT};
 
@@ -679,9 +679,9 @@ fn walkthrough_one_message_over_a_real_server() {
     // The log line, written before the relay, and the same instant as the fragment's <time>.
     let log_path = server.data_dir().unwrap().join("lobby.jsonl");
     let log = std::fs::read_to_string(log_path).unwrap();
-    let line: serde_json::Value = serde_json::from_str(log.trim_end()).unwrap();
+    let line: ChatMessage = serde_json::from_str(log.trim_end()).expect("the log line is a ChatMessage");
     let iso = std::str::from_utf8(&relayed.payload).unwrap().split("datetime=\"").nth(1).unwrap()[..24].to_string();
-    assert_eq!(support::rfc3339(line["ts"].as_u64().unwrap()), iso, "one timestamp, two spellings");
+    assert_eq!(support::rfc3339(line.ts), iso, "one timestamp, two spellings");
     let log_doc = block(WALKTHROUGH, "log-line");
     let doc_ms = clock_readings(&log_doc).first().map(|&(at, len, _)| log_doc[at..at + len].parse::<u64>().unwrap());
     let doc_iso = clock_readings(&fragment_doc).first().map(|&(at, len, _)| fragment_doc[at..at + len].to_string());
@@ -750,29 +750,15 @@ fn lobby_with_41_messages() -> TempDir {
     dir
 }
 
-/// Reads JSON events until one has `"type": kind` and `"name": name`; returns its text.
-fn event_named(client: &mut Client, kind: &str, name: &str) -> String {
-    let until = Instant::now() + TIMEOUT;
-    loop {
-        assert!(Instant::now() < until, "no {kind} event for {name} within {TIMEOUT:?}");
-        let text = client.recv_raw_text();
-        let event: serde_json::Value = serde_json::from_str(&text).unwrap();
-        if event["type"] == kind && event["name"] == name {
-            return text;
-        }
-    }
+/// Reads JSON events until `wanted` says yes; returns that event's text as the server wrote it.
+fn text_of_event(client: &mut Client, wanted: impl FnMut(&Event<'static>) -> bool) -> String {
+    client.recv_event_text_where(wanted).1
 }
 
-/// Reads JSON events until one has `"type": kind`; returns its text.
-fn event_of_type(client: &mut Client, kind: &str) -> String {
-    let until = Instant::now() + TIMEOUT;
-    loop {
-        assert!(Instant::now() < until, "no {kind} event within {TIMEOUT:?}");
-        let text = client.recv_raw_text();
-        if serde_json::from_str::<serde_json::Value>(&text).unwrap()["type"] == kind {
-            return text;
-        }
-    }
+/// Reads the next JSON event, which must be one that `expected` says yes to.
+fn next_event_is(client: &mut Client, expected: impl FnOnce(&Event<'static>) -> bool) {
+    let event = client.recv_event();
+    assert!(expected(&event), "unexpected event: {event:?}");
 }
 
 /// Whether `pattern`, in which each `...` stands for any text, occurs in `text`.
@@ -817,32 +803,32 @@ fn protocol_json_examples_over_a_real_server() {
     let members = ["ann", "bob", "..."].map(Into::into).to_vec();
     let big = json::to_text(&Event::Roster { room: "stadium".into(), members, count: Some(2417) });
     check(PROTOCOL, "roster-event", &format!("{}\n{big}", bob.recv_raw_text()));
-    assert_eq!(bob.recv_json()["type"], "notice");
+    next_event_is(&mut bob, |e| matches!(e, Event::Notice { .. }));
     // A second ann, as a JSON client, is told the name is taken.
     let mut ann2 = Client::connect_json(&url("ann"));
-    assert_eq!(ann2.recv_json()["type"], "history");
-    assert_eq!(ann2.recv_json()["type"], "roster");
+    next_event_is(&mut ann2, |e| matches!(e, Event::History { .. }));
+    next_event_is(&mut ann2, |e| matches!(e, Event::Roster { .. }));
     check(PROTOCOL, "notice-event", &ann2.recv_raw_text());
 
     // Bob says something: the message event, and the page's fragment of it.
     bob.say_json("<b>hello</b> & welcome");
-    let message = event_of_type(&mut ann2, "message");
+    let message = text_of_event(&mut ann2, |e| matches!(e, Event::Message(_)));
     check(PROTOCOL, "message-event", &with_doc_clock(&message, &block(PROTOCOL, "message-event")));
     let message_html = page.recv_containing(r#"data-seq="42""#);
 
     // Carol comes, bob goes.
     let (_carol, _) = Client::join_json(&url("carol"));
-    let joined = event_named(&mut ann2, "join", "carol");
+    let joined = text_of_event(&mut ann2, |e| matches!(e, Event::Join(a) if a.name == "carol"));
     let joined_html = page.recv_containing("carol");
     bob.ws.close(None).unwrap();
-    let left = event_named(&mut ann2, "leave", "bob");
+    let left = text_of_event(&mut ann2, |e| matches!(e, Event::Leave(a) if a.name == "bob"));
     let left_html = page.recv_containing("event leave");
     let doc = block(PROTOCOL, "join-leave-events");
     check(PROTOCOL, "join-leave-events", &with_doc_clock(&format!("{joined}\n{left}"), &doc));
 
     // Something that is not a chat message.
     ann2.send_text("not json");
-    check(PROTOCOL, "error-event", &event_of_type(&mut ann2, "error"));
+    check(PROTOCOL, "error-event", &text_of_event(&mut ann2, |e| matches!(e, Event::Error { .. })));
     page.send_text("not json");
     let error_html = page.recv_containing("notice error");
 

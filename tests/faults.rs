@@ -123,15 +123,15 @@ fn shutdown_during_heavy_traffic_loses_no_relayed_message() {
     let mut logged: BTreeMap<u64, String> = BTreeMap::new();
     let mut before = u64::MAX;
     loop {
-        let page = support::get_json(server.addr, &format!("/r/lobby/history?limit=200&before={before}"));
-        let messages = page["messages"].as_array().unwrap();
-        for m in messages {
-            logged.insert(m["seq"].as_u64().unwrap(), m["text"].as_str().unwrap().to_string());
+        let page = support::get_history(server.addr, &format!("/r/lobby/history?limit=200&before={before}"));
+        for entry in &page.messages {
+            let message = entry.message();
+            logged.insert(message.seq, message.text.to_string());
         }
-        if !page["more"].as_bool().unwrap() || messages.is_empty() {
+        if !page.more || page.messages.is_empty() {
             break;
         }
-        before = messages[0]["seq"].as_u64().unwrap();
+        before = page.messages[0].message().seq;
     }
     for (seq, text) in &seen {
         assert_eq!(logged.get(seq), Some(text), "message {seq} was relayed but is not in the log");

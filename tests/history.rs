@@ -10,8 +10,10 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use serde_json::{json, Value};
-use support::{data_seqs, element, get, get_json, log_line, rfc3339, Client, TempDir, TestServer, TIMEOUT};
+use chatroom::protocol::json::{self, Entry, HistoryPage};
+use chatroom::protocol::ChatMessage;
+use support::{data_seqs, element, get, get_history, get_rooms, json_message, log_line, owned, rfc3339};
+use support::{Client, TempDir, TestServer, TIMEOUT};
 
 // ---------------------------------------------------------------------------------------------
 // Join order
@@ -98,10 +100,9 @@ fn page_messages(fragment: &str) -> Vec<(u64, String)> {
     data_seqs(fragment).into_iter().zip(items.map(item_text)).collect()
 }
 
-/// The (seq, text) pairs of a JSON `history` event.
-fn json_messages(history: &Value) -> Vec<(u64, String)> {
-    let messages = history["messages"].as_array().unwrap();
-    messages.iter().map(|m| (m["seq"].as_u64().unwrap(), m["text"].as_str().unwrap().to_string())).collect()
+/// The (seq, text) pairs of the messages of a JSON `history` event.
+fn json_messages(history: &[json::Message<'_>]) -> Vec<(u64, String)> {
+    history.iter().map(|m| (m.seq, m.text.to_string())).collect()
 }
 
 /// Reads live messages until the last one sent, adding them to `seen`.
@@ -109,8 +110,8 @@ fn read_until_last(client: &mut Client, json: bool, seen: &mut Vec<(u64, String)
     let last = format!("n{SENT}");
     while seen.last().is_none_or(|(_, text)| *text != last) {
         if json {
-            let event = client.recv_json_type("message");
-            seen.push((event["seq"].as_u64().unwrap(), event["text"].as_str().unwrap().to_string()));
+            let message = client.recv_message();
+            seen.push((message.seq, message.text.into_owned()));
         } else {
             let fragment = client.recv_text();
             let messages = page_messages(&fragment);
@@ -139,8 +140,8 @@ fn no_message_is_lost_or_doubled_while_many_join_during_sending() {
                 client.say_json(&format!("n{i}"));
                 // Reading our own message back keeps our socket drained and paces us by the relay;
                 // once we have it, it is in the room's history.
-                let event = client.recv_json_type("message");
-                assert_eq!(event["text"], format!("n{i}"));
+                let message = client.recv_message();
+                assert_eq!(message.text, format!("n{i}"));
                 sent.store(i, Ordering::SeqCst);
             }
         })
@@ -193,7 +194,7 @@ fn no_message_is_lost_or_doubled_while_many_join_during_sending() {
 
 /// Sends `count` messages into `room` over WebSockets (page and JSON clients taking turns) and
 /// returns them as the JSON client received them live.
-fn talk(server: &TestServer, room: &str, count: usize) -> Vec<Value> {
+fn talk(server: &TestServer, room: &str, count: usize) -> Vec<json::Message<'static>> {
     let (mut page, _) = Client::join(&server.ws_url(&format!("/r/{room}/connect?name=ann")));
     let (mut bot, _) = Client::join_json(&server.ws_url(&format!("/r/{room}/connect?name=bot")));
     let mut received = Vec::new();
@@ -204,28 +205,31 @@ fn talk(server: &TestServer, room: &str, count: usize) -> Vec<Value> {
         } else {
             page.say(&text);
         }
-        let event = bot.recv_json_type("message");
-        assert_eq!(event["text"], text);
-        received.push(event);
+        let message = bot.recv_message();
+        assert_eq!(message.text, text);
+        received.push(message);
     }
     received
 }
 
 /// After a restart: the history replays exactly `before`, and the next message continues it.
-fn check_after_restart(server: &TestServer, room: &str, before: &[Value]) {
+fn check_after_restart(server: &TestServer, room: &str, before: &[json::Message<'static>]) {
     let (mut bot, welcome) = Client::join_json(&server.ws_url(&format!("/r/{room}/connect?name=bot")));
-    assert_eq!(welcome.history, json!({ "type": "history", "room": room, "messages": before, "more": false }));
+    assert_eq!(welcome.room, room);
+    assert_eq!(welcome.history, before);
+    assert!(!welcome.more);
     let (_page, html) = Client::join(&server.ws_url(&format!("/r/{room}/connect?name=ann")));
     assert_eq!(data_seqs(&html), (1..=before.len() as u64).collect::<Vec<_>>());
-    let history = get_json(server.addr, &format!("/r/{room}/history?limit=200"));
-    assert_eq!(history, json!({ "room": room, "messages": before, "more": false }));
+    let history = get_history(server.addr, &format!("/r/{room}/history?limit=200"));
+    let messages = before.iter().cloned().map(Entry::Message).collect();
+    assert_eq!(history, HistoryPage { room: owned(room), messages, more: false });
     bot.say_json("after restart");
-    let event = bot.recv_json_type("message");
-    assert_eq!(event["seq"], before.len() as u64 + 1);
-    assert_eq!(event["text"], "after restart");
-    let rooms = get_json(server.addr, "/api/rooms");
-    let listed = rooms["rooms"].as_array().unwrap().iter().find(|r| r["name"] == room).expect("room listed");
-    assert_eq!(listed["messages"], before.len() as u64 + 1);
+    let message = bot.recv_message();
+    assert_eq!(message.seq, before.len() as u64 + 1);
+    assert_eq!(message.text, "after restart");
+    let rooms = get_rooms(server.addr);
+    let listed = rooms.rooms.iter().find(|r| r.name == room).expect("room listed");
+    assert_eq!(listed.messages, before.len() as u64 + 1);
 }
 
 #[test]
@@ -234,7 +238,7 @@ fn messages_survive_sigkill_and_the_sequence_continues() {
     let dir = data.path().to_str().unwrap();
     let mut server = TestServer::start(&["--data-dir", dir]);
     let before = talk(&server, "durable", 20);
-    let seqs: Vec<u64> = before.iter().map(|m| m["seq"].as_u64().unwrap()).collect();
+    let seqs: Vec<u64> = before.iter().map(|m| m.seq).collect();
     assert_eq!(seqs, (1..=20).collect::<Vec<_>>());
     server.signal(libc::SIGKILL);
     let status = server.wait_exit(TIMEOUT).expect("killed");
@@ -245,8 +249,7 @@ fn messages_survive_sigkill_and_the_sequence_continues() {
     check_after_restart(&server, "durable", &before);
     // And on disk: 21 lines, one per message, in order.
     let log = std::fs::read_to_string(data.path().join("durable.jsonl")).unwrap();
-    let seqs: Vec<u64> =
-        log.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["seq"].as_u64().unwrap()).collect();
+    let seqs: Vec<u64> = log.lines().map(|l| serde_json::from_str::<ChatMessage>(l).unwrap().seq).collect();
     assert_eq!(seqs, (1..=21).collect::<Vec<_>>());
 }
 
@@ -270,12 +273,12 @@ fn memory_mode_writes_nothing_and_forgets_on_restart() {
     let dir = data.path().to_str().unwrap();
     let server = TestServer::start(&["--memory", "--data-dir", dir]);
     talk(&server, "fleeting", 3);
-    assert_eq!(get_json(server.addr, "/r/fleeting/history")["messages"].as_array().unwrap().len(), 3);
+    assert_eq!(get_history(server.addr, "/r/fleeting/history").messages.len(), 3);
     drop(server);
     assert_eq!(std::fs::read_dir(data.path()).unwrap().count(), 0, "--memory wrote to the data dir");
     let server = TestServer::start(&["--memory", "--data-dir", dir]);
     let (_bot, welcome) = Client::join_json(&server.ws_url("/r/fleeting/connect"));
-    assert_eq!(welcome.history["messages"], json!([]));
+    assert!(welcome.history.is_empty(), "{:?}", welcome.history);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -311,25 +314,20 @@ fn a_torn_or_corrupt_last_line_is_cut_off_with_a_warning() {
     assert_eq!(std::fs::read_to_string(&corrupt).unwrap(), good);
 
     for room in ["torn", "corrupt"] {
-        let history = get_json(server.addr, &format!("/r/{room}/history"));
-        let seqs: Vec<u64> =
-            history["messages"].as_array().unwrap().iter().map(|m| m["seq"].as_u64().unwrap()).collect();
+        let history = get_history(server.addr, &format!("/r/{room}/history"));
+        let seqs: Vec<u64> = history.messages.iter().map(|m| m.message().seq).collect();
         assert_eq!(seqs, vec![1, 2, 3, 4, 5], "{room}");
-        assert_eq!(history["messages"][4]["ts"], "2025-11-26T21:00:05.000Z");
+        assert_eq!(history.messages[4].message().ts, "2025-11-26T21:00:05.000Z");
         let (mut bot, welcome) = Client::join_json(&server.ws_url(&format!("/r/{room}/connect?name=bot")));
-        assert_eq!(welcome.history["messages"].as_array().unwrap().len(), 5);
-        assert_eq!(welcome.history["messages"][0]["text"], "good 1");
+        assert_eq!(welcome.history.len(), 5);
+        assert_eq!(welcome.history[0].text, "good 1");
         bot.say_json("after the damage");
-        let event = bot.recv_json_type("message");
-        assert_eq!(event["seq"], 6, "{room}");
+        assert_eq!(bot.recv_message().seq, 6, "{room}");
     }
     let log = std::fs::read_to_string(&torn).unwrap();
     let after = log.strip_prefix(&good).expect("the good lines are untouched");
-    let line: Value = serde_json::from_str(after.strip_suffix('\n').expect("one whole line")).unwrap();
-    assert_eq!(
-        (line["seq"].as_u64(), line["name"].as_str(), line["text"].as_str()),
-        (Some(6), Some("bot"), Some("after the damage"))
-    );
+    let line: ChatMessage = serde_json::from_str(after.strip_suffix('\n').expect("one whole line")).unwrap();
+    assert_eq!((line.seq, line.name.as_str(), line.text.as_str()), (6, "bot", "after the damage"));
 }
 
 /// Runs the server with `args` until it exits by itself; returns its exit code and stderr.
@@ -387,16 +385,18 @@ fn long_ts(seq: u64) -> u64 {
     T0 + seq * 1000 + seq % 1000
 }
 
-/// The message event the API must return for `seq` of the fixture.
-fn long_event(seq: u64) -> Value {
-    json!({
-        "type": "message", "room": "big", "seq": seq, "ts": rfc3339(long_ts(seq)),
-        "name": long_name(seq), "text": long_text(seq),
-    })
+/// The message JSON clients must get for `seq` of the fixture.
+fn long_message(seq: u64) -> json::Message<'static> {
+    json_message("big", seq, &rfc3339(long_ts(seq)), long_name(seq), &long_text(seq))
 }
 
-fn long_page(seqs: std::ops::RangeInclusive<u64>, more: bool) -> Value {
-    json!({ "room": "big", "messages": seqs.map(long_event).collect::<Vec<_>>(), "more": more })
+/// The entry the API must return for `seq` of the fixture.
+fn long_event(seq: u64) -> Entry<'static> {
+    Entry::Message(long_message(seq))
+}
+
+fn long_page(seqs: std::ops::RangeInclusive<u64>, more: bool) -> HistoryPage<'static> {
+    HistoryPage { room: "big".into(), messages: seqs.map(long_event).collect(), more }
 }
 
 /// A data dir holding `big.jsonl`, a log of 10,000 messages.
@@ -415,7 +415,7 @@ fn start_on(data: &Path) -> TestServer {
 fn the_history_api_pages_through_ten_thousand_messages() {
     let data = long_log();
     let server = start_on(data.path());
-    let page = |query: &str| get_json(server.addr, &format!("/r/big/history{query}"));
+    let page = |query: &str| get_history(server.addr, &format!("/r/big/history{query}"));
     // Our own time formatting agrees with the server's on a known instant.
     assert_eq!(rfc3339(T0 + 1_001), "2025-11-26T21:00:01.001Z");
 
@@ -430,7 +430,7 @@ fn the_history_api_pages_through_ten_thousand_messages() {
     assert_eq!(page("?before=51"), long_page(1..=50, false), "exactly a full page, and nothing before it");
     assert_eq!(page("?before=52"), long_page(2..=51, true));
     assert_eq!(page("?before=2&limit=200"), long_page(1..=1, false));
-    assert_eq!(page("?before=1"), json!({ "room": "big", "messages": [], "more": false }));
+    assert_eq!(page("?before=1"), HistoryPage { room: "big".into(), messages: vec![], more: false });
 
     // Walking back from the end, 200 at a time, gets every message exactly once, in order.
     let mut seen = Vec::new();
@@ -440,15 +440,15 @@ fn the_history_api_pages_through_ten_thousand_messages() {
     loop {
         let got = page(&query);
         pages += 1;
-        let messages = got["messages"].as_array().unwrap();
+        let messages = &got.messages;
         assert!(!messages.is_empty() && messages.len() <= 200, "page {pages}: {} messages", messages.len());
-        let seqs: Vec<u64> = messages.iter().map(|m| m["seq"].as_u64().unwrap()).collect();
+        let seqs: Vec<u64> = messages.iter().map(|m| m.message().seq).collect();
         for seq in seqs.iter().rev() {
             assert!(seen_set.insert(*seq), "seq {seq} seen twice");
             seen.push(*seq);
         }
         assert_eq!(messages.last().unwrap(), &long_event(seqs[seqs.len() - 1]));
-        if got["more"] == false {
+        if !got.more {
             break;
         }
         query = format!("?limit=200&before={}", seqs[0]);
@@ -490,13 +490,12 @@ fn the_history_api_pages_through_ten_thousand_messages() {
 
     // Joining replays only the tail (the default 100) and numbers on from the log.
     let (mut bot, welcome) = Client::join_json(&server.ws_url("/r/big/connect?name=bot"));
-    assert_eq!(
-        welcome.history,
-        json!({ "type": "history", "room": "big", "messages": (9_901..=LONG).map(long_event).collect::<Vec<_>>(), "more": true })
-    );
+    assert_eq!(welcome.room, "big");
+    assert_eq!(welcome.history, (9_901..=LONG).map(long_message).collect::<Vec<_>>());
+    assert!(welcome.more);
     bot.say_json("ten thousand and one");
-    assert_eq!(bot.recv_json_type("message")["seq"], 10_001);
-    assert_eq!(page("?limit=2")["messages"][1]["text"], "ten thousand and one");
+    assert_eq!(bot.recv_message().seq, 10_001);
+    assert_eq!(page("?limit=2").messages[1].message().text, "ten thousand and one");
 }
 
 #[test]
@@ -530,9 +529,10 @@ fn bad_history_parameters_are_400_and_unknown_rooms_are_empty_or_404() {
     }
     // The edges that are fine.
     assert_eq!(get(server.addr, "/r/big/history?limit=200&before=1").status, 200);
-    assert_eq!(get_json(server.addr, "/r/big/history?format=json&limit=1"), long_page(10_000..=10_000, true));
+    assert_eq!(get_history(server.addr, "/r/big/history?format=json&limit=1"), long_page(10_000..=10_000, true));
     // A valid room with no history: an empty list; an invalid room name: 404.
-    assert_eq!(get_json(server.addr, "/r/nobody/history"), json!({ "room": "nobody", "messages": [], "more": false }));
+    let nobody = HistoryPage { room: "nobody".into(), messages: vec![], more: false };
+    assert_eq!(get_history(server.addr, "/r/nobody/history"), nobody);
     assert_eq!(
         get(server.addr, "/r/nobody/history?format=html").body_text(),
         r#"<li id="more" class="more start">This is the start of the conversation.</li>"#

@@ -14,7 +14,8 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::{Client, RawResponse, TestServer, TIMEOUT};
+use chatroom::protocol::json::{self, Event, Said};
+use support::{parse_event, Client, RawResponse, TestServer, TIMEOUT};
 use tungstenite::Message;
 
 // ---------------------------------------------------------------------------------------------
@@ -381,8 +382,8 @@ fn lossy(bytes: &[u8]) -> String {
 fn assert_chat_round_trip(server: &TestServer, room: &str) {
     let (mut client, _) = Client::join_json(&server.ws_url(&format!("/r/{room}/connect")));
     client.say_json("still chatting");
-    let message = client.recv_json_type("message");
-    assert_eq!(message["text"], "still chatting", "{message}");
+    let message = client.recv_message();
+    assert_eq!(message.text, "still chatting", "{message:?}");
     assert!(!server.log().contains("panic"), "the server panicked:\n{}", server.log());
 }
 
@@ -738,7 +739,8 @@ const NOT_CHAT_JSON: &str = "Could not read that message";
 #[rustfmt::skip]
 fn payload_cases() -> Vec<(&'static str, String, Outcome)> {
     use Outcome::{Ignored, Notice, Relayed};
-    let long = |n: usize| serde_json::json!({ "message": "x".repeat(n) }).to_string();
+    // Well-formed chat JSON, as a client writes it, just too long (or not quite).
+    let long = |text: String| json::to_text(&Said { message: text.into() });
     vec![
         ("10,000 nested arrays", "[".repeat(10_000), Notice(NOT_CHAT_JSON)),
         ("10,000 nested arrays as the message", format!(r#"{{"message":{}"#, "[".repeat(10_000)), Notice(NOT_CHAT_JSON)),
@@ -759,9 +761,9 @@ fn payload_cases() -> Vec<(&'static str, String, Outcome)> {
         ("empty frame", String::new(), Notice(NOT_CHAT_JSON)),
         ("bare JSON null", "null".into(), Notice(NOT_CHAT_JSON)),
         ("plain text, not JSON", "hello there".into(), Notice(NOT_CHAT_JSON)),
-        ("2,001 characters", long(2001), Notice("it is 2001 characters long, and the limit is 2000")),
-        ("2,000 characters", long(2000), Relayed("x".repeat(2000))),
-        ("2,001 two-byte characters", serde_json::json!({ "message": "é".repeat(2001) }).to_string(), Notice("it is 2001 characters long, and the limit is 2000")),
+        ("2,001 characters", long("x".repeat(2001)), Notice("it is 2001 characters long, and the limit is 2000")),
+        ("2,000 characters", long("x".repeat(2000)), Relayed("x".repeat(2000))),
+        ("2,001 two-byte characters", long("é".repeat(2001)), Notice("it is 2001 characters long, and the limit is 2000")),
         ("blank message", r#"{"message":"   \n\t "}"#.into(), Ignored),
         // Control characters are not a reason to refuse a message: relayed as sent.
         ("control characters", r#"{"message":"a\u0000b\u0007c\u001b[2Jd"}"#.into(), Relayed("a\0b\x07c\x1b[2Jd".into())),
@@ -790,14 +792,12 @@ fn hostile_chat_payloads_get_notices_and_the_socket_stays_open() {
         json.send_text(payload);
         match outcome {
             Outcome::Notice(phrase) => {
-                let event: serde_json::Value = serde_json::from_str(&next_text(&mut json, name)).unwrap();
-                assert_eq!(event["type"], "error", "{name}: {event}");
-                assert!(event["text"].as_str().unwrap().contains(phrase), "{name}: {event}");
+                let event = parse_event(&next_text(&mut json, name));
+                assert!(matches!(&event, Event::Error { text } if text.contains(phrase)), "{name}: {event:?}");
             }
             Outcome::Relayed(text) => {
-                let event: serde_json::Value = serde_json::from_str(&next_text(&mut json, name)).unwrap();
-                assert_eq!(event["type"], "message", "{name}: {event}");
-                assert_eq!(event["text"].as_str(), Some(text.as_str()), "{name}");
+                let event = parse_event(&next_text(&mut json, name));
+                assert!(matches!(&event, Event::Message(m) if m.text == *text), "{name}: {event:?}");
             }
             Outcome::Ignored => {}
         }
@@ -805,12 +805,8 @@ fn hostile_chat_payloads_get_notices_and_the_socket_stays_open() {
         // event, so nothing else was sent for the case.
         let follow = format!("round trip {i}");
         json.say_json(&follow);
-        let event: serde_json::Value = serde_json::from_str(&next_text(&mut json, name)).unwrap();
-        assert_eq!(
-            (event["type"].as_str(), event["text"].as_str()),
-            (Some("message"), Some(follow.as_str())),
-            "{name}"
-        );
+        let event = parse_event(&next_text(&mut json, name));
+        assert!(matches!(&event, Event::Message(m) if m.text == follow), "{name}: {event:?}");
     }
 
     // As the page (HTML fragments): notices go to the notice box, escaped.

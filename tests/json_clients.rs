@@ -4,14 +4,15 @@
 
 mod support;
 
-use serde_json::{json, Value};
-use support::{element, get, http_raw, rfc3339, Client, TestServer};
+use chatroom::protocol::json::{self, Arrival, Entry, Event};
+use support::{element, get, get_history, http_raw, json_message, rfc3339, Client, TestServer};
 
-/// The keys of a JSON object, sorted.
-fn keys(event: &Value) -> Vec<&str> {
-    let mut keys: Vec<&str> = event.as_object().expect("an object").keys().map(String::as_str).collect();
-    keys.sort_unstable();
-    keys
+/// The next event, which must be a `message`; returns its message.
+fn next_message(client: &mut Client) -> json::Message<'static> {
+    match client.recv_event() {
+        Event::Message(message) => message,
+        other => panic!("expected a message, got {other:?}"),
+    }
 }
 
 /// Whether `ts` is RFC 3339 UTC with milliseconds, as the server writes it, and recent.
@@ -35,44 +36,47 @@ fn a_json_client_gets_history_then_roster_then_notice_then_live_events() {
     let second = ann.recv_text();
 
     let mut bob = Client::connect_json(&server.ws_url("/r/json/connect?name=bob"));
-    // 1. history, oldest first, each entry shaped like a message event.
-    let history = bob.recv_json();
-    let messages = history["messages"].as_array().expect("a messages array");
-    assert_eq!(messages.len(), 2, "{history}");
-    let ts1 = messages[0]["ts"].as_str().unwrap().to_string();
-    let ts2 = messages[1]["ts"].as_str().unwrap().to_string();
+    // 1. history, oldest first, each entry shaped like a message event. (Every event is read
+    // whole, so comparing typed values also says that no other field came along.)
+    let history = bob.recv_event();
+    let Event::History { messages, .. } = &history else { panic!("expected history, got {history:?}") };
+    assert_eq!(messages.len(), 2, "{history:?}");
+    let ts1 = messages[0].message().ts.to_string();
+    let ts2 = messages[1].message().ts.to_string();
     assert_timestamp(&ts1);
     assert_eq!(
         history,
-        json!({ "type": "history", "room": "json", "more": false, "messages": [
-            { "type": "message", "room": "json", "seq": 1, "ts": ts1, "name": "ann", "text": "one" },
-            { "type": "message", "room": "json", "seq": 2, "ts": ts2, "name": "ann", "text": "two \"quoted\" <b>" },
-        ] })
+        Event::History {
+            room: "json".into(),
+            messages: vec![
+                Entry::Message(json_message("json", 1, &ts1, "ann", "one")),
+                Entry::Message(json_message("json", 2, &ts2, "ann", "two \"quoted\" <b>")),
+            ],
+            more: false,
+        }
     );
     // The page saw the same instants.
     assert!(first.contains(&format!(r#"<time datetime="{ts1}">{} UTC</time>"#, &ts1[11..16])), "{first}");
     assert!(second.contains(&format!(r#"<time datetime="{ts2}">"#)), "{second}");
     // 2. roster, 3. notice.
-    assert_eq!(bob.recv_json(), json!({ "type": "roster", "room": "json", "members": ["ann", "bob"] }));
-    assert_eq!(bob.recv_json(), json!({ "type": "notice", "text": "You joined #json as bob.", "name": "bob" }));
+    assert_eq!(bob.recv_event(), roster(&["ann", "bob"]));
+    assert_eq!(bob.recv_event(), Event::Notice { text: "You joined #json as bob.".into(), name: Some("bob".into()) });
     // The page heard about bob.
     let join = ann.recv_raw_text();
     assert!(join.contains(r#"<li class="event join">"#) && join.contains("<b class=\"name\">bob</b> joined"), "{join}");
 
     // 4. live: a message from the page.
     ann.say("three");
-    let event = bob.recv_json();
-    assert_eq!(keys(&event), ["name", "room", "seq", "text", "ts", "type"]);
-    let ts = event["ts"].as_str().unwrap();
+    let message = next_message(&mut bob);
+    let ts = message.ts.as_ref();
     assert_timestamp(ts);
-    assert_eq!(event, json!({ "type": "message", "room": "json", "seq": 3, "ts": ts, "name": "ann", "text": "three" }));
+    assert_eq!(message, json_message("json", 3, ts, "ann", "three"));
     assert!(ann.recv_text().contains(&format!(r#"data-seq="3" data-name="ann"><time datetime="{ts}">"#)));
 
     // A JSON client talks the same way the page does (without HEADERS); text is trimmed.
     bob.send_text(r#"{"message": "  from bob  "}"#);
-    let event = bob.recv_json();
-    assert_eq!((event["type"].as_str(), event["seq"].as_u64()), (Some("message"), Some(4)));
-    assert_eq!((event["name"].as_str(), event["text"].as_str()), (Some("bob"), Some("from bob")));
+    let message = next_message(&mut bob);
+    assert_eq!((message.seq, message.name.as_ref(), message.text.as_ref()), (4, "bob", "from bob"));
     let page = ann.recv_text();
     assert!(
         page.contains(r#"data-seq="4" data-name="bob">"#) && page.contains(r#"<span class="text">from bob</span>"#)
@@ -80,16 +84,22 @@ fn a_json_client_gets_history_then_roster_then_notice_then_live_events() {
 
     // Someone joins and leaves: join + roster, then leave + roster.
     let (carol, _) = Client::join(&server.ws_url("/r/json/connect?name=carol"));
-    let event = bob.recv_json();
-    assert_eq!(keys(&event), ["name", "room", "ts", "type"]);
-    assert_timestamp(event["ts"].as_str().unwrap());
-    assert_eq!(event, json!({ "type": "join", "room": "json", "ts": event["ts"], "name": "carol" }));
-    assert_eq!(bob.recv_json(), json!({ "type": "roster", "room": "json", "members": ["ann", "bob", "carol"] }));
+    let event = bob.recv_event();
+    let Event::Join(Arrival { ts, .. }) = &event else { panic!("expected a join, got {event:?}") };
+    assert_timestamp(ts);
+    assert_eq!(event, Event::Join(Arrival { room: "json".into(), ts: ts.clone(), name: "carol".into() }));
+    assert_eq!(bob.recv_event(), roster(&["ann", "bob", "carol"]));
     drop(carol);
-    let event = bob.recv_json();
-    assert_eq!(event, json!({ "type": "leave", "room": "json", "ts": event["ts"], "name": "carol" }));
-    assert_timestamp(event["ts"].as_str().unwrap());
-    assert_eq!(bob.recv_json(), json!({ "type": "roster", "room": "json", "members": ["ann", "bob"] }));
+    let event = bob.recv_event();
+    let Event::Leave(Arrival { ts, .. }) = &event else { panic!("expected a leave, got {event:?}") };
+    assert_eq!(event, Event::Leave(Arrival { room: "json".into(), ts: ts.clone(), name: "carol".into() }));
+    assert_timestamp(ts);
+    assert_eq!(bob.recv_event(), roster(&["ann", "bob"]));
+}
+
+/// The `roster` event of room `json` listing `members`, all of them (so no `count`).
+fn roster(members: &[&'static str]) -> Event<'static> {
+    Event::Roster { room: "json".into(), members: members.iter().map(|&name| name.into()).collect(), count: None }
 }
 
 #[test]
@@ -101,14 +111,14 @@ fn a_json_client_that_joins_a_long_history_is_told_there_is_more() {
         ann.recv_containing(&format!(">{text}<"));
     }
     let (_bob, welcome) = Client::join_json(&server.ws_url("/r/long/connect?name=bob"));
-    let seqs: Vec<u64> =
-        welcome.history["messages"].as_array().unwrap().iter().map(|m| m["seq"].as_u64().unwrap()).collect();
+    let seqs: Vec<u64> = welcome.history.iter().map(|m| m.seq).collect();
     assert_eq!(seqs, vec![2, 3]);
-    assert_eq!(welcome.history["more"], true);
+    assert!(welcome.more);
     // And in an empty room: an empty history.
     let (_carol, welcome) = Client::join_json(&server.ws_url("/r/empty/connect?name=carol"));
-    assert_eq!(welcome.history, json!({ "type": "history", "room": "empty", "messages": [], "more": false }));
-    assert_eq!(welcome.roster, json!({ "type": "roster", "room": "empty", "members": ["carol"] }));
+    assert_eq!(welcome.room, "empty");
+    assert!(welcome.history.is_empty() && !welcome.more, "{welcome:?}");
+    assert_eq!((welcome.members, welcome.count), (vec!["carol".into()], None));
 }
 
 #[test]
@@ -116,25 +126,22 @@ fn bad_input_from_a_json_client_gets_an_error_event_and_the_socket_stays_open() 
     let server = TestServer::start(&[]);
     let (mut bot, _) = Client::join_json(&server.ws_url("/connect?name=bot"));
     let (mut page, _) = Client::join(&server.ws_url("/connect?name=page"));
-    bot.recv_json_type("roster");
+    bot.recv_event_where(|event| matches!(event, Event::Roster { .. }));
     let not_chat = r#"Could not read that message: send JSON like {"message": "hello"}."#;
     for bad in ["not json", r#"{"message": 42}"#, "[1,2,3]", r#"{"text":"hi"}"#, "{}"] {
         bot.send_text(bad);
-        assert_eq!(bot.recv_json(), json!({ "type": "error", "text": not_chat }), "{bad}");
+        assert_eq!(bot.recv_event(), Event::Error { text: not_chat.into() }, "{bad}");
     }
     bot.say_json(&"y".repeat(2001));
     assert_eq!(
-        bot.recv_json(),
-        json!({ "type": "error", "text": "Message not sent: it is 2001 characters long, and the limit is 2000." })
+        bot.recv_event(),
+        Event::Error { text: "Message not sent: it is 2001 characters long, and the limit is 2000.".into() }
     );
     // A blank message is ignored, silently; the socket still works, and nobody saw the errors.
     bot.say_json("   ");
     bot.say_json("fine");
-    let event = bot.recv_json();
-    assert_eq!(
-        (event["type"].as_str(), event["seq"].as_u64(), event["text"].as_str()),
-        (Some("message"), Some(1), Some("fine"))
-    );
+    let message = next_message(&mut bot);
+    assert_eq!((message.seq, message.text.as_ref()), (1, "fine"));
     let got = page.recv_text();
     assert!(got.contains(r#"data-seq="1" data-name="bot">"#), "{got}");
 }
@@ -163,7 +170,7 @@ fn the_json_subprotocol_is_chosen_only_when_offered() {
     // Without the subprotocol, the same socket speaks HTML.
     let (_page, welcome) = Client::join(&server.ws_url("/connect?name=page"));
     assert!(welcome.starts_with(r#"<ul id="messages" hx-swap-oob="true""#), "{welcome}");
-    assert!(serde_json::from_str::<Value>(&welcome).is_err());
+    assert!(serde_json::from_str::<serde::de::IgnoredAny>(&welcome).is_err(), "not JSON at all");
 }
 
 #[test]
@@ -172,6 +179,7 @@ fn json_and_page_members_of_one_room_see_the_same_conversation() {
     let (mut page, _) = Client::join(&server.ws_url("/r/mixed/connect?name=page"));
     let (mut bot, _) = Client::join_json(&server.ws_url("/r/mixed/connect?name=bot"));
     page.recv_raw_text(); // bot joined
+    let mut last = None;
     for i in 1..=6u64 {
         let text = format!("turn {i} & <more>");
         if i % 2 == 0 {
@@ -179,13 +187,13 @@ fn json_and_page_members_of_one_room_see_the_same_conversation() {
         } else {
             page.say(&text);
         }
-        let event = bot.recv_json();
+        let message = next_message(&mut bot);
         let from = if i % 2 == 0 { "bot" } else { "page" };
-        assert_eq!(event["seq"], i);
-        assert_eq!(event["name"], from);
-        assert_eq!(event["text"], text);
+        assert_eq!(message.seq, i);
+        assert_eq!(message.name, from);
+        assert_eq!(message.text, text);
         let fragment = page.recv_text();
-        let ts = event["ts"].as_str().unwrap();
+        let ts = message.ts.as_ref();
         assert_eq!(
             fragment,
             format!(
@@ -193,10 +201,12 @@ fn json_and_page_members_of_one_room_see_the_same_conversation() {
                 &ts[11..16]
             )
         );
+        last = Some(message);
     }
     // The history API returns the very events the JSON client got live.
-    let history: Value = serde_json::from_slice(&get(server.addr, "/r/mixed/history?limit=1").body).unwrap();
-    assert_eq!(history["messages"][0]["text"], "turn 6 & <more>");
+    let history = get_history(server.addr, "/r/mixed/history?limit=1");
+    assert_eq!(history.messages, [Entry::Message(last.unwrap())]);
+    assert_eq!(history.messages[0].message().text, "turn 6 & <more>");
     let page_html = get(server.addr, "/r/mixed").body_text();
     assert!(element(&page_html, "<h1>", "</h1>").is_some_and(|h| h == "<h1>#mixed</h1>"));
 }

@@ -4,8 +4,8 @@
 
 mod support;
 
-use serde_json::json;
-use support::{element, get, get_json, url_encode, Client, TestServer};
+use chatroom::protocol::json::{Arrival, Entry, Event, HistoryPage};
+use support::{element, get, get_history, json_message, url_encode, Client, TestServer};
 
 /// The welcome's `#me` element must be exactly this for `name` (already escaped).
 fn me_element(escaped: &str) -> String {
@@ -59,11 +59,9 @@ fn duplicate_names_get_a_number_and_are_told_so() {
 
     // JSON clients are told in their notice event, which carries the name they got.
     let (_json, welcome) = Client::join_json(&url("Ann"));
-    assert_eq!(
-        welcome.notice,
-        json!({ "type": "notice", "text": "The name Ann is taken here, so you are Ann (4).", "name": "Ann (4)" })
-    );
-    assert_eq!(welcome.roster["members"], json!(["ann", "ann (2)", "ANN (3)", "Ann (4)"]));
+    assert_eq!(welcome.notice, "The name Ann is taken here, so you are Ann (4).");
+    assert_eq!(welcome.name, "Ann (4)");
+    assert_eq!(welcome.members, ["ann", "ann (2)", "ANN (3)", "Ann (4)"]);
 
     // Messages carry the numbered name.
     ann3.say("which ann?");
@@ -94,9 +92,9 @@ fn no_empty_or_blank_names_give_a_guest_name() {
     assert!(is_guest(&guest), "{guest}");
     assert!(welcome.ends_with(NO_NOTICE), "{welcome}");
     let (_j, json_welcome) = Client::join_json(&server.ws_url("/connect"));
-    let guest = json_welcome.notice["name"].as_str().unwrap().to_string();
+    let guest = json_welcome.name;
     assert!(is_guest(&guest), "{guest}");
-    assert_eq!(json_welcome.notice["text"], format!("You joined #lobby as {guest}."));
+    assert_eq!(json_welcome.notice, format!("You joined #lobby as {guest}."));
 
     // An empty or blank name: a guest name, and a notice saying why.
     for query in ["?name=", "?name=%20%20%20", "?name=+++", "?name=%09"] {
@@ -109,9 +107,9 @@ fn no_empty_or_blank_names_give_a_guest_name() {
         );
     }
     let (_j, json_welcome) = Client::join_json(&server.ws_url("/connect?name=%20"));
-    let guest = json_welcome.notice["name"].as_str().unwrap().to_string();
+    let guest = json_welcome.name;
     assert!(is_guest(&guest), "{guest}");
-    assert_eq!(json_welcome.notice["text"], format!("A name cannot be empty. You are {guest}."));
+    assert_eq!(json_welcome.notice, format!("A name cannot be empty. You are {guest}."));
 
     // Surrounding blanks are trimmed, silently.
     let (_t, welcome) = Client::join(&server.ws_url("/connect?name=%20%20bob%09"));
@@ -140,9 +138,9 @@ fn overlong_names_are_refused_with_the_limit() {
     assert!(welcome.ends_with(NO_NOTICE), "{welcome}");
     // JSON clients get the same answer.
     let (_j, welcome) = Client::join_json(&server.ws_url(&format!("/connect?name={}", "z".repeat(33))));
-    let guest = welcome.notice["name"].as_str().unwrap().to_string();
+    let guest = welcome.name;
     assert!(is_guest(&guest), "{guest}");
-    assert_eq!(welcome.notice["text"], format!("That name is 33 characters long; the limit is 32. You are {guest}."));
+    assert_eq!(welcome.notice, format!("That name is 33 characters long; the limit is 32. You are {guest}."));
 }
 
 #[test]
@@ -160,12 +158,9 @@ fn control_and_text_direction_characters_are_refused() {
         );
     }
     let (_j, welcome) = Client::join_json(&server.ws_url("/connect?name=evil%E2%80%AEnna"));
-    let guest = welcome.notice["name"].as_str().unwrap().to_string();
+    let guest = welcome.name;
     assert!(is_guest(&guest), "{guest}");
-    assert_eq!(
-        welcome.notice["text"],
-        format!("A name cannot contain control or text-direction characters. You are {guest}.")
-    );
+    assert_eq!(welcome.notice, format!("A name cannot contain control or text-direction characters. You are {guest}."));
     // The page refuses it the same way, and remembers the guest name instead.
     let page = get(server.addr, "/?name=evil%E2%80%AEnna");
     assert_eq!(page.status, 200);
@@ -229,19 +224,17 @@ fn markup_in_names_and_messages_is_escaped_everywhere_and_raw_in_json() {
     assert!(join.starts_with(r#"<ul id="messages" hx-swap-oob="beforeend"><li class="event join"><time datetime=""#));
     assert!(join.ends_with(&format!(r#"<b class="name">{EVIL_NAME_HTML}</b> joined</li></ul>{roster}"#)), "{join}");
     // JSON: the raw name, in valid JSON.
-    let event = jay.recv_json();
-    assert_eq!(event["type"], "join");
-    assert_eq!(event["name"], EVIL_NAME);
-    assert_eq!(jay.recv_json(), json!({ "type": "roster", "room": "esc", "members": ["obs", "jay", EVIL_NAME] }));
+    let event = jay.recv_event();
+    assert!(matches!(&event, Event::Join(Arrival { name, .. }) if name == EVIL_NAME), "{event:?}");
+    let members = vec!["obs".into(), "jay".into(), EVIL_NAME.into()];
+    assert_eq!(jay.recv_event(), Event::Roster { room: "esc".into(), members, count: None });
 
     // The message: every place escaped, exactly.
     evil.say(EVIL_TEXT);
-    let event = jay.recv_json();
-    let ts = event["ts"].as_str().unwrap().to_string();
-    assert_eq!(
-        event,
-        json!({ "type": "message", "room": "esc", "seq": 1, "ts": ts, "name": EVIL_NAME, "text": EVIL_TEXT })
-    );
+    let event = jay.recv_event();
+    let Event::Message(message) = &event else { panic!("expected a message, got {event:?}") };
+    let ts = message.ts.to_string();
+    assert_eq!(event, Event::Message(json_message("esc", 1, &ts, EVIL_NAME, EVIL_TEXT)));
     let item = format!(
         r#"<li class="message" data-seq="1" data-name="{n}"><time datetime="{ts}">{hhmm} UTC</time> <b class="name">{n}</b> <span class="text">{t}</span></li>"#,
         n = EVIL_NAME_HTML,
@@ -273,17 +266,13 @@ fn markup_in_names_and_messages_is_escaped_everywhere_and_raw_in_json() {
     assert!(leave.contains(&format!(r#"<b class="name">{EVIL_NAME_HTML}</b> left</li></ul>"#)), "{leave}");
     assert!(leave.contains(&format!(r#"<li data-name="{EVIL_NAME_HTML} (2)">{EVIL_NAME_HTML} (2)</li></ul>"#)));
     assert!(!leave.contains("<b onclick"), "{leave}");
-    let event = jay.recv_json_type("leave");
-    assert_eq!(event["name"], EVIL_NAME);
+    let event = jay.recv_event_where(|event| matches!(event, Event::Leave(_)));
+    assert!(matches!(&event, Event::Leave(Arrival { name, .. }) if name == EVIL_NAME), "{event:?}");
 
     // The history API: raw in JSON, escaped in HTML.
-    let history = get_json(server.addr, "/r/esc/history");
-    assert_eq!(
-        history,
-        json!({ "room": "esc", "more": false, "messages": [
-            { "type": "message", "room": "esc", "seq": 1, "ts": ts, "name": EVIL_NAME, "text": EVIL_TEXT }
-        ] })
-    );
+    let history = get_history(server.addr, "/r/esc/history");
+    let messages = vec![Entry::Message(json_message("esc", 1, &ts, EVIL_NAME, EVIL_TEXT))];
+    assert_eq!(history, HistoryPage { room: "esc".into(), messages, more: false });
     let html = get(server.addr, "/r/esc/history?format=html");
     assert_eq!(html.status, 200);
     assert_eq!(

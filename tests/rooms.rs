@@ -4,8 +4,14 @@
 
 mod support;
 
-use serde_json::json;
-use support::{element, get, get_json, Client, TestServer};
+use chatroom::protocol::json::{RoomList, RoomSummary};
+use support::{element, get, get_history, get_rooms, Client, TestServer};
+
+/// The room list `/api/rooms` answers with: (name, members, messages) for each room, in order.
+fn room_list(rooms: &[(&str, usize, u64)]) -> RoomList {
+    let rooms = rooms.iter().map(|&(name, members, messages)| RoomSummary { name: name.into(), members, messages });
+    RoomList { rooms: rooms.collect() }
+}
 
 /// The room list of the page at `/`, as one `<ul>` element.
 fn lobby_list(server: &TestServer) -> String {
@@ -56,14 +62,7 @@ fn two_rooms_are_isolated_both_ways_and_listed_with_their_counts() {
     }
 
     // Both rooms are listed with 2 members and 2 messages each; the lobby is always listed.
-    assert_eq!(
-        get_json(server.addr, "/api/rooms"),
-        json!({ "rooms": [
-            { "name": "alpha", "members": 2, "messages": 2 },
-            { "name": "beta", "members": 2, "messages": 2 },
-            { "name": "lobby", "members": 0, "messages": 0 },
-        ] })
-    );
+    assert_eq!(get_rooms(server.addr), room_list(&[("alpha", 2, 2), ("beta", 2, 2), ("lobby", 0, 0)]));
     assert_eq!(
         lobby_list(&server),
         format!(
@@ -79,17 +78,10 @@ fn two_rooms_are_isolated_both_ways_and_listed_with_their_counts() {
     drop(amy);
     drop(ben);
     let rooms = support::wait_until("alpha empty and beta down to 1 in /api/rooms", || {
-        let rooms = get_json(server.addr, "/api/rooms");
-        (rooms["rooms"][0]["members"] == 1 && rooms["rooms"][1]["members"] == 0).then_some(rooms)
+        let rooms = get_rooms(server.addr);
+        matches!(&rooms.rooms[..], [first, second, ..] if first.members == 1 && second.members == 0).then_some(rooms)
     });
-    assert_eq!(
-        rooms,
-        json!({ "rooms": [
-            { "name": "beta", "members": 1, "messages": 2 },
-            { "name": "alpha", "members": 0, "messages": 2 },
-            { "name": "lobby", "members": 0, "messages": 0 },
-        ] })
-    );
+    assert_eq!(rooms, room_list(&[("beta", 1, 2), ("alpha", 0, 2), ("lobby", 0, 0)]));
     assert_eq!(
         lobby_list(&server),
         format!(
@@ -115,10 +107,7 @@ fn lobby_is_both_slash_and_r_lobby() {
     let got = via_room.recv_text();
     assert!(got.contains(r#"data-seq="1" data-name="root">"#) && got.contains(">same room<"), "{got}");
     assert!(via_root.recv_text().contains(">same room<"));
-    assert_eq!(
-        get_json(server.addr, "/api/rooms"),
-        json!({ "rooms": [{ "name": "lobby", "members": 2, "messages": 1 }] })
-    );
+    assert_eq!(get_rooms(server.addr), room_list(&[("lobby", 2, 1)]));
 }
 
 #[test]
@@ -207,22 +196,16 @@ fn new_makes_an_unguessable_private_room_that_is_never_listed() {
     assert!(ann.recv_text().contains(">psst<"));
     // (A public room with people, for comparison: listed.)
     let (_carol, _) = Client::join(&server.ws_url("/r/public/connect?name=carol"));
-    assert_eq!(
-        get_json(server.addr, "/api/rooms"),
-        json!({ "rooms": [
-            { "name": "public", "members": 1, "messages": 0 },
-            { "name": "lobby", "members": 0, "messages": 0 },
-        ] })
-    );
+    assert_eq!(get_rooms(server.addr), room_list(&[("public", 1, 0), ("lobby", 0, 0)]));
     let page = get(server.addr, "/").body_text();
     assert!(!page.contains(private.as_str()), "the lobby page shows the private room");
     assert!(page.contains(&list_item("/r/public", "public", 1, false)));
     let page = get(server.addr, "/r/public").body_text();
     assert!(!page.contains(private.as_str()), "a room page shows the private room");
     // Its history is there for those who know the name.
-    let history = get_json(server.addr, &format!("/r/{private}/history"));
-    assert_eq!(history["messages"].as_array().unwrap().len(), 1);
-    assert_eq!(history["messages"][0]["text"], "psst");
+    let history = get_history(server.addr, &format!("/r/{private}/history"));
+    assert_eq!(history.messages.len(), 1);
+    assert_eq!(history.messages[0].message().text, "psst");
 }
 
 #[test]
@@ -235,14 +218,14 @@ fn a_room_visited_in_silence_leaves_nothing_behind() {
     assert!(log.exists(), "the log is made on joining");
     drop(visitor);
     support::wait_until("the empty room to be forgotten", || (!log.exists()).then_some(()));
-    let rooms = get_json(server.addr, "/api/rooms");
-    assert!(rooms["rooms"].as_array().unwrap().iter().all(|r| r["name"] != "passing"), "{rooms}");
+    let rooms = get_rooms(server.addr);
+    assert!(rooms.rooms.iter().all(|r| r.name != "passing"), "{rooms:?}");
     // A room where something was said keeps its log after everyone left.
     let (mut talker, _) = Client::join(&server.ws_url("/r/kept/connect?name=t"));
     talker.say("stays");
     talker.recv_containing(">stays<");
     drop(talker);
-    let kept = get_json(server.addr, "/r/kept/history");
-    assert_eq!(kept["messages"][0]["text"], "stays");
+    let kept = get_history(server.addr, "/r/kept/history");
+    assert_eq!(kept.messages.first().map(|m| m.message().text.as_ref()), Some("stays"));
     assert!(server.data_dir().unwrap().join("kept.jsonl").exists());
 }

@@ -2,6 +2,7 @@
 //! and wait for things with timeouts (never fixed sleeps).
 #![allow(dead_code)] // each test file uses a different part of this module
 
+use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -10,6 +11,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use chatroom::protocol::json::{self, Entry, Event, HistoryPage, RoomList};
+use chatroom::protocol::{ChatMessage, ClientEvent};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use tungstenite::client::IntoClientRequest;
 use tungstenite::protocol::frame::CloseFrame;
 use tungstenite::stream::MaybeTlsStream;
@@ -219,21 +224,45 @@ impl Client {
             .unwrap_or_else(|e| panic!("connect {url}: {e}"))
     }
 
-    /// The next text message parsed as JSON.
-    pub fn recv_json(&mut self) -> serde_json::Value {
-        let text = self.recv_raw_text();
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    /// The next text message, read as a JSON event (see [`parse_event`]); fails the test after
+    /// [`TIMEOUT`].
+    pub fn recv_event(&mut self) -> Event<'static> {
+        parse_event(&self.recv_raw_text())
     }
 
-    /// Reads JSON events until one has `"type": kind`; returns it.
-    pub fn recv_json_type(&mut self, kind: &str) -> serde_json::Value {
+    /// Reads JSON events until `wanted` says yes; returns that event. Fails the test if none does
+    /// within [`TIMEOUT`].
+    pub fn recv_event_where(&mut self, wanted: impl FnMut(&Event<'static>) -> bool) -> Event<'static> {
+        self.recv_event_text_where(wanted).0
+    }
+
+    /// Like [`Client::recv_event_where`], and the event's text too, exactly as the server wrote
+    /// it (for tests that compare bytes, and read the event only to know which one it is).
+    pub fn recv_event_text_where(
+        &mut self,
+        mut wanted: impl FnMut(&Event<'static>) -> bool,
+    ) -> (Event<'static>, String) {
         let until = Instant::now() + TIMEOUT;
+        let mut skipped = Vec::new();
         loop {
-            let event = self.recv_json();
-            if event["type"] == kind {
-                return event;
+            let text = match self.recv_within(until.saturating_duration_since(Instant::now())) {
+                Some(Message::Text(text)) => text.to_string(),
+                Some(other) => panic!("expected a JSON event, got {other:?}"),
+                None => panic!("no such event within {TIMEOUT:?}; got only {skipped:#?}"),
+            };
+            let event = parse_event(&text);
+            if wanted(&event) {
+                return (event, text);
             }
-            assert!(Instant::now() < until, "no {kind} event within {TIMEOUT:?}");
+            skipped.push(event);
+        }
+    }
+
+    /// Reads JSON events until a `message` event; returns its message.
+    pub fn recv_message(&mut self) -> json::Message<'static> {
+        match self.recv_event_where(|event| matches!(event, Event::Message(_))) {
+            Event::Message(message) => message,
+            _ => unreachable!("only a message was wanted"),
         }
     }
 
@@ -460,13 +489,59 @@ pub fn url_encode(text: &str) -> String {
     out
 }
 
-/// `GET path`, which must answer 200 with a JSON body; returns the body parsed.
-pub fn get_json(addr: SocketAddr, path: &str) -> serde_json::Value {
+/// `GET path`, which must answer 200 with a JSON body; returns the body read as a `T` (one of
+/// the protocol's JSON types; see [`read_whole`]).
+pub fn get_json<T: DeserializeOwned + Serialize>(addr: SocketAddr, path: &str) -> T {
     let response = get(addr, path);
     assert_eq!(response.status, 200, "GET {path}: {}", response.body_text());
     let kind = response.header("Content-Type").unwrap_or_default();
     assert!(kind.starts_with("application/json"), "GET {path}: Content-Type {kind:?}");
-    serde_json::from_slice(&response.body).unwrap_or_else(|e| panic!("GET {path}: not JSON ({e})"))
+    let body = std::str::from_utf8(&response.body).unwrap_or_else(|e| panic!("GET {path}: not UTF-8 ({e})"));
+    read_whole(&format!("GET {path}"), body)
+}
+
+/// `GET path` of a room's history API (`/r/ROOM/history...`), which must answer with a page.
+pub fn get_history(addr: SocketAddr, path: &str) -> HistoryPage<'static> {
+    get_json(addr, path)
+}
+
+/// `GET /api/rooms`: the room list.
+pub fn get_rooms(addr: SocketAddr) -> RoomList {
+    get_json(addr, "/api/rooms")
+}
+
+/// One JSON event as the server wrote it, read through the protocol's own [`Event`] type (see
+/// [`read_whole`]). Fails the test if it is not one.
+///
+/// What the server writes is only ever read here through `chatroom::protocol`'s types, never as
+/// an untyped `serde_json::Value`: the tests and the terminal client share the schema, so a change
+/// to it shows up in both (and at compile time).
+pub fn parse_event(text: &str) -> Event<'static> {
+    read_whole("the event", text)
+}
+
+/// Reads `text` as a `T`, and checks that `T` holds all of it: written back, it is the same JSON
+/// (no field that `T` does not know, none missing that `T` would write, no `null` where `T` leaves
+/// a field out). So a test that checks a typed value's fields has checked the whole text, as a
+/// comparison with a `serde_json::json!` object did, and `count: None` means `count` was absent.
+fn read_whole<T: DeserializeOwned + Serialize>(what: &str, text: &str) -> T {
+    let typed: T = serde_json::from_str(text)
+        .unwrap_or_else(|e| panic!("{what} is not a {} ({e}): {text}", std::any::type_name::<T>()));
+    let as_sent: serde_json::Value = serde_json::from_str(text).unwrap();
+    let as_read = serde_json::to_value(&typed).unwrap();
+    assert_eq!(as_read, as_sent, "{what}: {} does not hold all of {text}", std::any::type_name::<T>());
+    typed
+}
+
+/// A message as JSON clients get it (in `message` events, `history` lists and the history API),
+/// to compare with what they got.
+pub fn json_message(room: &str, seq: u64, ts: &str, name: &str, text: &str) -> json::Message<'static> {
+    json::Message { room: owned(room), seq, ts: owned(ts), name: owned(name), text: owned(text) }
+}
+
+/// `text` as the owned `Cow` that the protocol's types hold when they are read.
+pub fn owned(text: &str) -> Cow<'static, str> {
+    Cow::Owned(text.to_string())
 }
 
 /// The `data-seq` values of the message items in a page fragment, in order.
@@ -503,36 +578,51 @@ pub fn rfc3339(ms: u64) -> String {
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
-/// One line of a room log, as the server writes it.
+/// One line of a room log, as the server writes it: a [`ChatMessage`] as JSON, then a newline.
 pub fn log_line(seq: u64, ts: u64, name: &str, text: &str) -> String {
-    let mut line = serde_json::json!({ "seq": seq, "ts": ts, "name": name, "text": text }).to_string();
+    let mut line = json::to_text(&ChatMessage { seq, ts, name: name.into(), text: text.into() });
     line.push('\n');
     line
 }
 
-/// What a JSON client gets on joining: its `history`, `roster` and `notice` events.
+/// What a JSON client gets on joining, its `history`, `roster` and `notice` events, read through
+/// the protocol's types (each whole: see [`parse_event`]).
+#[derive(Debug)]
 pub struct JsonWelcome {
-    pub history: serde_json::Value,
-    pub roster: serde_json::Value,
-    pub notice: serde_json::Value,
+    /// The room, as `history` and `roster` both name it.
+    pub room: Cow<'static, str>,
+    /// `history`: the most recent messages, oldest first.
+    pub history: Vec<json::Message<'static>>,
+    /// `history`: whether older messages exist.
+    pub more: bool,
+    /// `roster`: who is here, the newcomer included, in order of arrival (the first names only).
+    pub members: Vec<Cow<'static, str>>,
+    /// `roster`: how many there are in all, present only when `members` is not all of them.
+    pub count: Option<usize>,
+    /// `notice`: the sentence for the newcomer.
+    pub notice: Cow<'static, str>,
+    /// `notice`: the newcomer's name in the room (a welcome's notice always carries it).
+    pub name: Cow<'static, str>,
 }
 
 impl Client {
     /// Joins a chat room as a JSON client and reads its first three events, checking that they
-    /// are `history`, `roster` and `notice`, in that order.
+    /// are `history`, `roster` and `notice`, in that order, about one room.
     pub fn join_json(url: &str) -> (Client, JsonWelcome) {
         let mut client = Client::connect_json(url);
-        let history = client.recv_json();
-        assert_eq!(history["type"], "history", "first event: {history}");
-        let roster = client.recv_json();
-        assert_eq!(roster["type"], "roster", "second event: {roster}");
-        let notice = client.recv_json();
-        assert_eq!(notice["type"], "notice", "third event: {notice}");
-        (client, JsonWelcome { history, roster, notice })
+        let history = client.recv_event();
+        let Event::History { room, messages, more } = history else { panic!("first event: {history:?}") };
+        let roster = client.recv_event();
+        let Event::Roster { room: roster_room, members, count } = roster else { panic!("second event: {roster:?}") };
+        assert_eq!(roster_room, room, "history and roster name different rooms");
+        let notice = client.recv_event();
+        let Event::Notice { text: notice, name: Some(name) } = notice else { panic!("third event: {notice:?}") };
+        let history = messages.into_iter().map(|Entry::Message(message)| message).collect();
+        (client, JsonWelcome { room, history, more, members, count, notice, name })
     }
 
-    /// Sends a chat message the way a JSON client does.
+    /// Sends a chat message the way a JSON client does (the terminal client writes the same).
     pub fn say_json(&mut self, text: &str) {
-        self.send_text(&serde_json::json!({ "message": text }).to_string());
+        self.send_text(&ClientEvent::Chat(text.into()).to_frame_text());
     }
 }
