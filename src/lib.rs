@@ -23,7 +23,7 @@
 //!    answers 503 itself (`limits::Gate::admit`), otherwise it spawns the connection's thread.
 //! 2. [`connection`]: the thread of one connection: HTTP requests ([`connection::http`]), then
 //!    the upgrade, then becoming a member ([`connection::member`]) and its read loop
-//!    ([`connection::reader`]).
+//!    ([`ws::reader`]); how it ended is one [`connection::Ending`], logged in one place.
 //! 3. [`http`]: reading a request head ([`http::head`]), routing it ([`http::routes`]: every
 //!    route in one `match`), writing a response ([`http::response`]).
 //! 4. [`ws::handshake`]: the WebSocket opening handshake, RFC 6455 §4.2, done by hand:
@@ -34,7 +34,7 @@
 //!    `chatroom.json` clients).
 //! 6. [`chat::room`]: the relay. A reader posts a message ([`chat::room::Room::post`]);
 //!    [`chat::room::Room::relay_posted`] then, under the room lock, numbers and logs everything
-//!    posted, encodes it once ([`ws::frame`]) and writes the same bytes to every
+//!    posted, encodes it once ([`protocol::frame`]) and writes the same bytes to every
 //!    [`chat::member`]'s socket in turn. Joins and leaves go out in batches (`chat/room/presence.rs`).
 //! 7. [`chat::history`]: each room's recent messages, and its append-only log
 //!    ([`chat::history::Log`]), written before a relay.
@@ -47,12 +47,12 @@
 //! | layer | modules | owns |
 //! |---|---|---|
 //! | the process | `main.rs`, [`server`], [`shutdown`] | flags → [`server::Server`]: binding, the accept loop, housekeeping; signals → 1012 → exit |
-//! | a connection | [`connection`] | a thread per connection: HTTP keep-alive, the upgrade, the member's read loop; how it ended ([`connection::Ending`], logged in one place) |
-//! | HTTP | [`http`] | request heads and bodies, every route, the data answers ([`http::api`]), the pages ([`http::pages`], [`http::template`]: filled in one pass), embedded files, the access code |
-//! | WebSocket | [`ws`] | the handshake (RFC 6455 §4.2), server frames encoded once (§5) |
-//! | what is shared | [`shared`] | [`Shared`]: the settings, the rooms, the caps, the access code, the open WebSockets |
+//! | a connection | [`connection`] | a thread per connection: HTTP keep-alive, the upgrade, joining; how it ended ([`connection::Ending`], logged in one place) |
+//! | WebSocket | [`ws`] | the handshake (RFC 6455 §4.2), done by hand; the member's read loop over tungstenite |
+//! | HTTP | [`http`] | request heads and bodies, every route, the data answers ([`http::api`]), the pages ([`http::pages`], [`http::template`]: filled in one pass), embedded files, the access code's form ([`http::login`]) |
+//! | what is shared | [`shared`], [`access`] | [`Shared`]: the settings, the rooms, the caps, the access code and its sessions, the open WebSockets |
 //! | the chat | [`chat`] | rooms ([`chat::rooms`], [`chat::room`]), members ([`chat::member`]), history ([`chat::history`]), names ([`chat::names`]) |
-//! | the wire | [`protocol`] | what members send, what the server sends, one encoder per dialect, HTML escaping |
+//! | the wire | [`protocol`] | what members send, what the server sends, one encoder per dialect, HTML escaping, frame bytes (RFC 6455 §5) |
 //! | leaves | [`config`], [`limits`], [`metrics`], [`log`], [`time`], [`lan`], [`random`], [`lock`], [`sys`] | every flag (declared once); connection caps and the rate limit; counters; log lines; RFC 3339; LAN URLs; OS randomness; the lock policy; every call std lacks |
 //! | the other side | [`client`] | `chatroom join`, the terminal client, speaking the JSON dialect through [`protocol::json`] |
 //!
@@ -67,12 +67,12 @@
 //!   (`src/main.rs`, a crate of its own) starts the server or the client with them;
 //! - [`protocol`]: the wire's types, which the terminal client and the integration tests read and
 //!   write (serde both ways), and the fuzz targets feed;
-//! - [`ws`]: the handshake and the frame bytes, which the examples below and `tests/docs.rs` show;
-//! - [`http`]'s head, body, routes, response, access and pages, and [`chat::history`] and
+//! - [`ws::handshake`]: the accept key, which the examples below and `tests/docs.rs` show;
+//! - [`http`]'s head, body, routes, response, login and pages, [`access`], [`chat::history`] and
 //!   [`chat::names`]: the fuzz targets call them directly.
 //!
-//! Everything else (`connection`, `chat::room`, `chat::member`, `limits`, `metrics`, `time`,
-//! `sys`...) is private to the crate: `cargo doc --no-deps --document-private-items --open`
+//! Everything else (`connection`, `ws::reader`, `chat::room`, `chat::member`, `limits`,
+//! `metrics`, `time`, `sys`...) is private to the crate: `cargo doc --no-deps --document-private-items --open`
 //! shows it all, and `test.sh` builds the docs that way.
 //!
 //! ## Threads, and what each may touch
@@ -100,7 +100,7 @@
 //! - **Group commit** ([`chat::room::Room::relay_posted`]): messages posted while the room lock is busy
 //!   go out together, one `write` per member for the whole batch; a reader also takes the frames
 //!   its client has already sent before relaying. A lone message is unchanged.
-//! - **Idle stacks shrink** ([`connection::reader`]): a member about to wait gives back the stack
+//! - **Idle stacks shrink** ([`ws::reader`]): a member about to wait gives back the stack
 //!   pages below its read loop, and the HTTP phase's frame is gone by then: 12.4 KiB per idle member.
 //!
 //! ## Simplifications, on purpose
@@ -110,12 +110,11 @@
 //!
 //! ## Two facts to try
 //!
-//! (The examples in these docs are compiled by `cargo test` but not run: rustdoc cannot link a
-//! test program with the static-executable settings of `.cargo/config.toml`. What each asserts is
-//! also asserted by tests that do run: the unit tests beside the code, and `tests/docs.rs`.)
+//! (The examples in these docs run under `cargo test`, like the unit tests beside the code.)
 //!
 //! ```
-//! use chatroom::ws::{frame::EncodedFrame, handshake};
+//! use chatroom::protocol::frame::EncodedFrame;
+//! use chatroom::ws::handshake;
 //!
 //! // RFC 6455 §1.3: the sample key, and the only answer a server may give to it.
 //! assert_eq!(handshake::accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
@@ -131,6 +130,7 @@
 // Code the compiler cannot check is allowed in `sys` only: see that module's comment.
 #![deny(unsafe_code)]
 
+pub mod access;
 pub mod chat;
 pub mod client;
 pub mod config;

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::chat;
-use crate::chat::history::FsyncPolicy;
 use crate::config::Config;
+use crate::config::FsyncPolicy;
 use crate::shared::Shared;
 use crate::{connection, limits, log, metrics, sys};
 
@@ -77,7 +77,7 @@ impl Server {
             }
             Err(e) => log::warn(format_args!("cannot read the open files limit: {e}")),
         }
-        let shared = Arc::new(Shared::new(config)?);
+        let shared = Arc::new(Shared::new(config).map_err(StartError::Storage)?);
         let listener = TcpListener::bind(bind).map_err(|error| StartError::Listen { addr: bind, error })?;
         // std listens with a backlog of 128: a crowd arriving at once (every page reconnecting
         // after a restart) overflows it, and each dropped SYN costs its client a one-second retry.

@@ -3,13 +3,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::access::Access;
 use crate::chat::member::Member;
-use crate::chat::rooms::{Rooms, Storage};
+use crate::chat::rooms::{Rooms, Storage, StorageError};
 use crate::config::Config;
-use crate::http::access::Access;
 use crate::limits::Gate;
 use crate::lock;
-use crate::server::StartError;
 
 /// What every connection thread shares.
 pub struct Shared {
@@ -26,13 +25,13 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(config: Config) -> Result<Shared, StartError> {
+    pub(crate) fn new(config: Config) -> Result<Shared, StorageError> {
         let storage = Storage {
             history: config.history,
             data_dir: config.storage_dir().map(|p| p.to_path_buf()),
             fsync: config.fsync,
         };
-        let rooms = Rooms::open(storage).map_err(StartError::Storage)?;
+        let rooms = Rooms::open(storage)?;
         let gate = Gate::new(config.max_connections, config.max_per_ip);
         let access = Access::new(config.access_code.clone());
         Ok(Shared { config, rooms, gate, access, members: Mutex::new(HashMap::new()) })

@@ -16,8 +16,8 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use tungstenite::protocol::frame::coding::CloseCode;
 
+use crate::protocol::frame::EncodedFrame;
 use crate::shared::Shared;
-use crate::ws::frame::EncodedFrame;
 
 /// The whole shutdown must fit in this, whatever the members do.
 const BUDGET: Duration = Duration::from_millis(1500);

@@ -36,9 +36,9 @@ use sha1::{Digest, Sha1};
 use tungstenite::protocol::frame::coding::{Control, Data, OpCode};
 use tungstenite::protocol::frame::{Frame, FrameHeader};
 
+use chatroom::protocol::frame::EncodedFrame;
 use chatroom::protocol::json::{self, Event};
 use chatroom::protocol::{ChatMessage, ClientEvent};
-use chatroom::ws::frame::EncodedFrame;
 use support::{Client, TempDir, TestServer, TIMEOUT};
 
 const WALKTHROUGH: &str = "docs/walkthrough.md";

@@ -14,7 +14,7 @@
 
 use chatroom::ws::handshake;
 use chatroom::http::head::{parse, percent_decode, HeadError, Request};
-use chatroom::http::routes::{cookie, NAME_COOKIE};
+use chatroom::http::routes::NAME_COOKIE;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|buf: &[u8]| {
@@ -93,10 +93,10 @@ fn check_request(req: &Request) {
     }
     let _ = percent_decode(&req.query);
     let _ = percent_decode(&req.path);
-    let _ = cookie(req, NAME_COOKIE);
-    let _ = cookie(req, "chatroom_session");
+    let _ = req.cookie(NAME_COOKIE);
+    let _ = req.cookie("chatroom_session");
 
-    match handshake::validate(req) {
+    match handshake::validate(req, &["chatroom.json"]) {
         Ok(upgrade) => {
             assert_eq!(upgrade.accept.len(), 28, "accept {:?}", upgrade.accept);
             assert!(req.minor_version >= 1);

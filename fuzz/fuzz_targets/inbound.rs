@@ -15,13 +15,14 @@
 use std::borrow::Cow;
 
 use chatroom::http::head::percent_decode;
-use chatroom::chat::names::{self, BadName, MAX_NAME_CHARS, MAX_ROOM_CHARS};
+use chatroom::chat::names::{self, BadName, MAX_ROOM_CHARS};
 use chatroom::protocol::html::{self, escape, url_encode};
 use chatroom::protocol::{Change, ChatMessage, ClientEvent, Presence, Rejected, Roster, ServerEvent, Welcome};
 use libfuzzer_sys::fuzz_target;
 
-/// The server's default `--max-text`.
+/// The server's default `--max-text` and `--max-name`.
 const MAX_TEXT_CHARS: usize = 2000;
+const MAX_NAME_CHARS: usize = 32;
 
 /// A chat frame's text, as the server reads it: `Ok(None)` for a blank one. (The heartbeat,
 /// `ping`, is not JSON and not a chat message: it never reaches the JSON checks below.)
@@ -124,7 +125,7 @@ fn check_well_formed(frame: &str, text: &str) {
 }
 
 fn check_name(raw: &str) {
-    match names::validate(raw) {
+    match names::validate(raw, MAX_NAME_CHARS) {
         Ok(valid) => {
             assert!(!valid.is_empty());
             assert_eq!(valid, valid.trim());
@@ -132,22 +133,22 @@ fn check_name(raw: &str) {
             assert!(valid.chars().count() <= MAX_NAME_CHARS);
             assert!(!valid.chars().any(char::is_control));
             // Idempotent.
-            assert_eq!(names::validate(&valid).as_deref(), Ok(valid.as_str()));
+            assert_eq!(names::validate(&valid, MAX_NAME_CHARS).as_deref(), Ok(valid.as_str()));
             // A taken name gets a suffix, and the result is a valid name that is not taken.
             let upper = valid.to_uppercase();
             let taken = [valid.as_str(), upper.as_str()];
             let is_taken = |candidate: &str| taken.iter().any(|t| t.to_lowercase() == candidate.to_lowercase());
-            let other = names::unique(&valid, is_taken);
+            let other = names::unique(&valid, MAX_NAME_CHARS, is_taken);
             assert!(!is_taken(&other), "{other:?} is taken");
-            assert_eq!(names::validate(&other).as_deref(), Ok(other.as_str()), "unique gave an invalid name");
+            assert_eq!(names::validate(&other, MAX_NAME_CHARS).as_deref(), Ok(other.as_str()), "unique gave an invalid name");
             // And a free one is kept as it is.
-            assert_eq!(names::unique(&valid, |_| false), valid);
+            assert_eq!(names::unique(&valid, MAX_NAME_CHARS, |_| false), valid);
         }
         Err(BadName::Empty) => assert!(raw.trim().is_empty()),
         Err(BadName::TooLong { chars, .. }) => assert!(chars > MAX_NAME_CHARS),
         Err(BadName::ControlCharacter) => {}
     }
-    if let Err(bad) = names::validate(raw) {
+    if let Err(bad) = names::validate(raw, MAX_NAME_CHARS) {
         assert!(!bad.explain().is_empty());
     }
 }

@@ -1,6 +1,6 @@
 //! Fuzzes the router (`chatroom::http::routes::route`) with whatever request heads the parser
 //! accepts, on two in-memory servers (one open, one behind an access code), and the access-code
-//! form handler (`chatroom::http::access::Access::login`) with the bytes after the head as its body.
+//! form handler (`chatroom::http::login::login`) with the bytes after the head as its body.
 //!
 //! Checks, on every response: a status from 100 to 599; no CR, LF or other control character in
 //! any header value (no response splitting); every `Location` is a local path (starts with one
@@ -10,7 +10,8 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, OnceLock};
 
-use chatroom::http::access::Access;
+use chatroom::access::Access;
+use chatroom::http::login;
 use chatroom::config::Config;
 use chatroom::http::body::Body;
 use chatroom::http::head::parse;
@@ -62,8 +63,8 @@ fuzz_target!(|buf: &[u8]| {
     // The form handler alone, with the rest of the input as its body. A fresh one each time: a
     // right code adds a session, and sessions must not pile up over millions of runs.
     let body = &buf[used..];
-    check(&Access::new(Some(CODE.to_string())).login(ip, body));
-    check(&Access::new(None).login(ip, body));
+    check(&login::login(&Access::new(Some(CODE.to_string())), ip, body));
+    check(&login::login(&Access::new(None), ip, body));
 });
 
 fn check(response: &Response) {

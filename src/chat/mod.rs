@@ -4,8 +4,10 @@
 //! - [`room`]: one room's members and history, the relay, and batched joins and leaves;
 //! - [`member`]: one WebSocket peer: its socket, its write lock, its phase;
 //! - [`history`]: the recent messages in memory and the append-only log per room;
+//! - [`disk`]: whether the logs can be written, for `/healthz`;
 //! - [`names`]: members' names (unique per room) and room names.
 
+pub(crate) mod disk;
 pub mod history;
 pub(crate) mod member;
 pub mod names;

@@ -11,8 +11,6 @@
 
 use crate::random;
 
-/// Longest name by default (`--max-name`), in characters.
-pub const MAX_NAME_CHARS: usize = 32;
 /// The room behind `/` and `/connect`: it always exists and is always listed.
 pub const DEFAULT_ROOM: &str = "lobby";
 
@@ -46,13 +44,8 @@ impl BadName {
     }
 }
 
-/// Checks and trims a person's name.
-pub fn validate(raw: &str) -> Result<String, BadName> {
-    validate_within(raw, MAX_NAME_CHARS)
-}
-
-/// [`validate`] with another length limit (`--max-name`).
-pub fn validate_within(raw: &str, limit: usize) -> Result<String, BadName> {
+/// Checks and trims a person's name, of at most `limit` characters (`--max-name`).
+pub fn validate(raw: &str, limit: usize) -> Result<String, BadName> {
     let name = raw.trim();
     if name.is_empty() {
         return Err(BadName::Empty);
@@ -81,12 +74,7 @@ pub fn guest() -> String {
 /// `wanted`, or `wanted (2)`, `wanted (3)`... whichever `is_taken` says is free (the room
 /// compares without case). The base is shortened if needed so that the result stays within the
 /// limit.
-pub fn unique(wanted: &str, is_taken: impl Fn(&str) -> bool) -> String {
-    unique_within(wanted, MAX_NAME_CHARS, is_taken)
-}
-
-/// [`unique`] for names of at most `limit` characters.
-pub fn unique_within(wanted: &str, limit: usize, is_taken: impl Fn(&str) -> bool) -> String {
+pub fn unique(wanted: &str, limit: usize, is_taken: impl Fn(&str) -> bool) -> String {
     if !is_taken(wanted) {
         return wanted.to_string();
     }
@@ -132,24 +120,24 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_checked() {
-        assert_eq!(validate("  Ann  ").unwrap(), "Ann");
-        assert_eq!(validate("   "), Err(BadName::Empty));
-        assert_eq!(validate(&"é".repeat(33)), Err(BadName::TooLong { chars: 33, limit: 32 }));
-        assert_eq!(validate_within("abcd", 3), Err(BadName::TooLong { chars: 4, limit: 3 }));
-        assert!(validate(&"é".repeat(32)).is_ok());
-        assert_eq!(validate("a\u{0}b"), Err(BadName::ControlCharacter));
-        assert_eq!(validate("a\nb"), Err(BadName::ControlCharacter));
-        assert_eq!(validate("evil\u{202E}nna"), Err(BadName::ControlCharacter));
-        assert_eq!(validate("<b>bold</b>").unwrap(), "<b>bold</b>", "markup is escaped where shown, not refused");
+        assert_eq!(validate("  Ann  ", 32).unwrap(), "Ann");
+        assert_eq!(validate("   ", 32), Err(BadName::Empty));
+        assert_eq!(validate(&"é".repeat(33), 32), Err(BadName::TooLong { chars: 33, limit: 32 }));
+        assert_eq!(validate("abcd", 3), Err(BadName::TooLong { chars: 4, limit: 3 }));
+        assert!(validate(&"é".repeat(32), 32).is_ok());
+        assert_eq!(validate("a\u{0}b", 32), Err(BadName::ControlCharacter));
+        assert_eq!(validate("a\nb", 32), Err(BadName::ControlCharacter));
+        assert_eq!(validate("evil\u{202E}nna", 32), Err(BadName::ControlCharacter));
+        assert_eq!(validate("<b>bold</b>", 32).unwrap(), "<b>bold</b>", "markup is escaped where shown, not refused");
     }
 
     #[test]
     fn duplicates_get_a_number() {
         let taken = |c: &str| ["ann", "ann (2)", "bob"].contains(&c.to_lowercase().as_str());
-        assert_eq!(unique("carol", taken), "carol");
-        assert_eq!(unique("ANN", taken), "ANN (3)");
+        assert_eq!(unique("carol", 32, taken), "carol");
+        assert_eq!(unique("ANN", 32, taken), "ANN (3)");
         let long = "x".repeat(32);
-        let second = unique(&long, |c: &str| c == long);
+        let second = unique(&long, 32, |c: &str| c == long);
         assert_eq!(second.chars().count(), 32);
         assert!(second.ends_with(" (2)"));
     }
@@ -173,6 +161,6 @@ mod tests {
     fn guests() {
         let g = guest();
         assert!(g.starts_with("guest-") && g.len() == 10);
-        assert!(validate(&g).is_ok());
+        assert!(validate(&g, 32).is_ok());
     }
 }

@@ -1,14 +1,16 @@
 //! The registry of rooms ([`Rooms`]): made on first use, loaded from the data directory at
-//! start, listed, and forgotten when unused. Also what the disk is doing ([`DiskHealth`]).
+//! start, listed, and forgotten when unused.
 
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::chat::history::{FsyncPolicy, History};
+use crate::chat::disk::DiskHealth;
+use crate::chat::history::History;
 use crate::chat::names::{self, DEFAULT_ROOM};
 use crate::chat::room::Room;
+use crate::config::FsyncPolicy;
 use crate::lock;
 use crate::protocol::json::RoomSummary;
 
@@ -21,48 +23,6 @@ pub struct Storage {
     pub data_dir: Option<PathBuf>,
     /// When appends are flushed to disk (`--fsync`).
     pub fsync: FsyncPolicy,
-}
-
-/// Whether the history logs can be written, per log; reported by `/healthz`.
-#[derive(Default)]
-pub struct DiskHealth {
-    problems: Mutex<HashMap<PathBuf, String>>,
-}
-
-impl DiskHealth {
-    /// Every current problem, one per line, if any.
-    pub fn problem(&self) -> Option<String> {
-        let problems = lock::take(&self.problems);
-        let mut lines: Vec<&str> = problems.values().map(String::as_str).collect();
-        lines.sort_unstable();
-        (!lines.is_empty()).then(|| lines.join("; "))
-    }
-
-    /// Records the outcome of a write to the log at `path`. Logged once when a problem starts and
-    /// once when it ends, not for every message in between.
-    pub fn report(&self, result: &io::Result<()>, path: &Path) {
-        match result {
-            Ok(()) => self.clear(path),
-            Err(e) => self.set(path, format!("cannot write history log {}: {e}", path.display())),
-        }
-    }
-
-    /// Records a problem with the log at `path`.
-    pub fn set(&self, path: &Path, problem: String) {
-        let mut problems = lock::take(&self.problems);
-        if !problems.contains_key(path) {
-            crate::log::error(format_args!("{problem}; chat goes on in memory"));
-        }
-        problems.insert(path.to_path_buf(), problem);
-    }
-
-    fn clear(&self, path: &Path) {
-        // The common case, a healthy log, costs one uncontended lock and a lookup in an empty map.
-        let mut problems = lock::take(&self.problems);
-        if !problems.is_empty() && problems.remove(path).is_some() {
-            crate::log::info(format_args!("history log {} is writable again", path.display()));
-        }
-    }
 }
 
 /// Why the rooms could not be loaded at start: the server does not start (exit code 1).

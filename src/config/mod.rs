@@ -21,7 +21,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::chat::history::FsyncPolicy;
 use crate::log::Format;
 use kinds::{origin, Address, Bool, Choice, FilePath, List, Millis, Number, Seconds, Text};
 
@@ -59,11 +58,10 @@ flag::flags! {
             parse: Number(1, 1_000_000),
             help: "longest chat message; longer ones get a notice",
         },
-        /// Longest name, in characters. The default is the constant the name rules are written
-        /// against (`chat::names::MAX_NAME_CHARS`).
+        /// Longest name, in characters.
         pub max_name: usize {
             flag: "--max-name CHARS",
-            default: crate::chat::names::MAX_NAME_CHARS,
+            default: 32,
             parse: Number(8, 256),
             help: "longest name a member may take",
         },
@@ -208,6 +206,17 @@ flag::flags! {
             help: "print a QR code of the LAN URL at start, for phones",
         },
     }
+}
+
+/// When the log is flushed to the disk itself (`--fsync`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FsyncPolicy {
+    /// After every message: nothing is lost even on power failure, at a cost per message.
+    Always,
+    /// Once a second, from a background thread: a power cut loses at most about a second.
+    Interval,
+    /// Never explicitly: the kernel writes back when it likes (typically within 30 s).
+    Never,
 }
 
 /// What the command line asked for.

@@ -30,7 +30,7 @@ fn defaults_and_flags() {
     assert_eq!(c.bind.to_string(), "0.0.0.0:8080");
     assert_eq!(c.max_message, 65536);
     assert_eq!(c.max_text, 2000);
-    assert_eq!(c.max_name, crate::chat::names::MAX_NAME_CHARS);
+    assert_eq!(c.max_name, 32);
     let c = parse(&["--bind", "127.0.0.1:0", "--echo", "--max-message=100", "--fsync", "never"]).unwrap();
     assert_eq!(c.bind.to_string(), "127.0.0.1:0");
     assert!(c.echo);

@@ -10,7 +10,7 @@ use crate::http::body::Body;
 use crate::http::head::{self, HeadError, HeadLimits};
 use crate::http::response::Response;
 use crate::http::routes::{self, Route};
-use crate::protocol::Dialect;
+use crate::protocol::{Dialect, JSON_SUBPROTOCOL};
 use crate::shared::Shared;
 use crate::ws::handshake;
 
@@ -59,7 +59,7 @@ pub(super) fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shar
                     return AfterHttp::Closed(Ending::Http { requests });
                 }
             }
-            Route::WebSocket(endpoint) => match handshake::validate(&request) {
+            Route::WebSocket(endpoint) => match handshake::validate(&request, &[JSON_SUBPROTOCOL]) {
                 Ok(upgrade) => {
                     if let Err(e) = { stream }.write_all(&upgrade.response_bytes()) {
                         return AfterHttp::Closed(Ending::UpgradeNotSent(e));

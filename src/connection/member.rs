@@ -4,7 +4,6 @@ use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 
-use super::reader::read_loop;
 use super::Ending;
 use crate::chat::member::Member;
 use crate::chat::names;
@@ -12,6 +11,7 @@ use crate::chat::room::Room;
 use crate::http::routes::Endpoint;
 use crate::protocol::{Dialect, Roster, ServerEvent, Welcome};
 use crate::shared::Shared;
+use crate::ws::reader::read_loop;
 
 /// The WebSocket part: become a member, run the read loop, leave.
 #[inline(never)] // a frame of its own, not merged into the thread's outermost one
@@ -34,14 +34,14 @@ pub(super) fn websocket(
     let mut membership = Membership { shared, member: member.clone(), room: None };
     match endpoint {
         Endpoint::Echo => match member.go_live() {
-            Ok(()) => read_loop(&member, leftover, None, shared),
+            Ok(()) => Ending::WebSocket(read_loop(&member, leftover, None, &shared.config)),
             Err(e) => Ending::NotStarted(e),
         },
         Endpoint::Chat { room, name } => {
             let room = shared.rooms.get_or_create(&room);
             membership.room = Some(room.clone());
             match join(&member, &room, name.as_deref(), config.max_name) {
-                Ok(()) => read_loop(&member, leftover, Some(&room), shared),
+                Ok(()) => Ending::WebSocket(read_loop(&member, leftover, Some(&room), &shared.config)),
                 Err(e) => Ending::NotStarted(e),
             }
         }
@@ -74,7 +74,7 @@ impl Drop for Membership<'_> {
 /// roster, who you are) on the member's own thread, outside the room lock, and goes live.
 #[inline(never)] // its frame (rendering the welcome) must be gone before the member idles
 fn join(member: &Arc<Member>, room: &Room, asked: Option<&str>, max_name: usize) -> io::Result<()> {
-    let (wanted, problem) = match asked.map(|raw| names::validate_within(raw, max_name)) {
+    let (wanted, problem) = match asked.map(|raw| names::validate(raw, max_name)) {
         Some(Ok(name)) => (name, None),
         Some(Err(bad)) => (names::guest(), Some(bad.explain())),
         None => (names::guest(), None),

@@ -11,9 +11,7 @@
 //! |---|---|
 //! | `mod.rs` | the thread: spawning it, catching a panic, and [`Ending`], how it ended (logged here, once) |
 //! | `http.rs` | HTTP/1.1 requests, kept alive, until one upgrades |
-//! | `member.rs` | becoming a member: join the room, write the welcome, leave on every way out |
-//! | `reader.rs` | the member's read loop: frames in, [`crate::protocol::ClientEvent`]s applied |
-//! | `wire.rs` | the member's socket as tungstenite sees it |
+//! | `member.rs` | becoming a member: join the room, write the welcome, run the read loop ([`crate::ws::reader`]), leave on every way out |
 //!
 //! How a WebSocket ends, and what the peer sees (RFC 6455 §7.4.1 codes):
 //! - the peer closes: tungstenite queues our Close reply and the next read writes it;
@@ -32,14 +30,13 @@ use std::time::Duration;
 
 pub(super) mod http;
 pub(super) mod member;
-pub(super) mod reader;
-pub(super) mod wire;
 
 use crate::http::routes::Endpoint;
 use crate::limits::Ticket;
 use crate::log;
 use crate::protocol::Dialect;
 use crate::shared::Shared;
+use crate::ws::Ended;
 
 /// Stack size of each connection thread. The deepest path (serde_json's recursion limit of 128 on
 /// a hostile message) stays far below it; see `tests/limits.rs`. Only touched pages cost memory.
@@ -80,28 +77,10 @@ pub(crate) enum Ending {
     UpgradeNotSent(io::Error),
     /// The socket could not become a member (socket options, the welcome, going live).
     NotStarted(io::Error),
-    /// The peer closed with a Close frame: its code and reason, or neither (RFC 6455 §7.1.5:
-    /// no status, 1005).
-    PeerClosed(Option<(u16, String)>),
-    /// The closing handshake that we started (at shutdown) completed.
-    Closed,
-    /// The connection broke without a closing handshake (§7.1.5: the peer sees 1006).
-    Abnormal(Broken),
-    /// We failed the connection with a Close frame (§7.1.7): the code and reason we sent.
-    WeClosed { code: u16, reason: String },
+    /// The WebSocket ended, as [`Ended`] tells.
+    WebSocket(Ended),
     /// The connection's code panicked (the panic message is already in the log).
     Panicked,
-}
-
-/// How a WebSocket broke without a closing handshake.
-#[derive(Debug)]
-pub(crate) enum Broken {
-    /// A read or write failed (a reset, a timeout, a socket shut down by a relay).
-    Io(io::Error),
-    /// The peer vanished (a FIN) without sending a Close frame.
-    NoCloseFrame,
-    /// A Ping to a silent peer could not be written.
-    PingNotSent,
 }
 
 impl std::fmt::Display for Ending {
@@ -112,13 +91,7 @@ impl std::fmt::Display for Ending {
             Ending::Refused { requests, status } => write!(f, "http, {requests} requests, answered {status}"),
             Ending::UpgradeNotSent(e) => write!(f, "upgrade not sent: {e}"),
             Ending::NotStarted(e) => write!(f, "websocket, could not start: {e}"),
-            Ending::PeerClosed(Some((code, reason))) => write!(f, "websocket, {code} {reason}"),
-            Ending::PeerClosed(None) => write!(f, "websocket, 1005 (no status)"),
-            Ending::Closed => write!(f, "websocket, closed"),
-            Ending::Abnormal(Broken::Io(e)) => write!(f, "websocket, 1006 ({e})"),
-            Ending::Abnormal(Broken::NoCloseFrame) => write!(f, "websocket, 1006 (closed without a Close frame)"),
-            Ending::Abnormal(Broken::PingNotSent) => write!(f, "websocket, 1006 (ping not sent)"),
-            Ending::WeClosed { code, reason } => write!(f, "websocket, we closed {code} {reason}"),
+            Ending::WebSocket(ended) => write!(f, "websocket, {ended}"),
             Ending::Panicked => write!(f, "panic in the connection's code (see above); connection closed"),
         }
     }

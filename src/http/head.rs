@@ -97,6 +97,16 @@ impl Request {
         }
     }
 
+    /// The value of cookie `name` (from any `Cookie` header), percent-decoded.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("Cookie"))
+            .filter_map(|(_, v)| std::str::from_utf8(v).ok())
+            .find_map(|v| pair_value(v, ';', name))
+            .and_then(|v| percent_decode(v.trim_end()))
+    }
+
     /// The value of query parameter `name`, if present, percent-decoded (`+` is a space). A value
     /// that does not decode is kept as sent, with U+FFFD for bytes that are not UTF-8, so that
     /// "present but garbled" is refused by whoever validates it instead of passing as "absent".

@@ -10,18 +10,18 @@
 //! | [`api`] | the answers that are data: history, the room list, health, metrics |
 //! | [`pages`], [`template`] | the HTML pages, from template assets filled in one pass |
 //! | [`assets`] | the embedded files: the page's script and style, vendored htmx |
-//! | [`access`] | the optional access code and its sessions |
+//! | [`login`] | the access code over HTTP: the form, the session cookie, bearer tokens |
 //! | [`response`] | writing one response |
 //!
 //! Simplification: GET and HEAD, and one POST (the access-code form), whose body is small and
 //! framed by a plain `Content-Length`: no chunked bodies, no `Expect: 100-continue`, and so no
 //! request smuggling through conflicting lengths.
 
-pub mod access;
 pub(crate) mod api;
 pub(crate) mod assets;
 pub mod body;
 pub mod head;
+pub mod login;
 pub mod pages;
 pub mod response;
 pub mod routes;

@@ -23,9 +23,9 @@ use std::net::IpAddr;
 
 use crate::chat::names::{self, DEFAULT_ROOM};
 use crate::http::body::Body;
-use crate::http::head::{pair_value, percent_decode, Request};
+use crate::http::head::{percent_decode, Request};
 use crate::http::response::Response;
-use crate::http::{api, assets, pages};
+use crate::http::{api, assets, login, pages};
 use crate::protocol::html::url_encode;
 use crate::shared::Shared;
 
@@ -79,7 +79,7 @@ pub fn route(request: &Request, peer: IpAddr, body: &mut Body<'_>, shared: &Shar
             );
         }
     }
-    if let Some(response) = access_check(request, shared) {
+    if let Some(response) = access_check(request, peer, shared) {
         return Route::Respond(response);
     }
     let respond = Route::Respond;
@@ -118,7 +118,7 @@ fn login(request: &Request, peer: IpAddr, body: &mut Body<'_>, shared: &Shared) 
         return Response::text(411, "A form needs a Content-Length.").closing();
     }
     match body.read_all(MAX_LOGIN_BODY) {
-        Ok(form) => shared.access.login(peer, &form),
+        Ok(form) => login::login(&shared.access, peer, &form),
         Err(refused) => refused,
     }
 }
@@ -191,20 +191,27 @@ fn check_origin(request: &Request, allowed: &[String]) -> Result<(), Response> {
     ))
 }
 
-/// With `--access-code`, everything but the form, its stylesheet and `/healthz` needs a session.
-/// Returns the answer for a request that may not pass (or for `/login` itself).
-fn access_check(request: &Request, shared: &Shared) -> Option<Response> {
-    let access = &shared.access;
+/// With `--access-code`, everything but the form, its stylesheet and `/healthz` needs a session
+/// (or the code as a bearer token). Returns the answer for a request that may not pass (or for
+/// `GET /login` itself).
+fn access_check(request: &Request, peer: IpAddr, shared: &Shared) -> Option<Response> {
     let path = request.path.as_str();
+    if path == "/healthz" || path.starts_with("/assets/") {
+        return None;
+    }
+    let allowed = match login::check(&shared.access, request, peer) {
+        Ok(allowed) => allowed,
+        Err(too_many) => return Some(too_many),
+    };
     if path == "/login" {
         let next = request.query_param("next").unwrap_or_else(|| "/".into());
-        return Some(if access.allows(request) {
+        return Some(if allowed {
             Response::text(303, "Already in.").with_header("Location", "/")
         } else {
-            access.form(200, &next, None)
+            login::form_page(200, &next, None)
         });
     }
-    if !access.required() || access.allows(request) || path == "/healthz" || path.starts_with("/assets/") {
+    if allowed {
         return None;
     }
     let wants_socket = path == "/connect" || path.ends_with("/connect") || path == "/echo";
@@ -216,7 +223,7 @@ fn access_check(request: &Request, shared: &Shared) -> Option<Response> {
     } else {
         let next =
             if request.query.is_empty() { request.path.clone() } else { format!("{}?{}", request.path, request.query) };
-        access.form(401, &next, None)
+        login::form_page(401, &next, None)
     })
 }
 
@@ -229,7 +236,7 @@ fn chat_page(request: &Request, shared: &Shared, room: &str) -> Response {
     let mut notice = None;
     let mut remember = false;
     let max_name = shared.config.max_name;
-    let from_query = request.query_param("name").map(|raw| names::validate_within(&raw, max_name));
+    let from_query = request.query_param("name").map(|raw| names::validate(&raw, max_name));
     let name = match from_query {
         Some(Ok(name)) => {
             remember = true;
@@ -239,7 +246,7 @@ fn chat_page(request: &Request, shared: &Shared, room: &str) -> Response {
             if let Some(Err(bad)) = other {
                 notice = Some(bad.explain());
             }
-            match cookie(request, NAME_COOKIE).and_then(|raw| names::validate_within(&raw, max_name).ok()) {
+            match request.cookie(NAME_COOKIE).and_then(|raw| names::validate(&raw, max_name).ok()) {
                 Some(name) => name,
                 None => {
                     remember = true;
@@ -262,18 +269,7 @@ fn chat_page(request: &Request, shared: &Shared, room: &str) -> Response {
 
 /// The name a WebSocket asks for: `?name=`, else the page's name cookie. Validated on join.
 fn asked_name(request: &Request) -> Option<String> {
-    request.query_param("name").or_else(|| cookie(request, NAME_COOKIE))
-}
-
-/// The value of cookie `name`, percent-decoded.
-pub fn cookie(request: &Request, name: &str) -> Option<String> {
-    request
-        .headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("Cookie"))
-        .filter_map(|(_, v)| std::str::from_utf8(v).ok())
-        .find_map(|v| pair_value(v, ';', name))
-        .and_then(|v| percent_decode(v.trim_end()))
+    request.query_param("name").or_else(|| request.cookie(NAME_COOKIE))
 }
 
 /// Text cut short and with anything but printable ASCII replaced, fit for a one-line answer.

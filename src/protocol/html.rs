@@ -12,8 +12,8 @@
 use std::fmt::Write as _;
 
 use super::{ChatMessage, Presence, Roster, ServerEvent, Welcome, HEARTBEAT_REPLY};
+use crate::protocol::frame::EncodedFrame;
 use crate::time::rfc3339;
-use crate::ws::frame::EncodedFrame;
 
 /// Names shown in the page's roster; beyond, "and N more".
 pub const PAGE_ROSTER: usize = 100;

@@ -13,8 +13,8 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use super::{ChatMessage, Presence, Roster, ServerEvent, Welcome, HEARTBEAT_REPLY};
+use crate::protocol::frame::EncodedFrame;
 use crate::time::rfc3339;
-use crate::ws::frame::EncodedFrame;
 
 /// Every event a JSON client receives. See `docs/protocol.md` for an example of each.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,6 +16,7 @@
 //! | what the server sends | [`ServerEvent`] | [`html::encode`] and [`json::encode`] |
 //! | a numbered chat message | [`ChatMessage`] | the room; it is also one line of the room's log |
 //! | one relay, for everyone | [`Outgoing`] | each event encoded once per dialect present |
+//! | the bytes of a server frame | [`frame::EncodedFrame`] | once, unmasked, for any number of sockets (RFC 6455 §5) |
 //!
 //! **Adding an event** the server sends: a variant of [`ServerEvent`], its arm in
 //! [`html::encode`] (and `assets/app.js` if the page does more than swap it in), its type in
@@ -27,13 +28,14 @@
 //! in the room, never once per member, so the same bytes go to everyone: which messages are
 //! mine, or mention me, is worked out by the page's script from `data-` attributes.
 
+pub mod frame;
 pub mod html;
 mod inbound;
 pub mod json;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ws::frame::EncodedFrame;
+use frame::EncodedFrame;
 pub use inbound::{ClientEvent, Rejected, HEARTBEAT};
 
 /// The subprotocol a JSON client asks for (`Sec-WebSocket-Protocol: chatroom.json`).

@@ -11,7 +11,6 @@ use sha1::{Digest, Sha1};
 
 use crate::http::head::Request;
 use crate::http::response::Response;
-use crate::protocol::JSON_SUBPROTOCOL;
 
 /// The GUID that RFC 6455 §1.3 appends to the client's key. Its only job is to prove that the
 /// server understood the WebSocket handshake, rather than being some HTTP server that happens to
@@ -45,10 +44,11 @@ pub fn accept_key(client_key: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(sha1.finalize())
 }
 
-/// Checks an upgrade request (§4.2.1). On failure returns the HTTP response to send instead:
+/// Checks an upgrade request (§4.2.1), choosing among `subprotocols` (the ones the server
+/// speaks) the first that the client offers. On failure returns the HTTP response to send instead:
 /// 426 when the client did not ask for a WebSocket (or asked for a version we do not speak),
 /// 400 when it asked but the request is malformed.
-pub fn validate(request: &Request) -> Result<Upgrade, Response> {
+pub fn validate(request: &Request, subprotocols: &[&'static str]) -> Result<Upgrade, Response> {
     // §4.2.1 points 3 and 4: "Upgrade: websocket" and "Connection: Upgrade". Without them this is
     // a plain GET, perhaps a person who typed the URL into a browser: tell them what this is.
     if !request.has_token("Upgrade", "websocket") || !request.has_token("Connection", "upgrade") {
@@ -84,15 +84,15 @@ pub fn validate(request: &Request) -> Result<Upgrade, Response> {
             )
         }
     };
-    // Point 8 (optional): subprotocols, in the client's order of preference. We speak one.
+    // Point 8 (optional): subprotocols, in the client's order of preference; we pick the first
+    // that we speak, or none (then the client gets the server's default dialect).
     let protocol = request
         .headers
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case("Sec-WebSocket-Protocol"))
         .filter_map(|(_, v)| std::str::from_utf8(v).ok())
         .flat_map(|v| v.split(','))
-        .any(|p| p.trim() == JSON_SUBPROTOCOL)
-        .then_some(JSON_SUBPROTOCOL);
+        .find_map(|offered| subprotocols.iter().copied().find(|ours| *ours == offered.trim()));
     Ok(Upgrade { accept: accept_key(key), protocol })
 }
 
@@ -135,6 +135,9 @@ impl Upgrade {
 mod tests {
     use super::*;
 
+    /// The subprotocols the server offers to speak.
+    const OURS: &[&str] = &["chatroom.json"];
+
     fn request(extra: &[(&str, &str)]) -> Request {
         let mut headers: Vec<(String, Vec<u8>)> = vec![
             ("Host".into(), b"example".to_vec()),
@@ -159,14 +162,17 @@ mod tests {
 
     #[test]
     fn accepts_a_valid_upgrade_and_picks_the_json_protocol() {
-        let up = validate(&request(&[("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")])).unwrap();
+        let up = validate(&request(&[("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")]), OURS).unwrap();
         assert_eq!(up.protocol, None);
-        let up = validate(&request(&[
-            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
-            ("Sec-WebSocket-Protocol", "x, chatroom.json"),
-        ]))
+        let up = validate(
+            &request(&[
+                ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+                ("Sec-WebSocket-Protocol", "x, chatroom.json"),
+            ]),
+            OURS,
+        )
         .unwrap();
-        assert_eq!(up.protocol, Some(JSON_SUBPROTOCOL));
+        assert_eq!(up.protocol, Some("chatroom.json"));
         let text = String::from_utf8(up.response_bytes()).unwrap();
         assert!(text.starts_with("HTTP/1.1 101 Switching Protocols\r\n"));
         assert!(text.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
@@ -177,16 +183,16 @@ mod tests {
     #[test]
     fn rejects_what_the_rfc_rejects() {
         let key = ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
-        assert_eq!(validate(&request(&[key, ("Upgrade", "")])).unwrap_err().status, 426);
-        let wrong_version = validate(&request(&[key, ("Sec-WebSocket-Version", "8")])).unwrap_err();
+        assert_eq!(validate(&request(&[key, ("Upgrade", "")]), OURS).unwrap_err().status, 426);
+        let wrong_version = validate(&request(&[key, ("Sec-WebSocket-Version", "8")]), OURS).unwrap_err();
         assert_eq!(wrong_version.status, 426);
         assert!(wrong_version.headers.iter().any(|(n, v)| *n == "Sec-WebSocket-Version" && v == "13"));
-        assert_eq!(validate(&request(&[("Sec-WebSocket-Key", "short")])).unwrap_err().status, 400);
+        assert_eq!(validate(&request(&[("Sec-WebSocket-Key", "short")]), OURS).unwrap_err().status, 400);
         assert_eq!(
-            validate(&request(&[("Sec-WebSocket-Key", "AAAAAAAAAAAAAAAAAAAAAAAAAAAA")])).unwrap_err().status,
+            validate(&request(&[("Sec-WebSocket-Key", "AAAAAAAAAAAAAAAAAAAAAAAAAAAA")]), OURS).unwrap_err().status,
             400
         );
-        assert_eq!(validate(&request(&[])).unwrap_err().status, 400);
-        assert_eq!(validate(&request(&[key, ("Host", "")])).unwrap_err().status, 400);
+        assert_eq!(validate(&request(&[]), OURS).unwrap_err().status, 400);
+        assert_eq!(validate(&request(&[key, ("Host", "")]), OURS).unwrap_err().status, 400);
     }
 }

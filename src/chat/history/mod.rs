@@ -26,22 +26,12 @@ use std::sync::Arc;
 
 pub use log::Log;
 
+pub use crate::config::FsyncPolicy; // a setting (`--fsync`), used here
 use crate::protocol::ChatMessage;
 
 /// The largest sequence number: 2^53, the largest integer that JSON readers everywhere hold
 /// exactly (RFC 8259 §6).
 pub const MAX_SEQ: u64 = 1 << 53;
-
-/// When the log is flushed to the disk itself (`--fsync`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FsyncPolicy {
-    /// After every message: nothing is lost even on power failure, at a cost per message.
-    Always,
-    /// Once a second, from a background thread: a power cut loses at most about a second.
-    Interval,
-    /// Never explicitly: the kernel writes back when it likes (typically within 30 s).
-    Never,
-}
 
 /// The recent history of a room, in memory, and its log (none with `--memory`).
 pub struct History {

@@ -26,10 +26,11 @@ use std::sync::{Arc, Mutex};
 
 use presence::Pending;
 
-use crate::chat::history::{FsyncPolicy, History, Log};
+use crate::chat::disk::DiskHealth;
+use crate::chat::history::{History, Log};
 use crate::chat::member::{Member, Undeliverable};
 use crate::chat::names;
-use crate::chat::rooms::DiskHealth;
+use crate::config::FsyncPolicy;
 use crate::lock;
 use crate::metrics;
 use crate::protocol::json::RoomSummary;
@@ -119,7 +120,7 @@ impl Room {
     /// gapless.
     pub fn join(&self, member: &Arc<Member>, wanted: &str, max_name: usize) -> Welcome {
         let mut state = lock::take(&self.state);
-        let name = names::unique_within(wanted, max_name, |candidate| state.names.contains(&candidate.to_lowercase()));
+        let name = names::unique(wanted, max_name, |candidate| state.names.contains(&candidate.to_lowercase()));
         member.set_name(name.clone());
         state.names.insert(name.to_lowercase());
         state.members.push(member.clone());

@@ -15,13 +15,12 @@ use tungstenite::protocol::{Role, WebSocket, WebSocketConfig};
 use tungstenite::{Error as WsError, Message};
 
 use super::wire::Wire;
-use super::{Broken, Ending};
+use super::{Broken, Ended};
 use crate::chat::member::Member;
 use crate::chat::room::Room;
 use crate::config::Config;
 use crate::limits::TokenBucket;
 use crate::protocol::{ClientEvent, ServerEvent};
-use crate::shared::Shared;
 
 /// After we send a Close frame in anger, how long we wait for the peer to finish before dropping
 /// the socket. Reading until then avoids a TCP reset that could discard our Close frame.
@@ -41,8 +40,7 @@ const MAX_BATCH: usize = 32;
 
 /// The member's read loop. Returns how the connection ended.
 #[inline(never)]
-pub(super) fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&Arc<Room>>, shared: &Shared) -> Ending {
-    let config = &shared.config;
+pub(crate) fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&Arc<Room>>, config: &Config) -> Ended {
     let ws_config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER)
         .max_message_size(Some(config.max_message))
@@ -52,7 +50,7 @@ pub(super) fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&A
     let ws = WebSocket::from_partially_read(Wire::new(member.clone()), leftover, Role::Server, Some(ws_config));
     // Wake up when it is time to ping (or to give up on) a silent peer.
     if let Err(e) = member.stream().set_read_timeout(Some(config.ping_interval.min(config.idle_timeout))) {
-        return Ending::Abnormal(Broken::Io(e));
+        return Ended::Abnormal(Broken::Io(e));
     }
     // The rate limit applies to chat members (the echo endpoint exists for conformance tests).
     let rate = if room.is_some() { config.rate_limit } else { 0 };
@@ -95,7 +93,7 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     /// Reads and handles frames until the connection ends.
-    fn run(mut self) -> Ending {
+    fn run(mut self) -> Ended {
         loop {
             let next = self.next_frame();
             // Anything but another chat message (a ping, a Close, an error): what this member
@@ -151,7 +149,7 @@ impl Reader<'_> {
     /// The read timed out: ping a peer that has been silent for the ping interval (RFC 6455
     /// §5.5.2: it must answer with a Pong, and browsers do so without any page script), and
     /// close one that has been silent for the idle timeout.
-    fn on_quiet(&mut self) -> Option<Ending> {
+    fn on_quiet(&mut self) -> Option<Ended> {
         // A member that has been talking (relaying touches deeper stack) and then went quiet
         // gives those pages back too.
         release_stack_below_here();
@@ -162,7 +160,7 @@ impl Reader<'_> {
         }
         if !self.pinged && silent >= config.ping_interval {
             if self.ws.send(Message::Ping(Default::default())).is_err() {
-                return Some(Ending::Abnormal(Broken::PingNotSent));
+                return Some(Ended::Abnormal(Broken::PingNotSent));
             }
             self.pinged = true;
         }
@@ -173,20 +171,20 @@ impl Reader<'_> {
     }
 
     /// A read failed: say how the connection ends, with the close code RFC 6455 §7.4.1 gives.
-    fn on_error(&mut self, error: WsError) -> Ending {
+    fn on_error(&mut self, error: WsError) -> Ended {
         match error {
             WsError::ConnectionClosed | WsError::AlreadyClosed => match self.peer_close.take() {
-                Some(close) => Ending::PeerClosed(close),
-                None => Ending::Closed,
+                Some(close) => Ended::PeerClosed(close),
+                None => Ended::Closed,
             },
-            WsError::Io(e) => Ending::Abnormal(Broken::Io(e)),
+            WsError::Io(e) => Ended::Abnormal(Broken::Io(e)),
             WsError::Capacity(_) => {
                 let reason = format!("message too big: the limit is {} bytes", self.config.max_message);
                 self.fail(CloseCode::Size, &reason)
             }
             WsError::Utf8(_) => self.fail(CloseCode::Invalid, "invalid UTF-8 in a text message or close reason"),
             WsError::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake) => {
-                Ending::Abnormal(Broken::NoCloseFrame)
+                Ended::Abnormal(Broken::NoCloseFrame)
             }
             WsError::Protocol(p) => self.fail(CloseCode::Protocol, &format!("protocol error: {p}")),
             other => self.fail(CloseCode::Error, &format!("internal error: {other}")),
@@ -194,7 +192,7 @@ impl Reader<'_> {
     }
 
     /// One message from the peer. Returns how the connection ended, if it did.
-    fn on_message(&mut self, message: Message) -> Option<Ending> {
+    fn on_message(&mut self, message: Message) -> Option<Ended> {
         self.last_heard = Instant::now();
         self.pinged = false;
         // Every frame counts against the rate limit, pings included; a Close always gets through.
@@ -217,12 +215,12 @@ impl Reader<'_> {
             // Pings are answered by tungstenite; pongs only prove the peer is alive.
             (Message::Ping(_) | Message::Pong(_) | Message::Frame(_), _) => Ok(()),
         };
-        sent.err().map(|e| Ending::Abnormal(Broken::Io(io_error(e))))
+        sent.err().map(|e| Ended::Abnormal(Broken::Io(io_error(e))))
     }
 
     /// A frame over the rate limit is dropped. The member is told so, but not more than every
     /// few seconds.
-    fn over_the_limit(&mut self) -> Option<Ending> {
+    fn over_the_limit(&mut self) -> Option<Ended> {
         crate::metrics::RATE_LIMITED.inc();
         if self.flood_told.is_some_and(|told| told.elapsed() < FLOOD_NOTICE_EVERY) {
             return None;
@@ -232,7 +230,7 @@ impl Reader<'_> {
             "You are sending too fast: messages are being dropped (limit {} per second, {} at once).",
             self.config.rate_limit, self.config.rate_burst
         );
-        self.reply(&ServerEvent::Error(&text)).err().map(|e| Ending::Abnormal(Broken::Io(io_error(e))))
+        self.reply(&ServerEvent::Error(&text)).err().map(|e| Ended::Abnormal(Broken::Io(io_error(e))))
     }
 
     /// A text message in a chat room, parsed ([`ClientEvent::parse`]) and applied: a chat
@@ -262,13 +260,13 @@ impl Reader<'_> {
 
     /// Fails the WebSocket connection (RFC 6455 §7.1.7): send a Close frame with `code` and
     /// `reason`, then wait briefly for the peer to close its side before the socket is dropped.
-    fn fail(&mut self, code: CloseCode, reason: &str) -> Ending {
+    fn fail(&mut self, code: CloseCode, reason: &str) -> Ended {
         self.relay_posted();
         self.member.begin_close();
         let frame = CloseFrame { code, reason: reason.to_string().into() };
         let _ = self.ws.close(Some(frame));
         linger(self.member.stream());
-        Ending::WeClosed { code: u16::from(code), reason: reason.to_string() }
+        Ended::WeClosed { code: u16::from(code), reason: reason.to_string() }
     }
 }
 

@@ -10,7 +10,7 @@ use crate::chat::member::Member;
 ///
 /// tungstenite hands its write buffer to `write` in one piece, and that buffer only ever holds
 /// complete frames, so writing it all under the lock keeps frames whole.
-pub(super) struct Wire {
+pub(crate) struct Wire {
     member: Arc<Member>,
     /// Whether reads wait for data; when not, they take only what has already arrived (see
     /// [`Wire::set_waiting`]).
@@ -19,14 +19,14 @@ pub(super) struct Wire {
 
 impl Wire {
     /// The member's socket, with reads that wait for data (up to the socket's read timeout).
-    pub(super) fn new(member: Arc<Member>) -> Wire {
+    pub(crate) fn new(member: Arc<Member>) -> Wire {
         Wire { member, waits: true }
     }
 
     /// Whether reads wait for data. With `false`, a read takes what the kernel already holds and
     /// fails with `WouldBlock` when that is nothing, so the reader can tell "more frames are
     /// already here" from "the peer is quiet" in one system call, without a `poll` first.
-    pub(super) fn set_waiting(&mut self, wait: bool) {
+    pub(crate) fn set_waiting(&mut self, wait: bool) {
         self.waits = wait;
     }
 }

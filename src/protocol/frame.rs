@@ -24,7 +24,7 @@ impl EncodedFrame {
     /// never mask) plus the length, which takes 7, 7+16 or 7+64 bits (§5.2):
     ///
     /// ```
-    /// use chatroom::ws::frame::EncodedFrame;
+    /// use chatroom::protocol::frame::EncodedFrame;
     ///
     /// // §5.7: "A single-frame unmasked text message containing "Hello"".
     /// assert_eq!(EncodedFrame::text("Hello").as_bytes(), b"\x81\x05Hello");
@@ -52,7 +52,7 @@ impl EncodedFrame {
     /// at most 125 bytes of payload, so the reason is cut to 123 bytes, at a character boundary.
     ///
     /// ```
-    /// use chatroom::ws::frame::EncodedFrame;
+    /// use chatroom::protocol::frame::EncodedFrame;
     /// use tungstenite::protocol::frame::coding::CloseCode;
     ///
     /// // What every member gets when the server stops: opcode 0x8, then 1012 in two bytes.
