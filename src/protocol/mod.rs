@@ -80,6 +80,14 @@ impl Dialect {
         }
     }
 
+    /// How many names a roster shows in this dialect: a welcome need carry no more.
+    pub fn roster_names(self) -> usize {
+        match self {
+            Dialect::Html => html::PAGE_ROSTER,
+            Dialect::Json => ROSTER_NAMES,
+        }
+    }
+
     /// Appends `event` in this dialect to `frames`, as one or more complete WebSocket frames.
     pub fn encode(self, room: &str, event: &ServerEvent<'_>, frames: &mut Vec<u8>) {
         match self {

@@ -34,7 +34,7 @@ use crate::config::FsyncPolicy;
 use crate::lock;
 use crate::metrics;
 use crate::protocol::json::RoomSummary;
-use crate::protocol::{ChatMessage, Dialect, Outgoing, ServerEvent, ROSTER_NAMES};
+use crate::protocol::{ChatMessage, Dialect, Outgoing, ServerEvent};
 use crate::time::now_ms;
 
 /// One chat room.
@@ -83,7 +83,7 @@ pub struct Welcome {
     pub history: Vec<ChatMessage>,
     /// Whether older messages exist than those in `history`.
     pub more: bool,
-    /// The first names of the roster (at most [`ROSTER_NAMES`]), in order of arrival.
+    /// The first names of the roster (as many as the member's dialect shows), in order of arrival.
     pub roster: Vec<String>,
     /// How many members there are in all.
     pub count: usize,
@@ -134,7 +134,9 @@ impl Room {
         self.maybe_flush_presence(&mut state);
         let history: Vec<ChatMessage> = state.history.recent().cloned().collect();
         let more = state.history.has_older_than_recent();
-        let roster = state.members.iter().take(ROSTER_NAMES).map(|m| m.name().to_string()).collect();
+        // Only the names the newcomer's dialect shows (measured: copying a thousand for a page
+        // that shows a hundred left 0.2 KiB more per member resident, in the allocator's arenas).
+        let roster = state.members.iter().take(member.dialect.roster_names()).map(|m| m.name().to_string()).collect();
         Welcome {
             taken: (name != wanted).then(|| wanted.to_string()),
             name,
