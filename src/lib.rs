@@ -91,7 +91,8 @@
 //!
 //! Locks are always taken in this order: registry → room → member write lock (a room's inbox
 //! last, briefly), and always through [`lock::take`]. Each lock is held for a short, bounded
-//! time: a relay write blocks at most the relay timeout (`--relay-timeout-ms`).
+//! time: no write under a lock ever waits for a peer (a relay that finds a member's kernel buffer
+//! full keeps the rest in the member's small backlog, or drops the member).
 //!
 //! ## Where this differs from the design notes, and why
 //! - **Presence is batched** ([`chat::room`]): announcing every join with the full roster to everyone

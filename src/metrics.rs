@@ -43,7 +43,7 @@ pub static RELAYS: Counter = Counter::new();
 pub static DELIVERIES: Counter = Counter::new();
 /// Bytes written to members by relays.
 pub static BYTES_SENT: Counter = Counter::new();
-/// Members dropped because their send buffer stayed full past the relay timeout.
+/// Members dropped because they stopped reading: their send buffer was full.
 pub static DROPPED_SLOW: Counter = Counter::new();
 /// Frames dropped by the rate limit.
 pub static RATE_LIMITED: Counter = Counter::new();
@@ -127,7 +127,7 @@ pub fn render(gauges: Gauges) -> String {
     metric(
         "members_dropped_slow_total",
         "counter",
-        "Members dropped because they stopped reading (send buffer full past the relay timeout).",
+        "Members dropped because they stopped reading (their send buffer was full).",
         &[("", DROPPED_SLOW.get().to_string())],
     );
     metric(

@@ -140,7 +140,8 @@ impl Server {
     }
 }
 
-/// The one background thread: a few times a second it announces batched joins and leaves;
+/// The one background thread: a few times a second it announces batched joins and leaves and
+/// sends what members' backlogs hold;
 /// every second it fsyncs the logs (`--fsync interval`) and checks that none was deleted; every
 /// five seconds, if connections came or went, it hands freed memory back to the system.
 fn housekeeping(shared: &Shared) -> ! {
@@ -151,6 +152,7 @@ fn housekeeping(shared: &Shared) -> ! {
         std::thread::sleep(TICK);
         ticks += 1;
         shared.rooms.flush_presence();
+        shared.rooms.flush_backlogs();
         if ticks % 10 == 0 && shared.config.storage_dir().is_some() {
             if shared.config.fsync == FsyncPolicy::Interval {
                 shared.rooms.sync_logs();

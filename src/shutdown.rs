@@ -42,8 +42,11 @@ pub fn on_signals(shared: Arc<Shared>) -> io::Result<()> {
 pub fn close_everyone(shared: &Shared) {
     let deadline = Instant::now() + BUDGET;
     let frame = EncodedFrame::close(CloseCode::Restart, "server restarting");
-    for member in shared.members_snapshot() {
-        member.close_with(frame.as_bytes(), deadline);
+    // First every member that keeps up, at once; then, within the budget, those still behind.
+    let behind: Vec<_> =
+        shared.members_snapshot().into_iter().filter(|member| !member.close_with(frame.as_bytes(), None)).collect();
+    for member in behind {
+        member.close_with(frame.as_bytes(), Some(deadline));
     }
     while shared.member_count() > 0 && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(10));

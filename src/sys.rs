@@ -74,6 +74,23 @@ pub(crate) fn recv_now(stream: &TcpStream, buf: &mut [u8]) -> io::Result<usize> 
     Ok(n as usize)
 }
 
+/// Writes what fits of `buf` into `stream`'s send buffer now, without waiting (`send(2)` with
+/// `MSG_DONTWAIT`): `Ok(n)` may be less than `buf.len()`, and a full buffer fails at once with
+/// `WouldBlock`. `MSG_NOSIGNAL`: a peer that has gone is an `Err`, never a SIGPIPE. Like
+/// [`recv_now`], the flag applies to this one call and not to the socket, which the member's own
+/// thread keeps using with blocking reads.
+pub(crate) fn send_now(stream: &TcpStream, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: send reads at most `buf.len()` bytes starting at `buf`'s first byte, all of which we
+    // hold a borrow of for the whole call. The descriptor is the stream's own.
+    let n = unsafe {
+        libc::send(stream.as_raw_fd(), buf.as_ptr().cast(), buf.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL)
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
 /// The IPv4 and IPv6 addresses of this machine's network interfaces that are up, in the order
 /// the kernel lists them, loopback and repeats included (`getifaddrs(3)`: it asks the kernel and
 /// sends nothing on the network). std cannot list interfaces at all.

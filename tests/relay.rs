@@ -71,7 +71,7 @@ fn shrink_receive_buffer(client: &Client) {
 
 #[test]
 fn a_member_that_stops_reading_is_dropped_and_the_rest_keep_going() {
-    let server = TestServer::start(&["--send-buffer", "4096", "--relay-timeout-ms", "50", "--rate-limit", "0"]);
+    let server = TestServer::start(&["--send-buffer", "4096", "--rate-limit", "0"]);
     let stuck = Client::join(&server.ws_url("/connect")).0;
     shrink_receive_buffer(&stuck);
     let mut reader = Client::join(&server.ws_url("/connect")).0;
@@ -240,5 +240,135 @@ fn messages_sent_just_before_an_abrupt_end_still_reach_the_room() {
     for i in 0..3 {
         let fragment = b.recv_text();
         assert!(fragment.contains(&format!(">last words {i}<")), "expected last words {i}, got {fragment}");
+    }
+}
+
+/// Sends Ping frames on `client`'s socket as fast as it takes them, and never reads: the server's
+/// Pongs pile up in its send buffer. Stops when the server cuts the connection or after `count`.
+fn flood_pings(mut client: Client, count: usize) -> std::thread::JoinHandle<usize> {
+    std::thread::spawn(move || {
+        let payload = vec![b'p'; 125]; // the most a control frame carries (RFC 6455 §5.5)
+        for sent in 0..count {
+            if client.ws.send(Message::Ping(payload.clone().into())).is_err() {
+                return sent;
+            }
+        }
+        count
+    })
+}
+
+/// Finding (issue 12): one member flooding Pings and never reading froze its room for about 10 s,
+/// again and again: its Pongs filled its send buffer, its own writes then held its write lock for
+/// up to 10 s, and every relay of the room waited for that lock under the room lock.
+#[test]
+fn a_member_flooding_pings_and_never_reading_holds_up_no_one() {
+    let mut server = TestServer::start(&["--send-buffer", "4096"]);
+    let (mut a, _) = Client::join(&server.ws_url("/connect?name=a"));
+    let (mut b, _) = Client::join(&server.ws_url("/connect?name=b"));
+    let (stuck, _) = Client::join(&server.ws_url("/connect?name=stuck"));
+    shrink_receive_buffer(&stuck);
+    let flood = flood_pings(stuck, 20_000);
+    // Meanwhile the room chats at its usual pace, and every message arrives at once.
+    let mut slowest = Duration::ZERO;
+    for i in 0..20 {
+        let sent = Instant::now();
+        b.say(&format!("while flooded {i}"));
+        a.recv_containing(&format!(">while flooded {i}<"));
+        b.recv_containing(&format!(">while flooded {i}<"));
+        slowest = slowest.max(sent.elapsed());
+        // The room list takes the room lock for a moment: it must not wait either.
+        let asked = Instant::now();
+        assert_eq!(support::get(server.addr, "/api/rooms").status, 200);
+        slowest = slowest.max(asked.elapsed());
+    }
+    assert!(slowest < Duration::from_millis(500), "the room waited {slowest:?} for the flooding member");
+    let pings = flood.join().unwrap();
+    assert!(pings < 20_000, "the flooding member was never cut off ({pings} pings went through)");
+    // The flooding member (the third connection) was cut off, not the others.
+    let log = server.wait_for_log("conn-3 127.0.0.1");
+    support::wait_until("the flooding member to be closed", || {
+        let log = server.log();
+        log.lines().any(|l| l.starts_with("conn-3 ") && l.contains("closed: websocket, 1006")).then_some(())
+    });
+    assert!(!log.lines().any(|l| (l.starts_with("conn-1 ") || l.starts_with("conn-2 ")) && l.contains("closed")));
+    // And the server still stops within its budget (1.5 s), SIGTERM to exit.
+    let asked = Instant::now();
+    server.signal(libc::SIGTERM);
+    assert!(server.wait_exit(Duration::from_secs(5)).expect("exited").success());
+    assert!(asked.elapsed() < Duration::from_millis(2500), "shutdown took {:?}", asked.elapsed());
+}
+
+/// Finding (issue 12): a joiner that never reads its welcome (a long history) held its write
+/// lock while the welcome waited for room, and relays to it (under the room lock) waited too.
+#[test]
+fn a_joiner_that_never_reads_its_welcome_holds_up_no_one() {
+    let server = TestServer::start(&["--send-buffer", "4096", "--rate-limit", "0", "--max-text", "5000"]);
+    let (mut a, _) = Client::join(&server.ws_url("/connect?name=a"));
+    let long = "w".repeat(4900);
+    for i in 0..100 {
+        a.say(&format!("{i} {long}"));
+        a.recv_containing(&format!(">{i} w"));
+    }
+    // A raw joiner that asks for the upgrade and then never reads: its welcome (half a megabyte
+    // of history) cannot be written, and stays unwritten.
+    let mut joiner = connect_with_small_receive_buffer(server.addr);
+    std::io::Write::write_all(
+        &mut joiner,
+        format!(
+            "GET /connect?name=joiner HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            server.addr
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    // The joiner is in the room (its welcome waits to be written): the room counts two.
+    support::wait_until("the joiner to be in the room", || {
+        let metrics = support::get(server.addr, "/metrics").body_text();
+        (support::sample(&metrics, "chatroom_members") == 2.0).then_some(())
+    });
+    let mut slowest = Duration::ZERO;
+    for i in 0..20 {
+        let sent = Instant::now();
+        a.say(&format!("after the joiner {i}"));
+        a.recv_containing(&format!(">after the joiner {i}<"));
+        slowest = slowest.max(sent.elapsed());
+    }
+    assert!(slowest < Duration::from_millis(500), "the room waited {slowest:?} for the joiner");
+    drop(joiner);
+}
+
+/// A TCP connection whose receive buffer is set small *before* connecting, so that the window it
+/// offers is small from the start (set afterwards, the kernel has already offered a larger one).
+fn connect_with_small_receive_buffer(addr: std::net::SocketAddr) -> std::net::TcpStream {
+    use std::os::fd::FromRawFd;
+    let std::net::SocketAddr::V4(v4) = addr else { panic!("tests bind 127.0.0.1") };
+    // SAFETY: plain socket calls on a descriptor we create and then hand to TcpStream, which owns
+    // it from there on; the sockaddr_in is fully initialised and its size is passed.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0);
+        let size: libc::c_int = 2048;
+        let rc = libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            &size as *const libc::c_int as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+        assert_eq!(rc, 0);
+        let sin = libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: v4.port().to_be(),
+            sin_addr: libc::in_addr { s_addr: u32::from(*v4.ip()).to_be() },
+            sin_zero: [0; 8],
+        };
+        let rc = libc::connect(
+            fd,
+            &sin as *const libc::sockaddr_in as *const libc::sockaddr,
+            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        );
+        assert_eq!(rc, 0, "connect: {}", std::io::Error::last_os_error());
+        std::net::TcpStream::from_raw_fd(fd)
     }
 }

@@ -171,6 +171,13 @@ impl Rooms {
         rooms.remove(name);
     }
 
+    /// Sends what members' backlogs hold, in every room that has some (see [`Room::flush_backlogs`]).
+    pub fn flush_backlogs(&self) {
+        for room in self.all() {
+            room.flush_backlogs();
+        }
+    }
+
     /// Announces the batched joins and leaves of every room that has some due.
     pub fn flush_presence(&self) {
         for room in self.all() {

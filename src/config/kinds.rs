@@ -72,21 +72,6 @@ impl Kind for Seconds {
     }
 }
 
-/// A duration given in whole milliseconds, from `.0` to `.1`.
-pub(super) struct Millis(pub u64, pub u64);
-
-impl Kind for Millis {
-    type Value = Duration;
-
-    fn parse(&self, text: &str) -> Result<Duration, String> {
-        Number(self.0, self.1).parse(text).map(Duration::from_millis)
-    }
-
-    fn show(&self, value: &Duration) -> Option<String> {
-        Some(value.as_millis().to_string())
-    }
-}
-
 /// On or off. A flag whose row has no value name (`--echo`) is a switch: given alone it means
 /// `true`, and `--echo=false` turns off what the environment turned on.
 pub(super) struct Bool;

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::log::Format;
-use kinds::{origin, Address, Bool, Choice, FilePath, List, Millis, Number, Seconds, Text};
+use kinds::{origin, Address, Bool, Choice, FilePath, List, Number, Seconds, Text};
 
 flag::flags! {
     /// The running server's settings. Built by [`Config::from_args`] (the binary) or by hand
@@ -88,13 +88,6 @@ flag::flags! {
             default: true,
             parse: Bool,
             help: "true: each relay leaves at once; false: the kernel batches small writes",
-        },
-        /// How long one relay write may block on a member whose send buffer is full.
-        pub relay_timeout: Duration {
-            flag: "--relay-timeout-ms MS",
-            default: Duration::from_millis(50),
-            parse: Millis(1, 60_000),
-            help: "how long a relay waits on a member that stopped reading, then drops it",
         },
         /// A WebSocket silent for longer than this is closed.
         pub idle_timeout: Duration {

@@ -36,8 +36,7 @@ fn defaults_and_flags() {
     assert!(c.echo);
     assert_eq!(c.max_message, 100);
     assert_eq!(c.fsync, FsyncPolicy::Never);
-    let c = parse(&["--relay-timeout-ms", "7", "--idle-timeout", "9", "--tcp-nodelay", "false"]).unwrap();
-    assert_eq!(c.relay_timeout, Duration::from_millis(7));
+    let c = parse(&["--idle-timeout", "9", "--tcp-nodelay", "false"]).unwrap();
     assert_eq!(c.idle_timeout, Duration::from_secs(9));
     assert!(!c.tcp_nodelay, "--tcp-nodelay takes its value after a space, unlike a switch");
 }
@@ -108,7 +107,6 @@ fn help_lists_every_flag_with_its_env_var_and_generated_default() {
         "[env: CHATROOM_MAX_MESSAGE] [default: 65536]",
         "[env: CHATROOM_MAX_TEXT] [default: 2000]",
         "[env: CHATROOM_MAX_NAME] [default: 32]",
-        "[env: CHATROOM_RELAY_TIMEOUT_MS] [default: 50]",
         "[env: CHATROOM_IDLE_TIMEOUT] [default: 75]",
         "[env: CHATROOM_DATA_DIR] [default: ./chatroom-data]",
         "[env: CHATROOM_FSYNC] [default: interval]",
@@ -129,7 +127,7 @@ fn help_lists_every_flag_with_its_env_var_and_generated_default() {
 #[test]
 fn names_and_env_vars_follow_one_rule_and_are_unique() {
     assert_eq!(flag("max-message").env_var(), "CHATROOM_MAX_MESSAGE");
-    assert_eq!(flag("relay-timeout-ms").env_var(), "CHATROOM_RELAY_TIMEOUT_MS");
+    assert_eq!(flag("ping-interval").env_var(), "CHATROOM_PING_INTERVAL");
     let mut seen = HashSet::new();
     for flag in FLAGS {
         assert!(flag.usage.starts_with("--"), "{}", flag.usage);
@@ -158,7 +156,6 @@ fn ranges_are_enforced() {
         ("max-name", "7", "257"),
         ("max-head", "1023", "1048577"),
         ("send-buffer", "4095", "67108865"),
-        ("relay-timeout-ms", "0", "60001"),
         ("idle-timeout", "0", "86401"),
         ("head-timeout", "0", "3601"),
         ("history", "-1", "100001"),
@@ -179,11 +176,8 @@ fn ranges_are_enforced() {
     // The edges themselves are allowed.
     let c = parse(&["--max-name", "8", "--history", "0", "--rate-limit", "0", "--max-per-ip", "0"]).unwrap();
     assert_eq!((c.max_name, c.history, c.rate_limit, c.max_per_ip), (8, 0, 0, 0));
-    let c = parse(&["--max-name", "256", "--relay-timeout-ms", "60000", "--head-timeout", "3600"]).unwrap();
-    assert_eq!(
-        (c.max_name, c.relay_timeout, c.head_timeout),
-        (256, Duration::from_secs(60), Duration::from_secs(3600))
-    );
+    let c = parse(&["--max-name", "256", "--head-timeout", "3600"]).unwrap();
+    assert_eq!((c.max_name, c.head_timeout), (256, Duration::from_secs(3600)));
 }
 
 #[test]

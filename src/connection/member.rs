@@ -25,15 +25,16 @@ pub(super) fn websocket(
     shared: &Arc<Shared>,
 ) -> Ending {
     let config = &shared.config;
-    let member =
-        match Member::new(id, peer, dialect, stream, config.send_buffer, config.relay_timeout, config.tcp_nodelay) {
-            Ok(member) => Arc::new(member),
-            Err(e) => return Ending::NotStarted(e),
-        };
+    // Only the echo endpoint's own writes may wait: nobody relays to it.
+    let echo = endpoint == Endpoint::Echo;
+    let member = match Member::new(id, peer, dialect, stream, config.send_buffer, config.tcp_nodelay, echo) {
+        Ok(member) => Arc::new(member),
+        Err(e) => return Ending::NotStarted(e),
+    };
     shared.register(&member);
     let mut membership = Membership { shared, member: member.clone(), room: None };
     match endpoint {
-        Endpoint::Echo => match member.go_live() {
+        Endpoint::Echo => match member.go_live(&[]) {
             Ok(()) => Ending::WebSocket(read_loop(&member, leftover, None, &shared.config)),
             Err(e) => Ending::NotStarted(e),
         },
@@ -95,6 +96,5 @@ fn join(member: &Arc<Member>, room: &Room, asked: Option<&str>, max_name: usize)
         notice: &notice,
         alert: problem.is_some() || welcome.taken.is_some(),
     });
-    member.write_own(member.dialect.frames(&room.name, &event).as_bytes())?;
-    member.go_live()
+    member.go_live(member.dialect.frames(&room.name, &event).as_bytes())
 }

@@ -28,7 +28,7 @@ use presence::Pending;
 
 use crate::chat::disk::DiskHealth;
 use crate::chat::history::{History, Log};
-use crate::chat::member::{Member, Undeliverable};
+use crate::chat::member::{Delivered, Member, Undeliverable};
 use crate::chat::names;
 use crate::config::FsyncPolicy;
 use crate::lock;
@@ -44,6 +44,9 @@ pub struct Room {
     state: Mutex<RoomState>,
     /// Set when joins or leaves wait to be announced: the housekeeping thread then flushes them.
     presence_pending: AtomicBool,
+    /// Set when a relay left bytes in some member's backlog: the housekeeping thread then sends
+    /// them ([`Room::flush_backlogs`]).
+    backlogged: AtomicBool,
     /// Messages waiting for the room lock (see [`Room::relay_posted`]). Taken only briefly, never while
     /// waiting for another lock.
     inbox: Mutex<Vec<Said>>,
@@ -104,6 +107,7 @@ impl Room {
             log: state.history.log().cloned(),
             state: Mutex::new(state),
             presence_pending: AtomicBool::new(false),
+            backlogged: AtomicBool::new(false),
             inbox: Mutex::new(Vec::new()),
             fsync,
             disk,
@@ -208,7 +212,7 @@ impl Room {
     /// Returns to how many members it was written (the callers count frames for the metrics).
     fn relay<'f>(&self, state: &mut RoomState, pick: impl Fn(&Member) -> Option<&'f [u8]>) -> u64 {
         let mut dropped = Vec::new();
-        let (mut deliveries, mut bytes) = (0u64, 0u64);
+        let (mut deliveries, mut bytes, mut kept) = (0u64, 0u64, false);
         for (i, member) in state.members.iter().enumerate() {
             // While this member's `write` runs (microseconds in the kernel), have the CPU fetch
             // the next member into its cache: in a big room it is long gone from there by the
@@ -218,33 +222,59 @@ impl Room {
             }
             let Some(frames) = pick(member) else { continue };
             match member.deliver(frames) {
-                Ok(()) => {
+                Ok(delivered) => {
+                    kept |= delivered == Delivered::Kept;
                     deliveries += 1;
                     bytes += frames.len() as u64;
                 }
-                Err(why) => {
-                    if why == Undeliverable::Slow {
-                        metrics::DROPPED_SLOW.inc();
-                        crate::log::conn(
-                            member.id,
-                            member.peer,
-                            "dropped: stopped reading (send buffer full past the relay timeout)",
-                        );
-                    }
-                    dropped.push(member.clone());
-                }
+                Err(why) => dropped.push((member.clone(), why)),
             }
         }
         // Once per relay, not per delivery: the counters stay off the per-member path.
         metrics::BYTES_SENT.add(bytes);
-        if !dropped.is_empty() {
-            state.members.retain(|member| !dropped.iter().any(|gone| gone.id == member.id));
-            for gone in &dropped {
-                forget(state, gone);
-            }
-            self.presence_pending.store(true, Ordering::Release);
+        if kept {
+            self.backlogged.store(true, Ordering::Release);
         }
+        self.drop_members(state, dropped);
         deliveries
+    }
+
+    /// Sends what members' backlogs hold, as far as their kernel buffers take it now: called by
+    /// the housekeeping thread a few times a second, so that a backlog does not wait for the
+    /// room's next message. Members that broke meanwhile are dropped.
+    pub fn flush_backlogs(&self) {
+        if !self.backlogged.load(Ordering::Acquire) {
+            return;
+        }
+        let mut state = lock::take(&self.state);
+        let (mut still, mut dropped) = (false, Vec::new());
+        for member in &state.members {
+            match member.flush_backlog() {
+                Ok(kept) => still |= kept,
+                Err(why) => dropped.push((member.clone(), why)),
+            }
+        }
+        self.backlogged.store(still, Ordering::Release);
+        self.drop_members(&mut state, dropped);
+    }
+
+    /// Takes members that could not be written to out of the room (their sockets are already
+    /// shut down); their leaving is announced with the next batch.
+    fn drop_members(&self, state: &mut RoomState, dropped: Vec<(Arc<Member>, Undeliverable)>) {
+        if dropped.is_empty() {
+            return;
+        }
+        for (member, why) in &dropped {
+            if *why == Undeliverable::Slow {
+                metrics::DROPPED_SLOW.inc();
+                crate::log::conn(member.id, member.peer, "dropped: stopped reading (its send buffer is full)");
+            }
+        }
+        state.members.retain(|member| !dropped.iter().any(|(gone, _)| gone.id == member.id));
+        for (gone, _) in &dropped {
+            forget(state, gone);
+        }
+        self.presence_pending.store(true, Ordering::Release);
     }
 
     /// Up to `limit` messages before `before`, oldest first, and whether there are older ones:
