@@ -5,7 +5,8 @@
 //!   *before* a thread is spawned, so a flood of connections costs a counter increment and a
 //!   short 503 each, not a thread each.
 //! - [`TokenBucket`]: per-connection rate limit. A member may send `burst` frames at once, then
-//!   `rate` per second on average. Excess frames are dropped, not relayed.
+//!   `rate` per second on average. Excess frames are dropped, not relayed. The burst belongs to the
+//!   address ([`Rates`]): reconnecting does not refill it.
 //! - [`raise_open_files_limit`]: each connection is a file descriptor, and the default soft
 //!   limit (often 1024) is far below what the machine can carry.
 
@@ -155,7 +156,7 @@ fn close_gently(queue: Receiver<TcpStream>) {
 }
 
 /// A token bucket: `burst` tokens at most, refilled at `rate` per second; each frame takes one.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct TokenBucket {
     rate: f64,
     burst: f64,
@@ -186,6 +187,70 @@ impl TokenBucket {
     }
 }
 
+impl TokenBucket {
+    /// The tokens in the bucket at `now` (refilled for the time since its last use).
+    fn level(&self, now: Instant) -> f64 {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        (self.tokens + elapsed * self.rate).min(self.burst)
+    }
+}
+
+/// The rate limit's memory of each address: what a connection from it gets to start with.
+///
+/// Each connection has a bucket of its own, so several people behind one address (a NAT, a
+/// reverse proxy) each get the sustained rate. But the *burst* is remembered per address: a new
+/// connection starts with what the address had left when its last connection closed (refilled
+/// since, at the rate), not with a full bucket. Without this, reconnecting reset the limit:
+/// 16 threads doing connect, send 20 (the burst), close, relayed 225,780 messages in 10 s from
+/// one address.
+pub struct Rates {
+    rate: u32,
+    burst: u32,
+    /// Per address, the least that one of its connections had left when it closed, as a bucket
+    /// last used then. An address missing here has a full one.
+    left: Mutex<HashMap<IpAddr, TokenBucket>>,
+}
+
+impl Rates {
+    /// Rate limits of `rate` frames per second and a burst of `burst` (`rate` 0: no limit).
+    pub fn new(rate: u32, burst: u32) -> Rates {
+        Rates { rate, burst, left: Mutex::new(HashMap::new()) }
+    }
+
+    /// The bucket of a new connection from `ip`: what the address has left.
+    pub fn open(&self, ip: IpAddr) -> TokenBucket {
+        let mut bucket = TokenBucket::new(self.rate, self.burst);
+        if self.rate > 0 {
+            let now = Instant::now();
+            if let Some(saved) = crate::lock::take(&self.left).get(&ip) {
+                bucket.tokens = saved.level(now);
+            }
+            bucket.last = now;
+        }
+        bucket
+    }
+
+    /// Remembers what a closing connection from `ip` had left, if that is less than what the
+    /// address had: a connection that spent its burst leaves none for the next one.
+    pub fn close(&self, ip: IpAddr, bucket: &TokenBucket) {
+        if self.rate == 0 {
+            return;
+        }
+        let now = Instant::now();
+        let mut left = crate::lock::take(&self.left);
+        let had = left.get(&ip).map_or(bucket.burst, |saved| saved.level(now));
+        let mut back = bucket.clone();
+        back.tokens = had.min(bucket.level(now));
+        back.last = now;
+        left.insert(ip, back);
+        // Addresses whose burst has refilled are as good as absent: forget them, so the map
+        // holds only addresses that spent some within the last few seconds.
+        if left.len() > 64 {
+            left.retain(|_, saved| saved.level(now) < saved.burst);
+        }
+    }
+}
+
 /// Raises the soft limit on open files to the hard limit, as Go's runtime does at start, and
 /// returns the limit now in force. Every connection is one file descriptor.
 pub fn raise_open_files_limit() -> io::Result<u64> {
@@ -211,6 +276,27 @@ mod tests {
         // Never more than the burst, however long the pause.
         let much_later = later + Duration::from_secs(3600);
         assert_eq!((0..100).filter(|_| bucket.take(much_later)).count(), 20);
+    }
+
+    #[test]
+    fn a_new_connection_gets_what_its_address_has_left() {
+        let rates = Rates::new(5, 20);
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let now = Instant::now();
+        // Two tabs: each has the burst, the second not taken from the first.
+        let mut tab = rates.open(ip);
+        let mut flooder = rates.open(ip);
+        assert_eq!((0..25).filter(|_| flooder.take(now)).count(), 20, "a fresh address has its burst");
+        // The flooder closes and comes back: no new burst, though the idle tab still has its own.
+        rates.close(ip, &flooder);
+        let mut again = rates.open(ip);
+        assert!((0..20).filter(|_| again.take(now)).count() <= 1);
+        assert_eq!((0..25).filter(|_| tab.take(now)).count(), 20);
+        // Another address is not affected, and no limit is no limit.
+        let mut other = rates.open("192.0.2.2".parse().unwrap());
+        assert_eq!((0..25).filter(|_| other.take(now)).count(), 20);
+        let mut free = Rates::new(0, 20).open(ip);
+        assert!((0..1000).all(|_| free.take(now)));
     }
 
     #[test]

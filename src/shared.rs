@@ -7,7 +7,7 @@ use crate::access::Access;
 use crate::chat::member::Member;
 use crate::chat::rooms::{Rooms, Storage, StorageError};
 use crate::config::Config;
-use crate::limits::Gate;
+use crate::limits::{Gate, Rates};
 use crate::lock;
 
 /// What every connection thread shares.
@@ -18,6 +18,8 @@ pub struct Shared {
     pub(crate) rooms: Rooms,
     /// The connection caps, checked before a connection gets a thread.
     pub(crate) gate: Arc<Gate>,
+    /// The rate limit's memory of each address (its burst survives reconnecting).
+    pub(crate) rates: Rates,
     /// The optional access code and its sessions.
     pub(crate) access: Access,
     /// Every open WebSocket, chat or echo, by connection id: for shutdown, which must reach them all.
@@ -33,8 +35,9 @@ impl Shared {
         };
         let rooms = Rooms::open(storage)?;
         let gate = Gate::new(config.max_connections, config.max_per_ip);
+        let rates = Rates::new(config.rate_limit, config.rate_burst);
         let access = Access::new(config.access_code.clone());
-        Ok(Shared { config, rooms, gate, access, members: Mutex::new(HashMap::new()) })
+        Ok(Shared { config, rooms, gate, rates, access, members: Mutex::new(HashMap::new()) })
     }
 
     fn members(&self) -> MutexGuard<'_, HashMap<u64, Arc<Member>>> {

@@ -53,6 +53,40 @@ fn total_cap_answers_503() {
     assert!(refused.body_text().contains("The server is full (2 connections)"));
 }
 
+/// Finding (issue 12): the rate limit was per connection, so reconnecting reset it: 16 threads
+/// doing connect, send 20 (the burst), close relayed 225,780 messages in 10 s from one address.
+/// Now the burst belongs to the address.
+#[test]
+fn reconnecting_does_not_refill_the_burst() {
+    let server = TestServer::start(&["--rate-limit", "1", "--rate-burst", "10"]);
+    let (mut reader, _) = Client::join(&server.ws_url("/connect?name=reader"));
+    let flood = |round: usize| {
+        let mut flooder = Client::join(&server.ws_url("/connect?name=again")).0;
+        for i in 0..10 {
+            flooder.say(&format!("round {round} message {i}"));
+        }
+        flooder.ws.close(None).unwrap();
+        // Wait for the server's Close in answer: the connection is over, its burst given back.
+        while flooder.ws.read().is_ok() {}
+    };
+    for round in 0..5 {
+        flood(round);
+    }
+    reader.say("marker");
+    let mut relayed = 0;
+    loop {
+        let text = reader.recv_text();
+        if text.contains(">marker<") {
+            break;
+        }
+        relayed += usize::from(text.contains(">round "));
+    }
+    // The first connection's burst (10), plus what refilled at 1 per second meanwhile; the
+    // previous code relayed all 50.
+    assert!((10..=15).contains(&relayed), "{relayed} of 50 messages relayed");
+    server.wait_for_log("over the rate limit: frames dropped");
+}
+
 #[test]
 fn a_flooding_member_is_told_and_its_excess_dropped_while_the_room_goes_on() {
     let server = TestServer::start(&["--rate-limit", "5", "--rate-burst", "20"]);

@@ -9,6 +9,7 @@ use crate::chat::member::Member;
 use crate::chat::names;
 use crate::chat::room::Room;
 use crate::http::routes::Endpoint;
+use crate::limits::TokenBucket;
 use crate::protocol::{Dialect, Roster, ServerEvent, Welcome};
 use crate::shared::Shared;
 use crate::ws::reader::read_loop;
@@ -35,14 +36,22 @@ pub(super) fn websocket(
     let mut membership = Membership { shared, member: member.clone(), room: None };
     match endpoint {
         Endpoint::Echo => match member.go_live(&[]) {
-            Ok(()) => Ending::WebSocket(read_loop(&member, leftover, None, &shared.config)),
+            // No rate limit on the echo endpoint, which exists for conformance tests.
+            Ok(()) => {
+                Ending::WebSocket(read_loop(&member, leftover, None, &shared.config, &mut TokenBucket::new(0, 1)))
+            }
             Err(e) => Ending::NotStarted(e),
         },
         Endpoint::Chat { room, name } => {
             let room = shared.rooms.get_or_create(&room);
             membership.room = Some(room.clone());
             match join(&member, &room, name.as_deref(), config.max_name) {
-                Ok(()) => Ending::WebSocket(read_loop(&member, leftover, Some(&room), &shared.config)),
+                Ok(()) => {
+                    let mut bucket = shared.rates.open(peer.ip());
+                    let ended = read_loop(&member, leftover, Some(&room), &shared.config, &mut bucket);
+                    shared.rates.close(peer.ip(), &bucket);
+                    Ending::WebSocket(ended)
+                }
                 Err(e) => Ending::NotStarted(e),
             }
         }

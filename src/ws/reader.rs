@@ -38,9 +38,16 @@ const READ_BUFFER: usize = 512;
 /// put in the room's inbox at once.
 const MAX_BATCH: usize = 32;
 
-/// The member's read loop. Returns how the connection ended.
+/// The member's read loop. Returns how the connection ended. `bucket` is the member's rate limit
+/// (its address's burst, see [`crate::limits::Rates`]), which the caller gives back afterwards.
 #[inline(never)]
-pub(crate) fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&Arc<Room>>, config: &Config) -> Ended {
+pub(crate) fn read_loop(
+    member: &Arc<Member>,
+    leftover: Vec<u8>,
+    room: Option<&Arc<Room>>,
+    config: &Config,
+    bucket: &mut TokenBucket,
+) -> Ended {
     let ws_config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER)
         .max_message_size(Some(config.max_message))
@@ -52,8 +59,6 @@ pub(crate) fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&A
     if let Err(e) = member.stream().set_read_timeout(Some(config.ping_interval.min(config.idle_timeout))) {
         return Ended::Abnormal(Broken::Io(e));
     }
-    // The rate limit applies to chat members (the echo endpoint exists for conformance tests).
-    let rate = if room.is_some() { config.rate_limit } else { 0 };
     let reader = Reader {
         ws,
         member,
@@ -61,7 +66,7 @@ pub(crate) fn read_loop(member: &Arc<Member>, leftover: Vec<u8>, room: Option<&A
         config,
         last_heard: Instant::now(),
         pinged: false,
-        bucket: TokenBucket::new(rate, config.rate_burst),
+        bucket,
         flood_told: None,
         posted: 0,
         peer_close: None,
@@ -82,7 +87,7 @@ struct Reader<'a> {
     /// When the peer last sent a frame, and whether we have pinged it since.
     last_heard: Instant,
     pinged: bool,
-    bucket: TokenBucket,
+    bucket: &'a mut TokenBucket,
     /// When the member was last told it is over the rate limit.
     flood_told: Option<Instant>,
     /// Chat messages posted to the room and not yet relayed (see [`Reader::next_frame`]).
@@ -226,6 +231,7 @@ impl Reader<'_> {
             return None;
         }
         self.flood_told = Some(self.last_heard);
+        crate::log::conn(self.member.id, self.member.peer, "over the rate limit: frames dropped");
         let text = format!(
             "You are sending too fast: messages are being dropped (limit {} per second, {} at once).",
             self.config.rate_limit, self.config.rate_burst
