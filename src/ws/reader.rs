@@ -14,7 +14,7 @@ use tungstenite::protocol::frame::CloseFrame;
 use tungstenite::protocol::{Role, WebSocket, WebSocketConfig};
 use tungstenite::{Error as WsError, Message};
 
-use super::wire::Wire;
+use super::wire::{EndlessMessage, Wire};
 use super::{Broken, Ended};
 use crate::chat::member::Member;
 use crate::chat::room::Room;
@@ -54,7 +54,10 @@ pub(crate) fn read_loop(
         .max_frame_size(Some(config.max_message))
         // Write each reply as soon as it is made: our Wire writes whole buffers under the lock.
         .write_buffer_size(0);
-    let ws = WebSocket::from_partially_read(Wire::new(member.clone()), leftover, Role::Server, Some(ws_config));
+    // A message may take its size plus its frames' headers; twice the size, and some, is far more
+    // than any real fragmentation needs (see `Wire::new`).
+    let most = config.max_message.saturating_mul(2).saturating_add(16 * 1024);
+    let ws = WebSocket::from_partially_read(Wire::new(member.clone(), most), leftover, Role::Server, Some(ws_config));
     // Wake up when it is time to ping (or to give up on) a silent peer.
     if let Err(e) = member.stream().set_read_timeout(Some(config.ping_interval.min(config.idle_timeout))) {
         return Ended::Abnormal(Broken::Io(e));
@@ -108,7 +111,13 @@ impl Reader<'_> {
                 self.relay_posted();
             }
             let ending = match next {
-                Ok(message) => self.on_message(message),
+                Ok(message) => {
+                    // Only a data message ends one: Pings may come between its fragments.
+                    if matches!(message, Message::Text(_) | Message::Binary(_)) {
+                        self.ws.get_mut().message_read();
+                    }
+                    self.on_message(message)
+                }
                 Err(WsError::Io(e)) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
                     self.on_quiet()
                 }
@@ -182,6 +191,10 @@ impl Reader<'_> {
                 Some(close) => Ended::PeerClosed(close),
                 None => Ended::Closed,
             },
+            WsError::Io(e) if e.get_ref().is_some_and(|inner| inner.is::<EndlessMessage>()) => {
+                let reason = format!("message too big: its frames passed {} bytes", self.ws.get_ref().most());
+                self.fail(CloseCode::Size, &reason)
+            }
             WsError::Io(e) => Ended::Abnormal(Broken::Io(e)),
             WsError::Capacity(_) => {
                 let reason = format!("message too big: the limit is {} bytes", self.config.max_message);
