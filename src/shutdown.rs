@@ -51,6 +51,8 @@ pub fn close_everyone(shared: &Shared) {
     while shared.member_count() > 0 && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(10));
     }
-    // Every relayed message is already in the kernel's hands; make it durable too.
+    // Every relayed message is already in the kernel's hands; make it durable too, and give the
+    // message numbers reserved for the future back, so that the restart continues where we were.
     shared.rooms.sync_logs();
+    shared.rooms.release_numbers();
 }

@@ -197,6 +197,14 @@ impl Rooms {
         }
     }
 
+    /// Gives back every room's unused reserved message numbers: at a clean stop, after the last
+    /// relay (see `chat::history::reserve`).
+    pub fn release_numbers(&self) {
+        for room in self.all() {
+            room.release_numbers();
+        }
+    }
+
     /// Checks that every log file is still where it was: a log deleted under a running server
     /// takes appends that no one will ever read. Reported, not repaired: the server keeps the
     /// history in memory and the next start begins a new log.

@@ -141,7 +141,7 @@ pub struct RoomSummary {
     pub name: String,
     /// How many members are in it now.
     pub members: usize,
-    /// How many messages it has had, ever (its last sequence number).
+    /// Its last sequence number: about how many messages it has had, ever (numbers may skip).
     pub messages: u64,
 }
 

@@ -6,8 +6,9 @@
 //! seen is already in the kernel's hands: a `kill -9` loses nothing that was relayed. Only a power
 //! cut can lose the last second, unless `--fsync always` (like Redis's `appendfsync`).
 //!
-//! **Sequence numbers** only grow, across restarts too: on start we read the log's last line and
-//! continue from there.
+//! **Sequence numbers** only grow, across restarts too, even after the log could not be written:
+//! they are handed out from blocks reserved in `ROOM.seq` ([`reserve`]), and on start numbering
+//! continues after the larger of the log's last line and the reservation.
 //!
 //! **Starting up** reads only the tail of each log (enough for the in-memory history), reading the
 //! file backwards in chunks, so a year-long log starts as fast as a new one. A torn last line
@@ -18,6 +19,7 @@
 //! whatever the depth, and never the whole log in memory.
 
 mod log;
+pub mod reserve;
 
 use std::collections::VecDeque;
 use std::io;
@@ -25,6 +27,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use log::Log;
+use reserve::Reservation;
 
 pub use crate::config::FsyncPolicy; // a setting (`--fsync`), used here
 use crate::protocol::ChatMessage;
@@ -39,18 +42,35 @@ pub struct History {
     capacity: usize,
     next_seq: u64,
     log: Option<Arc<Log>>,
+    /// Where numbers come from, for a room with a log.
+    reservation: Option<Reservation>,
 }
 
 impl History {
     /// A history that lives only in memory.
     pub fn in_memory(capacity: usize) -> History {
-        History { recent: VecDeque::with_capacity(capacity.min(1024)), capacity, next_seq: 1, log: None }
+        History {
+            recent: VecDeque::with_capacity(capacity.min(1024)),
+            capacity,
+            next_seq: 1,
+            log: None,
+            reservation: None,
+        }
     }
 
-    /// A history backed by the log at `path`, loaded from its tail.
+    /// A history backed by the log at `path`, loaded from its tail, numbering on after the log's
+    /// last message or the reserved numbers, whichever is higher.
     pub fn open(path: &Path, capacity: usize) -> io::Result<History> {
+        let reservation = Reservation::open(path)?;
         let (log, recent, last_seq) = Log::open(path, capacity)?;
-        Ok(History { recent: recent.into(), capacity, next_seq: last_seq + 1, log: Some(Arc::new(log)) })
+        let next_seq = last_seq.max(reservation.upto()) + 1;
+        Ok(History {
+            recent: recent.into(),
+            capacity,
+            next_seq,
+            log: Some(Arc::new(log)),
+            reservation: Some(reservation),
+        })
     }
 
     /// The sequence number the next message will get.
@@ -69,8 +89,19 @@ impl History {
     }
 
     /// Records a new message: numbers it, writes it to the log (if any), keeps it in memory.
-    /// A log error is returned after the message is kept in memory: chat goes on without the disk.
-    pub fn append(&mut self, ts: u64, name: &str, text: &str, fsync: FsyncPolicy) -> (ChatMessage, io::Result<()>) {
+    /// A log error comes back beside the message, which is kept in memory: chat goes on without
+    /// the disk. `Err` means the message could not even be numbered (no number could be
+    /// reserved): it must not be relayed.
+    pub fn append(
+        &mut self,
+        ts: u64,
+        name: &str,
+        text: &str,
+        fsync: FsyncPolicy,
+    ) -> io::Result<(ChatMessage, io::Result<()>)> {
+        if let Some(reservation) = &mut self.reservation {
+            reservation.cover(self.next_seq, fsync)?;
+        }
         let message = ChatMessage { seq: self.next_seq, ts, name: name.to_string(), text: text.to_string() };
         self.next_seq += 1;
         let written = match &self.log {
@@ -83,7 +114,14 @@ impl History {
             }
             self.recent.push_back(message.clone());
         }
-        (message, written)
+        Ok((message, written))
+    }
+
+    /// Gives the reserved numbers not yet handed out back (see [`reserve`]): before the server
+    /// stops, or the room is put away.
+    pub fn release(&mut self) -> io::Result<()> {
+        let last = self.next_seq - 1;
+        self.reservation.as_mut().map_or(Ok(()), |reservation| reservation.release(last))
     }
 
     /// The recent messages, oldest first.
@@ -123,15 +161,14 @@ mod tests {
     fn fill(path: &Path, n: u64) {
         let mut history = History::open(path, 10).unwrap();
         for i in 1..=n {
-            let (message, written) = history.append(
-                1_000 + i,
-                "ann",
-                &format!("message {i} {}", "x".repeat((i % 50) as usize)),
-                FsyncPolicy::Never,
-            );
+            let (message, written) = history
+                .append(1_000 + i, "ann", &format!("message {i} {}", "x".repeat((i % 50) as usize)), FsyncPolicy::Never)
+                .unwrap();
             written.unwrap();
             assert_eq!(message.seq, i);
         }
+        // A clean stop gives the numbers it reserved but did not use back.
+        history.release().unwrap();
     }
 
     #[test]
@@ -153,7 +190,7 @@ mod tests {
         file.write_all(br#"{"seq":6,"ts":1,"name":"a","te"#).unwrap();
         let mut history = History::open(&path, 100).unwrap();
         assert_eq!(history.next_seq(), 6);
-        history.append(7, "bob", "after", FsyncPolicy::Never).1.unwrap();
+        history.append(7, "bob", "after", FsyncPolicy::Never).unwrap().1.unwrap();
         let history = History::open(&path, 100).unwrap();
         let seqs: Vec<u64> = history.recent().map(|m| m.seq).collect();
         assert_eq!(seqs, vec![1, 2, 3, 4, 5, 6]);
@@ -182,7 +219,7 @@ mod tests {
         file.write_all(b"{\"seq\":18446744073709551614,\"ts\":1,\"name\":\"a\",\"text\":\"b\"}\n").unwrap();
         let mut history = History::open(&path, 10).unwrap();
         assert_eq!(history.next_seq(), 3);
-        history.append(5, "a", "next", FsyncPolicy::Never).1.unwrap();
+        history.append(5, "a", "next", FsyncPolicy::Never).unwrap().1.unwrap();
     }
 
     #[test]
@@ -217,10 +254,34 @@ mod tests {
     }
 
     #[test]
+    fn numbers_never_repeat_even_when_the_log_lost_messages() {
+        let path = temp_path("reserve");
+        fill(&path, 3);
+        // Numbers 4 to 10 are handed out and relayed, but the log loses them (a full disk, a
+        // deleted file, here: cut back), and the server dies without a clean stop.
+        let mut history = History::open(&path, 10).unwrap();
+        for i in 4..=10 {
+            assert_eq!(history.append(i, "a", "t", FsyncPolicy::Never).unwrap().0.seq, i);
+        }
+        drop(history);
+        let three_lines: usize = std::fs::read_to_string(&path).unwrap().lines().take(3).map(|l| l.len() + 1).sum();
+        OpenOptions::new().write(true).open(&path).unwrap().set_len(three_lines as u64).unwrap();
+        let mut history = History::open(&path, 10).unwrap();
+        assert_eq!(history.recent().last().unwrap().seq, 3, "the log holds 1 to 3");
+        let next = history.append(11, "a", "t", FsyncPolicy::Never).unwrap().0.seq;
+        assert!(next > 10, "number {next} was already seen for another message");
+        assert!(next <= 3 + reserve::BLOCK + 1, "a crash jumps by at most a block");
+        // After a clean stop the numbering goes on exactly where it was.
+        history.release().unwrap();
+        let history = History::open(&path, 10).unwrap();
+        assert_eq!(history.next_seq(), next + 1);
+    }
+
+    #[test]
     fn memory_pages() {
         let mut history = History::in_memory(5);
         for i in 1..=8 {
-            history.append(i, "a", "t", FsyncPolicy::Never).1.unwrap();
+            history.append(i, "a", "t", FsyncPolicy::Never).unwrap().1.unwrap();
         }
         let (page, more) = history.page_in_memory(7, 10);
         assert_eq!(page.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![4, 5, 6]);

@@ -72,6 +72,8 @@ struct RoomState {
 
 /// A chat message waiting in the inbox.
 struct Said {
+    /// Who posted it (its connection id), to tell them if it cannot be relayed.
+    from: u64,
     name: String,
     text: String,
 }
@@ -164,7 +166,7 @@ impl Room {
     /// Puts a chat message from `from` in the room's inbox, to go out with the next relay
     /// ([`Room::relay_posted`]). Cheap: it takes only the inbox lock, never the room lock.
     pub fn post(&self, from: &Member, text: &str) {
-        lock::take(&self.inbox).push(Said { name: from.name().to_string(), text: text.to_string() });
+        lock::take(&self.inbox).push(Said { from: from.id, name: from.name().to_string(), text: text.to_string() });
     }
 
     /// Numbers, logs and relays every message waiting in the inbox, in the order they were posted.
@@ -190,8 +192,24 @@ impl Room {
             self.flush_presence_locked(&mut state);
         }
         let mut outgoing = Outgoing::new(state.html_members > 0, state.json_members > 0);
+        let mut refused = Vec::new();
         for said in &batch {
-            let (message, written) = state.history.append(now_ms(), &said.name, &said.text, self.fsync);
+            let (message, written) = match state.history.append(now_ms(), &said.name, &said.text, self.fsync) {
+                Ok(appended) => appended,
+                Err(e) => {
+                    // No number could be reserved for it: relaying it could reuse one after a
+                    // restart, so it is not relayed, and its sender is told.
+                    metrics::HISTORY_WRITE_ERRORS.inc();
+                    if let Some(log) = &self.log {
+                        self.disk.set(
+                            log.path(),
+                            format!("cannot reserve message numbers for {}: {e}", log.path().display()),
+                        );
+                    }
+                    refused.push(said.from);
+                    continue;
+                }
+            };
             if let Some(log) = &self.log {
                 if written.is_err() {
                     metrics::HISTORY_WRITE_ERRORS.inc();
@@ -201,9 +219,28 @@ impl Room {
             metrics::MESSAGES_RELAYED.inc();
             outgoing.push(&self.name, &ServerEvent::Message(&message));
         }
-        let delivered = self.relay(&mut state, |member| outgoing.for_dialect(member.dialect));
-        metrics::RELAYS.inc();
-        metrics::DELIVERIES.add(delivered * batch.len() as u64);
+        let relayed = batch.len() - refused.len();
+        if relayed > 0 {
+            let delivered = self.relay(&mut state, |member| outgoing.for_dialect(member.dialect));
+            metrics::RELAYS.inc();
+            metrics::DELIVERIES.add(delivered * relayed as u64);
+        }
+        if !refused.is_empty() {
+            self.tell_refused(&mut state, &refused);
+        }
+    }
+
+    /// Tells the senders of messages that could not be relayed so.
+    fn tell_refused(&self, state: &mut RoomState, senders: &[u64]) {
+        let text = "Not sent: the server cannot save messages right now (is its disk full?). Try again later.";
+        let error = ServerEvent::Error(text);
+        let (html, json) = (Dialect::Html.frames(&self.name, &error), Dialect::Json.frames(&self.name, &error));
+        self.relay(state, |member| {
+            senders.contains(&member.id).then(|| match member.dialect {
+                Dialect::Html => html.as_bytes(),
+                Dialect::Json => json.as_bytes(),
+            })
+        });
     }
 
     /// Writes to every member the bytes that `pick` chooses for it (none: skip it), under the room
@@ -283,6 +320,14 @@ impl Room {
         match &self.log {
             Some(log) => log.page_before(before, limit),
             None => Ok(lock::take(&self.state).history.page_in_memory(before, limit)),
+        }
+    }
+
+    /// Gives back the message numbers reserved and not used (see `chat::history::reserve`), so
+    /// that the next start continues right after the last one: before the server stops.
+    pub fn release_numbers(&self) {
+        if let Err(e) = lock::take(&self.state).history.release() {
+            crate::log::warn(format_args!("#{}: cannot give back reserved message numbers: {e}", self.name));
         }
     }
 
