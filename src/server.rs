@@ -141,9 +141,9 @@ impl Server {
 }
 
 /// The one background thread: a few times a second it announces batched joins and leaves and
-/// sends what members' backlogs hold;
-/// every second it fsyncs the logs (`--fsync interval`) and checks that none was deleted; every
-/// five seconds, if connections came or went, it hands freed memory back to the system.
+/// sends what members' backlogs hold; every second it fsyncs the logs (`--fsync interval`),
+/// checks that none was deleted, and puts away rooms idle for a minute; every five seconds, if
+/// connections came or went, it hands freed memory back to the system.
 fn housekeeping(shared: &Shared) -> ! {
     const TICK: Duration = Duration::from_millis(100);
     let mut ticks: u64 = 0;
@@ -158,6 +158,9 @@ fn housekeeping(shared: &Shared) -> ! {
                 shared.rooms.sync_logs();
             }
             shared.rooms.check_logs();
+        }
+        if ticks % 10 == 0 {
+            shared.rooms.put_away_idle();
         }
         if ticks % 50 == 0 && metrics::ACCEPTED.get() != accepted_at_trim {
             // glibc keeps freed memory in its per-thread arenas; once connections have come and

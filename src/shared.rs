@@ -32,6 +32,7 @@ impl Shared {
             history: config.history,
             data_dir: config.storage_dir().map(|p| p.to_path_buf()),
             fsync: config.fsync,
+            max_rooms: config.max_rooms,
         };
         let rooms = Rooms::open(storage)?;
         let gate = Gate::new(config.max_connections, config.max_per_ip);

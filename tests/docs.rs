@@ -842,8 +842,11 @@ fn protocol_json_examples_over_a_real_server() {
 #[test]
 fn protocol_room_list_over_a_real_server() {
     let data = TempDir::new("docs-rooms");
+    // Written an hour ago: the list shows rooms active within the last day.
+    let an_hour_ago =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64 - 3_600_000;
     let lines = |room: &str, n: u64| -> String {
-        (1..=n).map(|seq| support::log_line(seq, FIRST_MESSAGE_MS + seq, "ann", &format!("{room} {seq}"))).collect()
+        (1..=n).map(|seq| support::log_line(seq, an_hour_ago + seq, "ann", &format!("{room} {seq}"))).collect()
     };
     std::fs::write(data.path().join("lobby.jsonl"), lines("lobby", 120)).unwrap();
     std::fs::write(data.path().join("kitchen.jsonl"), lines("kitchen", 8)).unwrap();

@@ -6,6 +6,7 @@ mod support;
 
 use chatroom::protocol::json::{RoomList, RoomSummary};
 use support::{element, get, get_history, get_rooms, Client, TestServer};
+use tungstenite::Message;
 
 /// The room list `/api/rooms` answers with: (name, members, messages) for each room, in order.
 fn room_list(rooms: &[(&str, usize, u64)]) -> RoomList {
@@ -228,4 +229,84 @@ fn a_room_visited_in_silence_leaves_nothing_behind() {
     let kept = get_history(server.addr, "/r/kept/history");
     assert_eq!(kept.messages.first().map(|m| m.message().text.as_ref()), Some("stays"));
     assert!(server.data_dir().unwrap().join("kept.jsonl").exists());
+}
+
+/// Says one message in `room` as a JSON client, and leaves.
+fn visit(server: &TestServer, room: &str, text: &str) -> u64 {
+    let (mut client, _) = Client::join_json(&server.ws_url(&format!("/r/{room}/connect?name=visitor")));
+    client.say_json(text);
+    let seq = client.recv_message().seq;
+    client.ws.close(None).unwrap();
+    while client.ws.read().is_ok() {}
+    seq
+}
+
+/// Finding (issue 12): rooms were never forgotten: each kept its log open and its history in
+/// memory for ever, and stayed in the list (3,000 one-message rooms: 3,007 open files). Now at
+/// most `--max-rooms` rooms are in memory; the others are put away and come back from their logs.
+#[test]
+fn rooms_are_put_away_and_come_back_from_their_logs() {
+    let server = TestServer::start(&["--max-rooms", "4", "--rate-limit", "0"]);
+    let files_at_start = server.open_files();
+    for i in 0..30 {
+        assert_eq!(visit(&server, &format!("room-{i}"), &format!("hello {i}")), 1);
+    }
+    // 30 rooms visited, at most 4 in memory: the open files did not grow with them.
+    let files_now = server.open_files();
+    assert!(files_now <= files_at_start + 4 + 2, "{files_at_start} open files at start, {files_now} now");
+    // A room put away still has its history, through the API and when someone comes back.
+    let history = get_history(server.addr, "/r/room-0/history");
+    assert_eq!(history.messages.len(), 1);
+    assert_eq!(history.messages[0].message().text, "hello 0");
+    let (mut back, welcome) = Client::join_json(&server.ws_url("/r/room-0/connect?name=back"));
+    assert_eq!(welcome.history.iter().map(|m| m.text.to_string()).collect::<Vec<_>>(), ["hello 0"]);
+    back.say_json("again");
+    assert_eq!(back.recv_message().seq, 2, "numbering goes on after the room came back");
+    // The list still shows rooms active today, in memory or not.
+    let listed = get_rooms(server.addr);
+    assert!(listed.rooms.iter().any(|r| r.name == "room-7" && r.messages == 1), "{listed:?}");
+}
+
+/// Joins `path` as a JSON client, asking again while the server answers 1013 (no room for it
+/// yet, as a room being left lets go of its last handle a moment after its members' Close): what
+/// the page does by itself.
+fn join_when_there_is_room(server: &TestServer, path: &str) -> Client {
+    support::wait_until(&format!("room for {path}"), || {
+        let mut client = Client::connect_json(&server.ws_url(path));
+        match client.recv_within(support::TIMEOUT) {
+            Some(Message::Text(_)) => Some(client),
+            Some(Message::Close(Some(frame))) if u16::from(frame.code) == 1013 => None,
+            other => panic!("neither the welcome nor 1013: {other:?}"),
+        }
+    })
+}
+
+/// Leaves: closes, and reads until the server's Close comes back.
+fn leave(mut client: Client) {
+    client.ws.close(None).unwrap();
+    while client.ws.read().is_ok() {}
+}
+
+#[test]
+fn a_full_server_refuses_a_new_room_with_1013_and_lets_it_in_later() {
+    let server = TestServer::start(&["--max-rooms", "2", "--memory"]);
+    let (_a, _) = Client::join_json(&server.ws_url("/r/one/connect?name=a"));
+    let (mut b, _) = Client::join_json(&server.ws_url("/r/two/connect?name=b"));
+    // Both rooms have people in them: a third cannot be opened, and is told why.
+    let mut third = Client::connect_json(&server.ws_url("/r/three/connect?name=c"));
+    let close = third.expect_close();
+    assert_eq!(u16::from(close.code), 1013);
+    assert!(close.reason.contains("rooms open"), "{}", close.reason);
+    // Once a room empties, the newcomer gets in.
+    b.say_json("before");
+    assert_eq!(b.recv_message().seq, 1);
+    leave(b);
+    leave(join_when_there_is_room(&server, "/r/three/connect?name=c"));
+    // `--memory`: a room put away lost its history, but it numbers on, so that a number is
+    // never reused within the server's life.
+    let mut b = join_when_there_is_room(&server, "/r/two/connect?name=b");
+    let notice = b.recv_event(); // after the history (read above) come the roster and the notice
+    assert!(matches!(notice, chatroom::protocol::json::Event::Roster { .. }), "{notice:?}");
+    b.say_json("after");
+    assert!(b.recv_message().seq > 1, "a number was reused");
 }

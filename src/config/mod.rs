@@ -142,6 +142,15 @@ flag::flags! {
             ]),
             help: "flush logs to disk: always (each message), interval (each second), never",
         },
+        /// Rooms in memory at most: a room nobody is in is put away after a minute (its log
+        /// closed, its memory freed) and comes back from its log on demand; past this many, a
+        /// new room waits until one can be put away.
+        pub max_rooms: usize {
+            flag: "--max-rooms N",
+            default: 500,
+            parse: Number(1, 1_000_000),
+            help: "rooms in memory at most; idle ones are put away (logs reload them)",
+        },
         /// Open connections at most, in total (0 = no cap).
         pub max_connections: usize {
             flag: "--max-connections N",

@@ -10,9 +10,12 @@ use crate::chat::names;
 use crate::chat::room::Room;
 use crate::http::routes::Endpoint;
 use crate::limits::TokenBucket;
+use crate::protocol::frame::EncodedFrame;
 use crate::protocol::{Dialect, Roster, ServerEvent, Welcome};
 use crate::shared::Shared;
 use crate::ws::reader::read_loop;
+use crate::ws::Ended;
+use tungstenite::protocol::frame::coding::CloseCode;
 
 /// The WebSocket part: become a member, run the read loop, leave.
 #[inline(never)] // a frame of its own, not merged into the thread's outermost one
@@ -43,7 +46,11 @@ pub(super) fn websocket(
             Err(e) => Ending::NotStarted(e),
         },
         Endpoint::Chat { room, name } => {
-            let room = shared.rooms.get_or_create(&room);
+            let room = match shared.rooms.get_or_create(&room) {
+                Ok(room) => room,
+                // RFC 6455 §7.4.1: 1013, try again later; the page reconnects by itself.
+                Err(why) => return refuse(&member, CloseCode::Again, &why.to_string()),
+            };
             membership.room = Some(room.clone());
             match join(&member, &room, name.as_deref(), config.max_name) {
                 Ok(()) => {
@@ -56,6 +63,14 @@ pub(super) fn websocket(
             }
         }
     }
+}
+
+/// Closes a WebSocket that may not join after all, before its welcome: a Close frame, then the
+/// end of the connection.
+fn refuse(member: &Member, code: CloseCode, reason: &str) -> Ending {
+    let _ = member.go_live(EncodedFrame::close(code, reason).as_bytes());
+    member.shutdown();
+    Ending::WebSocket(Ended::WeClosed { code: u16::from(code), reason: reason.to_string() })
 }
 
 /// A member's place in the server: in its room, and in the list of open WebSockets. Dropping it

@@ -63,15 +63,12 @@ pub fn history(request: &Request, shared: &Shared, room: &str) -> Response {
         Some("html") => true,
         Some(_) => return bad("format must be json or html."),
     };
-    let (page, more) = match shared.rooms.get(room) {
-        None => (Vec::new(), false),
-        Some(room) => match room.page_before(before, limit) {
-            Ok(found) => found,
-            Err(e) => {
-                crate::log::error(format_args!("reading history of {}: {e}", room.name));
-                return Response::text(500, "Could not read the history log.");
-            }
-        },
+    let (page, more) = match shared.rooms.page_before(room, before, limit) {
+        Ok(found) => found,
+        Err(e) => {
+            crate::log::error(format_args!("reading history of {room}: {e}"));
+            return Response::text(500, "Could not read the history log.");
+        }
     };
     if html {
         let fragment = html::older_page(room, &page, more);

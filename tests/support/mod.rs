@@ -114,6 +114,16 @@ impl TestServer {
         TestServer { child, addr, stderr, data }
     }
 
+    /// The server process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// How many file descriptors the server has open now (sockets, logs, the standard streams).
+    pub fn open_files(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id())).map(|dir| dir.count()).unwrap_or(0)
+    }
+
     /// The data dir this server was given by [`TestServer::start`], if it made one.
     pub fn data_dir(&self) -> Option<&Path> {
         self.data.as_ref().map(TempDir::path)

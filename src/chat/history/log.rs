@@ -90,6 +90,25 @@ impl Log {
     }
 }
 
+/// The last message of the log at `path`, read without opening it for writing or repairing it:
+/// for listing a room that is not in memory. `None` for an empty (or unreadable) log.
+pub fn last_message(path: &Path) -> io::Result<Option<ChatMessage>> {
+    let file = File::open(path)?;
+    let end = end_of_last_full_line(&file, file.metadata()?.len())?;
+    for line in lines_backwards(&file, end).take(8) {
+        if let Ok(message) = serde_json::from_slice::<ChatMessage>(&line?) {
+            return Ok(Some(message));
+        }
+    }
+    Ok(None)
+}
+
+/// Up to `limit` messages before `before` from the log at `path`, for a room that is not in
+/// memory: as [`Log::page_before`], through a handle of its own.
+pub fn page_before_in(path: &Path, before: u64, limit: usize) -> io::Result<(Vec<ChatMessage>, bool)> {
+    page_before(&File::open(path)?, before, limit)
+}
+
 /// Reads the last `keep` messages and the last sequence number from the end of the log, reading
 /// backwards. Cuts off a torn last line (no newline at the end, or not valid JSON) with a warning.
 fn load_tail(file: &File, path: &Path, keep: usize) -> io::Result<(Vec<ChatMessage>, u64)> {

@@ -26,7 +26,7 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use log::Log;
+pub use log::{last_message, page_before_in, Log};
 use reserve::Reservation;
 
 pub use crate::config::FsyncPolicy; // a setting (`--fsync`), used here
@@ -56,6 +56,12 @@ impl History {
             log: None,
             reservation: None,
         }
+    }
+
+    /// A history in memory only, numbering on after `last` (a room put away and made again: its
+    /// numbers must not repeat within the server's life).
+    pub fn in_memory_after(capacity: usize, last: u64) -> History {
+        History { next_seq: last + 1, ..History::in_memory(capacity) }
     }
 
     /// A history backed by the log at `path`, loaded from its tail, numbering on after the log's
@@ -131,7 +137,8 @@ impl History {
 
     /// Whether messages older than the in-memory ones exist.
     pub fn has_older_than_recent(&self) -> bool {
-        self.recent.front().map_or(!self.is_empty(), |first| first.seq > 1)
+        // Nothing in memory: older messages exist if a log has them.
+        self.recent.front().map_or(self.log.is_some() && !self.is_empty(), |first| first.seq > 1)
     }
 
     /// Up to `limit` messages before `before` from memory (for `--memory`, or as a fallback).

@@ -15,7 +15,7 @@
 //! The file is written in place, always the same 21 bytes at offset 0: on a full disk that
 //! still works, since it needs no new block, where appending to the log does not.
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -25,9 +25,9 @@ use super::FsyncPolicy;
 /// Numbers reserved at a time: after a crash, the numbering jumps by at most this many.
 pub const BLOCK: u64 = 100;
 
-/// The reserved high-water mark of one room's sequence numbers, and the file that keeps it.
+/// The reserved high-water mark of one room's sequence numbers, and the file that keeps it (opened
+/// only to write it, once per block: a room in memory costs one open file, its log, not two).
 pub struct Reservation {
-    file: File,
     path: PathBuf,
     /// Every number up to this one may have been handed out.
     upto: u64,
@@ -48,7 +48,7 @@ impl Reservation {
             }),
             Err(_) => 0,
         };
-        Ok(Reservation { file, path, upto })
+        Ok(Reservation { path, upto })
     }
 
     /// The highest number that may have been handed out.
@@ -63,10 +63,7 @@ impl Reservation {
             return Ok(());
         }
         let upto = seq - 1 + BLOCK;
-        self.file.write_all_at(format!("{upto:020}\n").as_bytes(), 0)?;
-        if fsync != FsyncPolicy::Never {
-            self.file.sync_data()?;
-        }
+        self.write(upto, fsync != FsyncPolicy::Never)?;
         self.upto = upto;
         Ok(())
     }
@@ -77,9 +74,18 @@ impl Reservation {
         if last >= self.upto {
             return Ok(());
         }
-        self.file.write_all_at(format!("{last:020}\n").as_bytes(), 0)?;
-        self.file.sync_data()?;
+        self.write(last, true)?;
         self.upto = last;
+        Ok(())
+    }
+
+    /// Writes `upto` into the file, in place.
+    fn write(&self, upto: u64, sync: bool) -> io::Result<()> {
+        let file = OpenOptions::new().write(true).open(&self.path)?;
+        file.write_all_at(format!("{upto:020}\n").as_bytes(), 0)?;
+        if sync {
+            file.sync_data()?;
+        }
         Ok(())
     }
 

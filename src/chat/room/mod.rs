@@ -21,7 +21,7 @@ mod presence;
 
 use std::collections::HashSet;
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use presence::Pending;
@@ -47,6 +47,9 @@ pub struct Room {
     /// Set when a relay left bytes in some member's backlog: the housekeeping thread then sends
     /// them ([`Room::flush_backlogs`]).
     backlogged: AtomicBool,
+    /// When someone last spoke, came or went (milliseconds since the epoch): the registry puts
+    /// rooms idle for long away, and lists only rooms active lately.
+    active: AtomicU64,
     /// Messages waiting for the room lock (see [`Room::relay_posted`]). Taken only briefly, never while
     /// waiting for another lock.
     inbox: Mutex<Vec<Said>>,
@@ -110,6 +113,7 @@ impl Room {
             state: Mutex::new(state),
             presence_pending: AtomicBool::new(false),
             backlogged: AtomicBool::new(false),
+            active: AtomicU64::new(now_ms()),
             inbox: Mutex::new(Vec::new()),
             fsync,
             disk,
@@ -126,6 +130,7 @@ impl Room {
     /// gapless.
     pub fn join(&self, member: &Arc<Member>, wanted: &str, max_name: usize) -> Welcome {
         let mut state = lock::take(&self.state);
+        self.active.store(now_ms(), Ordering::Relaxed);
         let name = names::unique(wanted, max_name, |candidate| state.names.contains(&candidate.to_lowercase()));
         member.set_name(name.clone());
         state.names.insert(name.to_lowercase());
@@ -160,6 +165,7 @@ impl Room {
         // `remove`, not `swap_remove`: the roster stays in order of arrival.
         let gone = state.members.remove(i);
         forget(&mut state, &gone);
+        self.active.store(now_ms(), Ordering::Relaxed);
         self.maybe_flush_presence(&mut state);
     }
 
@@ -221,6 +227,7 @@ impl Room {
         }
         let relayed = batch.len() - refused.len();
         if relayed > 0 {
+            self.active.store(now_ms(), Ordering::Relaxed);
             let delivered = self.relay(&mut state, |member| outgoing.for_dialect(member.dialect));
             metrics::RELAYS.inc();
             metrics::DELIVERIES.add(delivered * relayed as u64);
@@ -329,6 +336,16 @@ impl Room {
         if let Err(e) = lock::take(&self.state).history.release() {
             crate::log::warn(format_args!("#{}: cannot give back reserved message numbers: {e}", self.name));
         }
+    }
+
+    /// When someone last spoke, came or went, in milliseconds since the epoch.
+    pub fn last_active(&self) -> u64 {
+        self.active.load(Ordering::Relaxed)
+    }
+
+    /// How many members are here now.
+    pub fn member_count(&self) -> usize {
+        lock::take(&self.state).members.len()
     }
 
     /// Whether the room has neither members nor messages (so the registry may forget it).
