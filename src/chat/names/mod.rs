@@ -19,8 +19,11 @@
 //! Letters are otherwise free: any script, and emoji that stand alone (sequences joined by U+200D
 //! ZERO WIDTH JOINER or with a variation selector are refused, since both are default-ignorable).
 //!
-//! Names are unique within a room *at any moment*, compared without case: a second `ann` becomes
-//! `ann (2)` and is told so. No name at all: a friendly `guest-4821`.
+//! Names are unique within a room *at any moment*, compared by [`key`]: after NFKC (UAX #15) and
+//! lower-casing, so that `ANN`, fullwidth `ＡＮＮ`, `ａnn` or a decomposed `zoe\u{308}` are the same
+//! name as `ann` or `zoë`. A second one is numbered and told so (`ＡＮＮ (2)`), and keeps its own
+//! spelling: a name is shown as it was typed (trimmed), never as its key. No name at all: a
+//! friendly `guest-4821`.
 //!
 //! **Rooms.** 1 to 32 characters of `[a-z0-9_-]` after lower-casing: safe in a URL, in HTML and as
 //! a file name, with no escaping anywhere. A private room's name is 128 bits of OS randomness in
@@ -142,14 +145,32 @@ fn marks_are_few(name: &str) -> bool {
     true
 }
 
+/// The form in which names are compared: two names with the same key are the same name in a room,
+/// however they are spelt. It is NFKC (UAX #15), which folds compatibility variants (fullwidth
+/// `ＡＮＮ`, ligature `ﬁ`, KELVIN SIGN, mathematical bold, superscripts, circled digits) and
+/// canonical ones (a precomposed or decomposed `ë`); then lower-casing (Unicode's full mappings,
+/// as `str::to_lowercase` does them); then NFKC again, because lower-casing can leave text that is
+/// not normalised: `J` + U+030C COMBINING CARON lower-cases to `j` + U+030C, whose NFC is `ǰ`.
+///
+/// This approximates Unicode's NFKC_Casefold (UAX #31 §5.1, UAX #44) without its table. Where full
+/// case folding goes further, names stay apart here: `ß` and `ss`, `ς` and `σ` are different
+/// names, and they also look different, which is what matters. The default-ignorables that
+/// NFKC_Casefold drops are refused by [`validate`] before a name is ever compared. Keys are
+/// idempotent (`key(&key(x)) == key(x)`), which the fuzz target checks.
+pub fn key(name: &str) -> String {
+    let lower = name.nfkc().collect::<String>().to_lowercase();
+    lower.nfkc().collect()
+}
+
 /// A friendly default name.
 pub fn guest() -> String {
     format!("guest-{:04}", random::below(10_000))
 }
 
-/// `wanted`, or `wanted (2)`, `wanted (3)`... whichever `is_taken` says is free (the room
-/// compares without case). The base is shortened if needed so that the result stays within the
-/// limit.
+/// `wanted`, or `wanted (2)`, `wanted (3)`... whichever `is_taken` says is free. `is_taken` is
+/// given each candidate as it would be shown, and must compare it by [`key`] with the names in the
+/// room (so that `ＡＮＮ` is taken when `ann` is there). The base is shortened if needed so that the
+/// result stays within the limit.
 pub fn unique(wanted: &str, limit: usize, is_taken: impl Fn(&str) -> bool) -> String {
     if !is_taken(wanted) {
         return wanted.to_string();

@@ -93,10 +93,42 @@ fn combining_marks_are_limited() {
 }
 
 #[test]
+fn the_key_folds_compatibility_forms_and_case() {
+    for alike in
+        ["ann", "ANN", "Ann", "\u{FF41}\u{FF4E}\u{FF4E}", "\u{FF21}\u{FF2E}\u{FF2E}", "\u{FF21}\u{FF4E}\u{FF4E}"]
+    {
+        assert_eq!(key(alike), "ann", "{alike:?}");
+    }
+    assert_eq!(key("\u{1D41A}\u{1D427}\u{1D427}"), "ann", "mathematical bold");
+    assert_eq!(key("\u{212A}im"), key("Kim"), "KELVIN SIGN");
+    assert_eq!(key("\u{212B}"), key("\u{C5}"), "ANGSTROM SIGN");
+    assert_eq!(key("\u{FB01}n"), key("fin"), "ligature fi");
+    assert_eq!(key("ann\u{B2}"), key("ann2"), "superscript two");
+    assert_eq!(key("\u{2161}"), key("ii"), "ROMAN NUMERAL TWO");
+    assert_eq!(key("zoe\u{308}"), key("zo\u{EB}"), "decomposed and precomposed");
+    assert_eq!(key("ko\u{301}\u{323}"), key("ko\u{323}\u{301}"), "marks in either order");
+    assert_eq!(key("J\u{30C}o"), key("\u{1F0}o"), "the second NFKC: j + caron composes to U+01F0");
+    assert_eq!(key("\u{130}"), "i\u{307}", "full lower-casing: İ is i + U+0307");
+    // Lower-casing is not full case folding: these stay two names (and look like two).
+    assert_ne!(key("stra\u{DF}e"), key("STRASSE"));
+    assert_ne!(key("\u{3C2}"), key("\u{3C3}"));
+    // Distinct names stay distinct, and the key is idempotent.
+    assert_ne!(key("ann"), key("anne"));
+    for name in ["ANN", "J\u{30C}o", "\u{FB01}", "\u{130}", "\u{3A3}\u{391}\u{3A3}", "\u{2161} (2)"] {
+        assert_eq!(key(&key(name)), key(name), "{name:?}");
+    }
+    // A refused look-alike never reaches the key: `ann` + U+FE0F is refused, not numbered.
+    assert_eq!(validate("ann\u{FE0F}", 32), Err(BadName::Invisible));
+}
+
+#[test]
 fn duplicates_get_a_number() {
-    let taken = |c: &str| ["ann", "ann (2)", "bob"].contains(&c.to_lowercase().as_str());
+    let taken = |c: &str| ["ann", "ann (2)", "bob"].contains(&key(c).as_str());
     assert_eq!(unique("carol", 32, taken), "carol");
     assert_eq!(unique("ANN", 32, taken), "ANN (3)");
+    // Look-alikes keep their own spelling, numbered.
+    assert_eq!(unique("\u{FF21}\u{FF2E}\u{FF2E}", 32, taken), "\u{FF21}\u{FF2E}\u{FF2E} (3)");
+    assert_eq!(unique("\u{1D41B}\u{1D428}\u{1D41B}", 32, taken), "\u{1D41B}\u{1D428}\u{1D41B} (2)");
     let long = "x".repeat(32);
     let second = unique(&long, 32, |c: &str| c == long);
     assert_eq!(second.chars().count(), 32);
