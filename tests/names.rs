@@ -314,7 +314,6 @@ fn letter_look_alikes() -> Vec<(&'static str, &'static str, &'static str)> {
 }
 
 #[test]
-#[ignore = "needs src/chat/room/mod.rs to compare names by names::key instead of to_lowercase (the merge does it)"]
 fn letter_look_alikes_of_a_present_name_are_numbered() {
     let server = TestServer::start(&[]);
     let cases = letter_look_alikes();

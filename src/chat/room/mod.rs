@@ -63,7 +63,8 @@ pub struct Room {
 struct RoomState {
     /// Everyone who receives this room's relays, joining or live, in the order they came.
     members: Vec<Arc<Member>>,
-    /// Their names, lower-cased: finding a free name is a lookup, not a scan of the room.
+    /// Their names as compared (`names::key`: NFKC, lower case): finding a free name is a lookup,
+    /// not a scan of the room.
     names: HashSet<String>,
     /// How many of them speak each dialect: an event is only encoded in a dialect someone
     /// will read.
@@ -131,9 +132,9 @@ impl Room {
     pub fn join(&self, member: &Arc<Member>, wanted: &str, max_name: usize) -> Welcome {
         let mut state = lock::take(&self.state);
         self.active.store(now_ms(), Ordering::Relaxed);
-        let name = names::unique(wanted, max_name, |candidate| state.names.contains(&candidate.to_lowercase()));
+        let name = names::unique(wanted, max_name, |candidate| state.names.contains(&names::key(candidate)));
         member.set_name(name.clone());
-        state.names.insert(name.to_lowercase());
+        state.names.insert(names::key(&name));
         state.members.push(member.clone());
         match member.dialect {
             Dialect::Html => state.html_members += 1,
@@ -367,7 +368,7 @@ fn forget(state: &mut RoomState, gone: &Member) {
         Dialect::Html => state.html_members -= 1,
         Dialect::Json => state.json_members -= 1,
     }
-    state.names.remove(&gone.name().to_lowercase());
+    state.names.remove(&names::key(gone.name()));
     state.presence.push(gone.id, gone.name(), false);
 }
 
