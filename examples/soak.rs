@@ -15,7 +15,12 @@
 //! - **50 slowloris connections** dribbling a request head a byte at a time (the server's 10 s
 //!   head deadline must cut each off; they reconnect);
 //! - **5 flooders** sending far over the rate limit (the server must drop their excess and the
-//!   rooms must not notice).
+//!   rooms must not notice);
+//! - **20 stuck members**, 4 per room, with a small receive buffer, that never read: the server
+//!   must drop each once it is far behind, without the room waiting for it; they come back;
+//! - **5 bad framers**, each opening connection after connection and sending something a server
+//!   must refuse (invalid UTF-8, a binary message, an oversized frame, endless empty fragments, a
+//!   forbidden close code): each must get its Close with the right code.
 //!
 //! Before the soak a one-minute warm-up of the same load runs and ends; the server's threads, file
 //! descriptors and RSS are read once everyone has gone (the start), and again after the soak once
@@ -39,6 +44,8 @@ const ROOMS: usize = 5;
 const CHURNERS: usize = 500;
 const SLOWLORIS: usize = 50;
 const FLOODERS: usize = 5;
+const STUCK: usize = 20;
+const BAD_FRAMERS: usize = 5;
 
 type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
 
@@ -67,6 +74,10 @@ struct Shared {
     joins: AtomicU64,
     slowloris_cut: AtomicU64,
     flood_notices: AtomicU64,
+    /// Stuck members the server cut off, and bad frames answered with the right close code (or not).
+    stuck_cut: AtomicU64,
+    bad_closed: AtomicU64,
+    bad_unexpected: AtomicU64,
 }
 
 fn main() {
@@ -85,7 +96,10 @@ fn main() {
     let _ = std::fs::remove_dir_all(&data);
     let (mut server, addr) = start_server(&binary, &data);
     let pid = server.id();
-    println!("soak: server pid {pid} on {addr}; {CHURNERS} churners in {ROOMS} rooms, {SLOWLORIS} slowloris, {FLOODERS} flooders");
+    println!(
+        "soak: server pid {pid} on {addr}; {CHURNERS} churners in {ROOMS} rooms, {SLOWLORIS} slowloris, \
+         {FLOODERS} flooders, {STUCK} stuck members, {BAD_FRAMERS} bad framers"
+    );
 
     // Warm-up, so that the start figures include what a server keeps once it has been busy:
     // glibc's cache of thread stacks (up to 40 MiB of them, each keeping a page or two) and its
@@ -120,6 +134,9 @@ fn main() {
     if report.lost > 0 || report.duplicated > 0 {
         failed.push(format!("{} lost, {} duplicated", report.lost, report.duplicated));
     }
+    if report.bad_unexpected > 0 {
+        failed.push(format!("{} bad frames not answered with their close code", report.bad_unexpected));
+    }
     for (what, a, b) in
         [("threads", start.threads, end.threads), ("fds", start.fds, end.fds), ("RSS KiB", start.rss_kib, end.rss_kib)]
     {
@@ -153,6 +170,9 @@ struct Report {
     joins: u64,
     slowloris_cut: u64,
     flood_notices: u64,
+    stuck_cut: u64,
+    bad_closed: u64,
+    bad_unexpected: u64,
 }
 
 impl std::fmt::Display for Report {
@@ -160,7 +180,8 @@ impl std::fmt::Display for Report {
         write!(
             f,
             "{} messages sent and confirmed while observed, {} received, {} lost, {} duplicated ({} unconfirmed: \
-             their sender was cut off first); {} joins; {} slowloris heads cut off; {} flood notices",
+             their sender was cut off first); {} joins; {} slowloris heads cut off; {} flood notices; \
+             {} stuck members cut off; {} bad frames closed with the right code, {} otherwise",
             self.sent,
             self.received,
             self.lost,
@@ -168,7 +189,10 @@ impl std::fmt::Display for Report {
             self.unconfirmed,
             self.joins,
             self.slowloris_cut,
-            self.flood_notices
+            self.flood_notices,
+            self.stuck_cut,
+            self.bad_closed,
+            self.bad_unexpected
         )
     }
 }
@@ -188,6 +212,9 @@ fn run_load(addr: SocketAddr, duration: Duration) -> Report {
         joins: AtomicU64::new(0),
         slowloris_cut: AtomicU64::new(0),
         flood_notices: AtomicU64::new(0),
+        stuck_cut: AtomicU64::new(0),
+        bad_closed: AtomicU64::new(0),
+        bad_unexpected: AtomicU64::new(0),
     });
     let listen_until = Arc::new(AtomicBool::new(false));
     let mut listeners = Vec::new();
@@ -212,6 +239,14 @@ fn run_load(addr: SocketAddr, duration: Duration) -> Report {
     for i in 0..FLOODERS {
         let shared = shared.clone();
         workers.push(spawn(format!("flooder-{i}"), move || flooder(&shared, i)));
+    }
+    for i in 0..STUCK {
+        let shared = shared.clone();
+        workers.push(spawn(format!("stuck-{i}"), move || stuck(&shared, i)));
+    }
+    for i in 0..BAD_FRAMERS {
+        let shared = shared.clone();
+        workers.push(spawn(format!("bad-frames-{i}"), move || bad_framer(&shared, i)));
     }
     let started = Instant::now();
     while started.elapsed() < duration {
@@ -244,6 +279,9 @@ fn run_load(addr: SocketAddr, duration: Duration) -> Report {
         joins: shared.joins.load(Ordering::Relaxed),
         slowloris_cut: shared.slowloris_cut.load(Ordering::Relaxed),
         flood_notices: shared.flood_notices.load(Ordering::Relaxed),
+        stuck_cut: shared.stuck_cut.load(Ordering::Relaxed),
+        bad_closed: shared.bad_closed.load(Ordering::Relaxed),
+        bad_unexpected: shared.bad_unexpected.load(Ordering::Relaxed),
     }
 }
 
@@ -434,6 +472,158 @@ fn flooder(shared: &Shared, i: usize) {
     }
     let _ = ws.close(None);
     let _ = ws.flush();
+}
+
+/// Joins a room over a connection with a small receive buffer and never reads: the room's traffic
+/// piles up until the server drops it. Then it comes back, until the soak ends.
+fn stuck(shared: &Shared, i: usize) {
+    while !shared.stop.load(Ordering::Acquire) {
+        let Some(stream) = connect_small(shared.addr) else {
+            thread::sleep(Duration::from_millis(200));
+            continue;
+        };
+        let url = format!("ws://{}/r/soak{}/connect?name=stuck{i}", shared.addr, i % ROOMS);
+        let Ok((mut ws, _)) = tungstenite::client(url.as_str(), stream) else {
+            thread::sleep(Duration::from_millis(200));
+            continue;
+        };
+        shared.joins.fetch_add(1, Ordering::Relaxed);
+        // Write now and then, never read: once the server has cut the connection, a write fails.
+        loop {
+            if shared.stop.load(Ordering::Acquire) {
+                return;
+            }
+            thread::sleep(Duration::from_millis(500));
+            if ws.send(Message::Ping(Vec::new().into())).is_err() {
+                shared.stuck_cut.fetch_add(1, Ordering::Relaxed);
+                break;
+            }
+        }
+    }
+}
+
+/// A TCP connection whose receive buffer is small from the start (set before connecting).
+fn connect_small(addr: SocketAddr) -> Option<TcpStream> {
+    use std::os::fd::FromRawFd;
+    let SocketAddr::V4(v4) = addr else { return None };
+    // SAFETY: a socket we create and hand to TcpStream, which owns it from there on; the
+    // sockaddr_in is fully initialised and its size is passed.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        if fd < 0 {
+            return None;
+        }
+        let stream = TcpStream::from_raw_fd(fd);
+        let size: libc::c_int = 4096;
+        let size_ptr = &size as *const libc::c_int as *const libc::c_void;
+        libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, size_ptr, std::mem::size_of::<libc::c_int>() as _);
+        let sin = libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: v4.port().to_be(),
+            sin_addr: libc::in_addr { s_addr: u32::from(*v4.ip()).to_be() },
+            sin_zero: [0; 8],
+        };
+        let sin_ptr = &sin as *const libc::sockaddr_in as *const libc::sockaddr;
+        (libc::connect(fd, sin_ptr, std::mem::size_of::<libc::sockaddr_in>() as _) == 0).then_some(stream)
+    }
+}
+
+/// One masked client frame (RFC 6455 §5.2): `byte0` (FIN and opcode) and `payload`; `len` may
+/// claim more than the payload (a header-only oversized frame).
+fn client_frame(byte0: u8, payload: &[u8], len: u64) -> Vec<u8> {
+    let mut frame = vec![byte0];
+    match len {
+        0..=125 => frame.push(0x80 | len as u8),
+        126..=65_535 => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        _ => {
+            frame.push(0x80 | 127);
+            frame.extend_from_slice(&len.to_be_bytes());
+        }
+    }
+    let mask = [0x37, 0xfa, 0x21, 0x3d];
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    frame
+}
+
+/// Opens connection after connection, each sending one thing a server must refuse, and checks
+/// that the server's Close carries the code RFC 6455 §7.4.1 gives for it.
+fn bad_framer(shared: &Shared, i: usize) {
+    let endless = [client_frame(0x01, b"a", 1), client_frame(0x00, b"", 0).repeat(40_000)].concat();
+    let cases: [(&str, Vec<u8>, u16); 5] = [
+        ("invalid UTF-8", client_frame(0x81, b"hi\xff", 3), 1007),
+        ("binary", client_frame(0x82, b"\x01\x02", 2), 1003),
+        ("oversized", client_frame(0x81, b"", 1 << 20), 1009),
+        ("endless fragments", endless, 1009),
+        ("close code 999", client_frame(0x88, &999u16.to_be_bytes(), 2), 1002),
+    ];
+    let mut n = i;
+    while !shared.stop.load(Ordering::Acquire) {
+        n += 1;
+        let (what, bytes, code) = &cases[n % cases.len()];
+        match refused_with(shared.addr, &format!("/r/soak{}/connect?name=bad{i}", n % ROOMS), bytes) {
+            Some(got) if got == *code => {
+                shared.bad_closed.fetch_add(1, Ordering::Relaxed);
+            }
+            Some(got) => {
+                eprintln!("soak: bad framer {i}: {what} got close {got}, not {code}");
+                shared.bad_unexpected.fetch_add(1, Ordering::Relaxed);
+            }
+            // No answer at all: the machine may be starved, or the connection refused; not a
+            // wrong answer, but not a right one either.
+            None => {}
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Upgrades by hand, sends `bytes`, and returns the code of the first Close frame the server
+/// sends back (skipping the welcome and the room's traffic), if one comes within 10 s.
+fn refused_with(addr: SocketAddr, path: &str, bytes: &[u8]) -> Option<u16> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).ok()?;
+        head.push(byte[0]);
+    }
+    if !head.starts_with(b"HTTP/1.1 101") {
+        return None;
+    }
+    let _ = stream.write_all(bytes);
+    let until = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < until {
+        let mut header = [0u8; 2];
+        stream.read_exact(&mut header).ok()?;
+        let len = match header[1] & 0x7f {
+            126 => {
+                let mut ext = [0u8; 2];
+                stream.read_exact(&mut ext).ok()?;
+                u16::from_be_bytes(ext) as usize
+            }
+            127 => {
+                let mut ext = [0u8; 8];
+                stream.read_exact(&mut ext).ok()?;
+                u64::from_be_bytes(ext) as usize
+            }
+            n => n as usize,
+        };
+        let mut payload = vec![0; len];
+        stream.read_exact(&mut payload).ok()?;
+        if header[0] & 0x0f == 0x8 {
+            return (payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]));
+        }
+    }
+    None
 }
 
 /// Threads, file descriptors and RSS of a process.
