@@ -6,7 +6,7 @@ mod support;
 use std::io::Write;
 use std::net::TcpStream;
 
-use support::{get, http_raw, read_response, Client, TestServer, TIMEOUT};
+use support::{get, http_raw, read_response, wait_until, Client, TestServer, TIMEOUT};
 
 #[test]
 fn cross_origin_websockets_are_refused() {
@@ -100,6 +100,55 @@ fn wrong_codes_are_rate_limited_per_ip() {
     let blocked = login(&server, "code=right");
     assert_eq!(blocked.status, 429);
     assert!(blocked.header("Retry-After").unwrap().parse::<u64>().unwrap() > 0);
+    server.wait_for_log("wrong access code from 127.0.0.1");
+}
+
+/// Every way of presenting the code is a guess against the same per-address limit: bearer
+/// tokens on the API, pipelined on one keep-alive connection, once took 33,500 guesses in 1.4 s.
+#[test]
+fn wrong_bearer_tokens_are_rate_limited_and_logged_like_the_form() {
+    let server = TestServer::start(&["--access-code", "s3same-0pen"]);
+    let addr = server.addr;
+    let api = |code: &str| format!("GET /api/rooms HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {code}\r\n\r\n");
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let guesses: String = (0..8).map(|i| api(&format!("guess{i}"))).collect();
+    stream.write_all(guesses.as_bytes()).unwrap();
+    let answers: Vec<support::RawResponse> = (0..8).map(|_| read_response(&mut stream, false)).collect();
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429, 429, 429], "on one keep-alive connection");
+    for blocked in &answers[5..] {
+        assert!(blocked.header("Retry-After").unwrap().parse::<u64>().unwrap() > 0, "{}", blocked.head);
+    }
+    // While blocked, the right code is refused too, however it is presented.
+    assert_eq!(http_raw(addr, api("s3same-0pen").as_bytes()).status, 429);
+    assert_eq!(login(&server, "code=s3same-0pen").status, 429);
+    match Client::try_connect(&server.ws_url("/connect"), &[("Authorization", "Bearer s3same-0pen")]) {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 429),
+        other => panic!("expected 429, got {:?}", other.map(|_| ())),
+    }
+    // Each counted guess is logged, and only those: the blocked ones cost nothing more.
+    let log = wait_until("five logged guesses", || {
+        let log = server.log();
+        (log.matches("wrong access code from 127.0.0.1").count() == 5).then_some(log)
+    });
+    assert!(!log.contains("s3same") && !log.contains("guess"), "neither the code nor a guess is logged:\n{log}");
+}
+
+/// A WebSocket upgrade with a wrong bearer token is a guess like any other.
+#[test]
+fn wrong_bearer_tokens_on_websocket_upgrades_count_against_the_limit() {
+    let server = TestServer::start(&["--access-code", "s3same-0pen"]);
+    for i in 0..5 {
+        let guess = format!("Bearer guess{i}");
+        match Client::try_connect(&server.ws_url("/connect"), &[("Authorization", guess.as_str())]) {
+            Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 401),
+            other => panic!("expected 401, got {:?}", other.map(|_| ())),
+        }
+    }
+    let blocked = login(&server, "code=s3same-0pen");
+    assert_eq!(blocked.status, 429, "{}", blocked.body_text());
+    assert!(blocked.header("Retry-After").is_some());
     server.wait_for_log("wrong access code from 127.0.0.1");
 }
 
