@@ -35,9 +35,10 @@ fn gauges(shared: &Shared) -> crate::metrics::Gauges {
     }
 }
 
-/// `GET /healthz`: 200 `ok`, or 503 with what is wrong (a history log that cannot be written).
+/// `GET /healthz`: 200 `ok`, or 503 with what is wrong (history logs that cannot be written),
+/// said without a room's name or a path: see [`crate::chat::disk`].
 pub fn health(shared: &Shared) -> Response {
-    let response = match shared.rooms.disk.problem() {
+    let response = match shared.rooms.disk.summary() {
         None => Response::text(200, "ok"),
         Some(problem) => Response::text(503, format!("degraded: {problem}")),
     };

@@ -10,7 +10,7 @@
 //! | `GET /new` | a new private room: a redirect to `/r/` + 26 random base32 characters |
 //! | `GET /api/rooms` | the room list as JSON |
 //! | `GET /assets/...` | the embedded files |
-//! | `GET /healthz` | `200 ok`, or 503 with the reason (e.g. the history log cannot be written) |
+//! | `GET /healthz` | `200 ok`, or 503 saying what is wrong (how many history logs cannot be written) |
 //! | `GET /metrics` | counters in the Prometheus text format |
 //! | `GET /echo` | with `--echo` only: a WebSocket that echoes (for the Autobahn suite) |
 //! | `GET /login`, `POST /login` | with `--access-code`: the form, and the code sent with it |
