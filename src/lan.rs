@@ -3,8 +3,14 @@
 //! We ask the operating system for its interface addresses (`getifaddrs(3)`): no packet is sent,
 //! no outside address is probed, no DNS is asked. A server bound to one address is reachable only
 //! there; one bound to `0.0.0.0` (or `[::]`) is reachable on every non-loopback address.
+//!
+//! The same list tells which addresses a request's `Host` may name ([`is_own_address`]).
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::lock;
 
 /// Every non-loopback address of this machine's interfaces that are up, IPv4 first.
 pub fn interface_addresses() -> Vec<IpAddr> {
@@ -14,6 +20,41 @@ pub fn interface_addresses() -> Vec<IpAddr> {
     found.sort_by_key(|ip| (ip.is_ipv6(), *ip));
     found.dedup();
     found
+}
+
+/// How long the list of this machine's addresses is trusted when an address not in it shows up.
+/// DHCP may have given the machine a new one since; but no stream of requests naming unknown
+/// addresses may make us ask the system more often than this.
+const FRESH_FOR: Duration = Duration::from_secs(5);
+
+/// Whether `ip` is an address of one of this machine's interfaces (as [`interface_addresses`]
+/// lists them). The list is kept, and asked for again only when an unknown address shows up and
+/// it is more than [`FRESH_FOR`] old.
+pub(crate) fn is_own_address(ip: IpAddr) -> bool {
+    static KNOWN: Mutex<Known> = Mutex::new(Known { asked: None, ips: Vec::new() });
+    lock::take(&KNOWN).contains(ip, Instant::now(), interface_addresses)
+}
+
+/// The addresses last listed, and when.
+struct Known {
+    asked: Option<Instant>,
+    ips: Vec<IpAddr>,
+}
+
+impl Known {
+    /// Whether `ip` is in the list, listing again with `list` first if `ip` is not and the list
+    /// is more than [`FRESH_FOR`] old at `now`.
+    fn contains(&mut self, ip: IpAddr, now: Instant, list: impl FnOnce() -> Vec<IpAddr>) -> bool {
+        let ip = ip.to_canonical();
+        if self.ips.contains(&ip) {
+            return true;
+        }
+        if self.asked.is_none_or(|asked| now.saturating_duration_since(asked) >= FRESH_FOR) {
+            self.ips = list();
+            self.asked = Some(now);
+        }
+        self.ips.contains(&ip)
+    }
 }
 
 /// fe80::/10 addresses need a zone (`%eth0`) to be usable in a URL, and browsers do not accept
@@ -91,5 +132,27 @@ mod tests {
     #[test]
     fn interface_listing_excludes_loopback() {
         assert!(interface_addresses().iter().all(|ip| !ip.is_loopback()));
+        assert!(interface_addresses().into_iter().all(is_own_address));
+    }
+
+    #[test]
+    fn unknown_addresses_ask_again_at_most_every_few_seconds() {
+        let (old, new): (IpAddr, IpAddr) = ("192.0.2.7".parse().unwrap(), "192.0.2.8".parse().unwrap());
+        let mut known = Known { asked: None, ips: Vec::new() };
+        let start = Instant::now();
+        let mut asked = 0;
+        let mut ask = |now: Instant, ips: &[IpAddr], known: &mut Known, ip: IpAddr| {
+            known.contains(ip, now, || {
+                asked += 1;
+                ips.to_vec()
+            })
+        };
+        assert!(ask(start, &[old], &mut known, old));
+        assert!(!ask(start, &[old], &mut known, new), "unknown");
+        // The machine gets the new address: not asked again within FRESH_FOR, then asked.
+        assert!(!ask(start + FRESH_FOR / 2, &[old, new], &mut known, new));
+        assert!(ask(start + FRESH_FOR, &[old, new], &mut known, new));
+        assert!(ask(start + FRESH_FOR * 9, &[], &mut known, old), "known addresses never ask");
+        assert_eq!(asked, 2);
     }
 }

@@ -68,7 +68,7 @@ pub struct Gauges {
     pub connections: usize,
     /// Of those, the WebSockets.
     pub websockets: usize,
-    /// Rooms known to the server.
+    /// Public rooms known to the server (private ones are not counted: see `http::api`).
     pub rooms: usize,
     /// Members in all rooms.
     pub members: usize,
@@ -103,7 +103,12 @@ pub fn render(gauges: Gauges) -> String {
         "Connections answered 503 because of --max-connections or --max-per-ip.",
         &[("", REFUSED.get().to_string())],
     );
-    metric("rooms", "gauge", "Rooms known to the server (with members or history).", &[("", rooms.to_string())]);
+    metric(
+        "rooms",
+        "gauge",
+        "Public rooms known to the server (with members or history); private rooms are not counted.",
+        &[("", rooms.to_string())],
+    );
     metric("members", "gauge", "Members in all rooms.", &[("", members.to_string())]);
     metric(
         "messages_relayed_total",

@@ -50,9 +50,11 @@ fn a_full_disk_is_reported_and_chat_goes_on_in_memory() {
     b.recv_containing(">written nowhere<");
     let health = get(server.addr, "/healthz");
     assert_eq!(health.status, 503);
-    assert!(health.body_text().contains("No space left on device"), "{}", health.body_text());
-    assert!(health.body_text().contains("lobby.jsonl"), "{}", health.body_text());
-    server.wait_for_log("cannot write history log");
+    assert_eq!(health.body_text(), "degraded: 1 room log cannot be written (see the server's log)\n");
+    // The server's own log says which file, and why.
+    let log = server.wait_for_log("cannot write history log");
+    let line = log.lines().find(|l| l.contains("cannot write history log")).unwrap();
+    assert!(line.contains("lobby.jsonl") && line.contains("No space left on device"), "{line}");
     // The message lives on in memory: a newcomer gets it in the history.
     let (_c, welcome) = Client::join(&server.ws_url("/connect?name=c"));
     assert!(welcome.contains(">written nowhere<"), "{welcome}");
@@ -90,6 +92,28 @@ fn numbers_are_not_reused_after_a_full_disk_and_a_crash() {
     assert!(seen.iter().all(|&old| next > old), "number {next} was already seen, in {seen:?}");
 }
 
+/// A private room's name is its only secret, and `/healthz` answers anyone: it says how many logs
+/// fail, never which room's, nor where the server keeps them. The server's log says both.
+#[test]
+fn healthz_names_no_room_and_no_path() {
+    let data = TempDir::new("private-full");
+    let private = "abcdefghijklmnopqrstuvwxyz"; // 26 base32 letters: what /new makes
+    std::os::unix::fs::symlink("/dev/full", data.path().join(format!("{private}.jsonl"))).unwrap();
+    std::os::unix::fs::symlink("/dev/full", data.path().join("lobby.jsonl")).unwrap();
+    let server = TestServer::start(&["--data-dir", data.path().to_str().unwrap()]);
+    for room in [private, "lobby"] {
+        let (mut member, _) = Client::join(&server.ws_url(&format!("/r/{room}/connect?name=a")));
+        member.say("unwritten");
+        member.recv_containing(">unwritten<");
+    }
+    let health = get(server.addr, "/healthz");
+    assert_eq!(health.status, 503);
+    let body = health.body_text();
+    assert_eq!(body, "degraded: 2 room logs cannot be written (see the server's log)\n");
+    assert!(!body.contains(private) && !body.contains(data.path().to_str().unwrap()), "{body}");
+    server.wait_for_log(&data.path().join(format!("{private}.jsonl")).display().to_string());
+}
+
 #[test]
 fn a_deleted_log_is_reported() {
     let server = TestServer::start(&[]);
@@ -102,7 +126,8 @@ fn a_deleted_log_is_reported() {
         let response = get(server.addr, "/healthz");
         (response.status == 503).then_some(response)
     });
-    assert!(health.body_text().contains("was deleted"), "{}", health.body_text());
+    assert_eq!(health.body_text(), "degraded: 1 room log cannot be written (see the server's log)\n");
+    server.wait_for_log("doomed.jsonl was deleted");
     a.say("second");
     a.recv_containing(">second<");
 }

@@ -63,14 +63,9 @@ const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 /// The upgrade headers of a valid handshake, without the key.
 const UPGRADE: &str = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n";
 
-/// `request_line`, `Host: x`, then `headers` (each line ending in CRLF), then the blank line.
-fn req(request_line: &str, headers: &str) -> Vec<u8> {
-    format!("{request_line}\r\nHost: x\r\n{headers}\r\n").into_bytes()
-}
-
-/// A WebSocket upgrade of `GET /connect` with `headers` after Host.
-fn upgrade(headers: &str) -> Vec<u8> {
-    req("GET /connect HTTP/1.1", headers)
+/// `request_line`, `Host: ADDR`, then `headers` (each line ending in CRLF), then the blank line.
+fn request_to(addr: SocketAddr, request_line: &str, headers: &str) -> Vec<u8> {
+    format!("{request_line}\r\nHost: {addr}\r\n{headers}\r\n").into_bytes()
 }
 
 /// `n` bytes of deterministic junk (xorshift), standing in for random binary.
@@ -115,12 +110,19 @@ const TRANSFER_ENCODING: &str = "Transfer-Encoding is not accepted";
 const BAD_KEY: &str = "Malformed Sec-WebSocket-Key";
 const NOT_A_WEBSOCKET: &str = "This is a WebSocket endpoint";
 const BAD_VERSION_WS: &str = "Unsupported Sec-WebSocket-Version";
-const ONE_HOST: &str = "WebSocket upgrade needs exactly one Host header.";
+const ONE_HOST: &str = "needs exactly one Host header.";
+const BAD_HOST: &str = "Malformed request: invalid Host header.";
+const MISDIRECTED: &str =
+    "does not answer for rebind.evil.example; to serve it under that name, start it with --allow-host";
 const CROSS_ORIGIN: &str = "Cross-origin WebSocket refused";
 
-/// The corpus of malformed HTTP requests and WebSocket handshakes.
+/// The corpus of malformed HTTP requests and WebSocket handshakes, for the server at `addr`.
 #[rustfmt::skip]
-fn http_cases() -> Vec<HttpCase> {
+fn http_cases(addr: SocketAddr) -> Vec<HttpCase> {
+    // A request with `Host: ADDR`; a WebSocket upgrade of `GET /connect` with `headers` after Host.
+    let req = |request_line: &str, headers: &str| request_to(addr, request_line, headers);
+    let upgrade = |headers: &str| request_to(addr, "GET /connect HTTP/1.1", headers);
+    let host = format!("Host: {addr}");
     vec![
         // --- Sizes (16 KiB, 64 header lines) -------------------------------------------------
         http("oversized header value (20 KB)", req("GET / HTTP/1.1", &format!("X-Pad: {}\r\n", "a".repeat(20_000))), 431, TOO_LARGE, Closes),
@@ -153,7 +155,7 @@ fn http_cases() -> Vec<HttpCase> {
         http("empty target", req("GET  HTTP/1.1", ""), 400, MALFORMED, Closes),
         http("NUL byte in the target", req("GET /assets/\0 HTTP/1.1", ""), 400, MALFORMED, Closes),
         http("DEL byte in the target", req("GET /\x7f HTTP/1.1", ""), 400, MALFORMED, Closes),
-        http("Latin-1 byte in the target", *b"GET /\xe9 HTTP/1.1\r\nHost: x\r\n\r\n", 400, MALFORMED, Closes),
+        http("Latin-1 byte in the target", [b"GET /\xe9 HTTP/1.1\r\n", host.as_bytes(), b"\r\n\r\n"].concat(), 400, MALFORMED, Closes),
         // --- Versions and other protocols -------------------------------------------------------
         // HTTP/0.9 has no version and no headers; the parser sees a request line cut short.
         http("HTTP/0.9 request", *b"GET /\r\n", 400, MALFORMED, Closes),
@@ -170,17 +172,28 @@ fn http_cases() -> Vec<HttpCase> {
         http("SSH banner", *b"SSH-2.0-OpenSSH_9.6\r\n", 400, MALFORMED, Closes),
         // --- Line endings and header syntax ------------------------------------------------------
         // Bare LF is tolerated (RFC 9112 §2.2 allows it), and the stream stays in step.
-        http("bare LF line endings", *b"GET /healthz HTTP/1.1\nHost: x\n\n", 200, "ok", KeepsAlive),
-        http("bare CR line endings", *b"GET / HTTP/1.1\rHost: x\r\r", 400, "invalid request line", Closes),
+        http("bare LF line endings", format!("GET /healthz HTTP/1.1\n{host}\n\n"), 200, "ok", KeepsAlive),
+        http("bare CR line endings", format!("GET / HTTP/1.1\r{host}\r\r"), 400, "invalid request line", Closes),
         http("header without a colon", req("GET / HTTP/1.1", "NoColonHere\r\n"), 400, BAD_HEADER, Closes),
         http("header name with a space", req("GET / HTTP/1.1", "Bad Name: v\r\n"), 400, BAD_HEADER, Closes),
         http("space before the colon", req("GET / HTTP/1.1", "X-A : v\r\n"), 400, BAD_HEADER, Closes),
         http("obs-fold continuation line", req("GET / HTTP/1.1", "X-A: v\r\n  folded\r\n"), 400, BAD_HEADER, Closes),
-        http("first header line indented", *b"GET / HTTP/1.1\r\n Host: x\r\n\r\n", 400, BAD_HEADER, Closes),
+        http("first header line indented", format!("GET / HTTP/1.1\r\n {host}\r\n\r\n"), 400, BAD_HEADER, Closes),
         http("NUL in a header value", req("GET / HTTP/1.1", "X-A: a\0b\r\n"), 400, BAD_HEADER, Closes),
         http("DEL in a header value", req("GET / HTTP/1.1", "X-A: a\x7fb\r\n"), 400, BAD_HEADER, Closes),
         // obs-text (bytes >= 0x80) is allowed in values (RFC 9110 §5.5).
         http("UTF-8 in a header value", req("GET /healthz HTTP/1.1", "X-A: é\r\n"), 200, "ok", KeepsAlive),
+        // --- Host (RFC 9112 §3.2; RFC 9110 §15.5.20 for a host that is not this server) ---------------
+        http("HTTP/1.1 without Host", *b"GET /healthz HTTP/1.1\r\n\r\n", 400, ONE_HOST, Closes),
+        http("two Host headers", req("GET /healthz HTTP/1.1", &format!("{host}\r\n")), 400, ONE_HOST, Closes),
+        http("two Host headers on HTTP/1.0", req("GET /healthz HTTP/1.0", &format!("{host}\r\n")), 400, ONE_HOST, Closes),
+        http("HTTP/1.0 without Host", *b"GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 200, "ok", KeepsAlive),
+        http("empty Host", *b"GET /healthz HTTP/1.1\r\nHost: \r\n\r\n", 400, BAD_HOST, Closes),
+        http("Host with user info", *b"GET /healthz HTTP/1.1\r\nHost: me@127.0.0.1\r\n\r\n", 400, BAD_HOST, Closes),
+        http("Host with a port out of range", *b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:65536\r\n\r\n", 400, BAD_HOST, Closes),
+        http("Host with a path", *b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1/x\r\n\r\n", 400, BAD_HOST, Closes),
+        http("Host of another site (DNS rebinding)", *b"GET /healthz HTTP/1.1\r\nHost: rebind.evil.example:8080\r\n\r\n", 421, MISDIRECTED, KeepsAlive),
+        http("Host of another site on an upgrade", [b"GET /connect HTTP/1.1\r\nHost: rebind.evil.example\r\n", UPGRADE.as_bytes(), format!("Sec-WebSocket-Key: {KEY}\r\n\r\n").as_bytes()].concat(), 421, MISDIRECTED, KeepsAlive),
         // --- Bodies and framing (request smuggling) ----------------------------------------------
         http("Content-Length with a body on GET", req("GET / HTTP/1.1", "Content-Length: 4\r\n").into_iter().chain(*b"body").collect::<Vec<u8>>(), 400, BODY_ON_GET, Closes),
         http("negative Content-Length on GET", req("GET / HTTP/1.1", "Content-Length: -1\r\n"), 400, PLAIN_LENGTH, Closes),
@@ -190,9 +203,9 @@ fn http_cases() -> Vec<HttpCase> {
         http("zero-padded Content-Length on a form", req("POST /login HTTP/1.1", "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 020\r\n"), 400, PLAIN_LENGTH, Closes),
         http("duplicate Content-Length", req("GET / HTTP/1.1", "Content-Length: 0\r\nContent-Length: 0\r\n"), 400, DUPLICATE_LENGTH, Closes),
         http("conflicting Content-Length", req("GET / HTTP/1.1", "Content-Length: 0\r\nContent-Length: 5\r\n").into_iter().chain(*b"hello").collect::<Vec<u8>>(), 400, DUPLICATE_LENGTH, Closes),
-        http("smuggled request in a GET body", req("GET /healthz HTTP/1.1", "Content-Length: 34\r\n").into_iter().chain(*b"GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n").collect::<Vec<u8>>(), 400, BODY_ON_GET, Closes),
+        http("smuggled request in a GET body", req("GET /healthz HTTP/1.1", "Content-Length: 34\r\n").into_iter().chain(format!("GET /nothing HTTP/1.1\r\n{host}\r\n\r\n").into_bytes()).collect::<Vec<u8>>(), 400, BODY_ON_GET, Closes),
         http("Transfer-Encoding: chunked on GET", req("GET / HTTP/1.1", "Transfer-Encoding: chunked\r\n").into_iter().chain(*b"0\r\n\r\n").collect::<Vec<u8>>(), 400, TRANSFER_ENCODING, Closes),
-        http("smuggled request after a chunked GET", req("GET /healthz HTTP/1.1", "Transfer-Encoding: chunked\r\n").into_iter().chain(*b"0\r\n\r\nGET /nothing HTTP/1.1\r\nHost: x\r\n\r\n").collect::<Vec<u8>>(), 400, TRANSFER_ENCODING, Closes),
+        http("smuggled request after a chunked GET", req("GET /healthz HTTP/1.1", "Transfer-Encoding: chunked\r\n").into_iter().chain(format!("0\r\n\r\nGET /nothing HTTP/1.1\r\n{host}\r\n\r\n").into_bytes()).collect::<Vec<u8>>(), 400, TRANSFER_ENCODING, Closes),
         http("Transfer-Encoding and Content-Length", req("POST / HTTP/1.1", "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n"), 400, TRANSFER_ENCODING, Closes),
         http("odd-case Transfer-Encoding", req("GET / HTTP/1.1", "transfer-encoding: CHUNKED\r\n"), 400, TRANSFER_ENCODING, Closes),
         http("empty Transfer-Encoding", req("GET / HTTP/1.1", "Transfer-Encoding: \r\n"), 400, TRANSFER_ENCODING, Closes),
@@ -254,8 +267,8 @@ fn http_cases() -> Vec<HttpCase> {
             .with_header("Allow", "GET"),
         http("upgrade from a cross-site Origin", upgrade(&format!("Origin: http://evil.example\r\n{UPGRADE}Sec-WebSocket-Key: {KEY}\r\n")), 403, "pages from http://evil.example may not connect here", KeepsAlive),
         http("upgrade from Origin: null", upgrade(&format!("Origin: null\r\n{UPGRADE}Sec-WebSocket-Key: {KEY}\r\n")), 403, "pages from null may not connect here", KeepsAlive),
-        http("upgrade from an Origin that only starts like the host", upgrade(&format!("Origin: http://x.evil.example\r\n{UPGRADE}Sec-WebSocket-Key: {KEY}\r\n")), 403, CROSS_ORIGIN, KeepsAlive),
-        http("upgrade from the host under another scheme", upgrade(&format!("Origin: ftp://x\r\n{UPGRADE}Sec-WebSocket-Key: {KEY}\r\n")), 403, CROSS_ORIGIN, KeepsAlive),
+        http("upgrade from an Origin that only starts like the host", upgrade(&format!("Origin: http://{addr}.evil.example\r\n{UPGRADE}Sec-WebSocket-Key: {KEY}\r\n")), 403, CROSS_ORIGIN, KeepsAlive),
+        http("upgrade from the host under another scheme", upgrade(&format!("Origin: ftp://{addr}\r\n{UPGRADE}Sec-WebSocket-Key: {KEY}\r\n")), 403, CROSS_ORIGIN, KeepsAlive),
         http("upgrade into an invalid room", req("GET /r/%00/connect HTTP/1.1", &format!("{UPGRADE}Sec-WebSocket-Key: {KEY}\r\n")), 404, BAD_ROOM, KeepsAlive),
         // --- Found by this corpus, fixed: a complete head just over the cap, undecodable values
         http("URL of 17,000 bytes", req(&format!("GET /{} HTTP/1.1", "a".repeat(17_000)), ""), 431, TOO_LARGE, Closes),
@@ -307,7 +320,9 @@ fn expect_closed(stream: &mut TcpStream) -> Result<(), String> {
 
 /// `GET /healthz` on `stream` must answer 200 `ok`.
 fn healthz_on(stream: &mut TcpStream) -> Result<(), String> {
-    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").map_err(|e| format!("sending /healthz: {e}"))?;
+    let addr = stream.peer_addr().map_err(|e| format!("peer address: {e}"))?;
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    stream.write_all(request.as_bytes()).map_err(|e| format!("sending /healthz: {e}"))?;
     let response = read_response(stream, false)?;
     if (response.status, response.body.as_slice()) != (200, b"ok\n".as_slice()) {
         return Err(format!("/healthz answered {} {:?}", response.status, response.body_text()));
@@ -390,7 +405,7 @@ fn assert_chat_round_trip(server: &TestServer, room: &str) {
 #[test]
 fn malformed_http_requests_get_specific_answers() {
     let server = TestServer::start(&["--max-per-ip", "0", "--memory"]);
-    let cases = http_cases();
+    let cases = http_cases(server.addr);
     assert!(cases.len() >= 45, "the corpus has only {} cases", cases.len());
     let mut names: Vec<&str> = cases.iter().map(|c| c.name).collect();
     names.sort_unstable();
@@ -411,7 +426,8 @@ fn malformed_http_requests_get_specific_answers() {
 #[test]
 fn junk_pipelined_after_a_valid_request_is_refused_after_answering_it() {
     let server = TestServer::start(&["--max-per-ip", "0", "--memory"]);
-    let healthz = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".as_slice();
+    let healthz = format!("GET /healthz HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr);
+    let healthz = healthz.as_bytes();
     let cases: [(&str, Vec<u8>, u16, &str); 3] = [
         ("TLS junk", [healthz, &tls_client_hello()].concat(), 400, MALFORMED),
         ("an HTTP/2 preface", [healthz, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"].concat(), 505, VERSION),
@@ -449,13 +465,13 @@ fn slow_silent_and_truncated_heads() {
     let at_least = deadline - Duration::from_millis(50);
 
     // All the slow ones start together, so their deadlines run out together.
-    let partial = open_and_send(addr, b"GET / HTTP/1.1\r\nHost: x\r\n");
+    let partial = open_and_send(addr, format!("GET / HTTP/1.1\r\nHost: {addr}\r\n").as_bytes());
     let blank_lines = open_and_send(addr, b"\r\n\r\n");
     let silent = open_and_send(addr, b"");
     // A slowloris that keeps sending: one byte, then up to 100 ms for an answer, and again. The
     // deadline runs from the first byte, so the bytes that keep coming must not extend it.
     let dribbler = thread::spawn(move || {
-        let head = format!("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: {}\r\n\r\n", "a".repeat(500));
+        let head = format!("GET / HTTP/1.1\r\nHost: {addr}\r\nX-Slow: {}\r\n\r\n", "a".repeat(500));
         let mut stream = TcpStream::connect(addr).unwrap();
         stream.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
         let started = Instant::now();
@@ -473,7 +489,8 @@ fn slow_silent_and_truncated_heads() {
     });
 
     // Heads cut short by the client: closed at once, with no answer (nobody is left to read one).
-    for (name, bytes) in [("truncated head", b"GET / HTTP/1.1\r\nHost: x\r\n".as_slice()), ("nothing at all", b"")] {
+    let truncated = format!("GET / HTTP/1.1\r\nHost: {addr}\r\n");
+    for (name, bytes) in [("truncated head", truncated.as_bytes()), ("nothing at all", b"")] {
         let mut stream = TcpStream::connect(addr).unwrap();
         stream.write_all(bytes).unwrap();
         stream.shutdown(Shutdown::Write).unwrap();

@@ -36,7 +36,12 @@ fn head_requests_get_headers_only() {
     let server = TestServer::start(&[]);
     let mut stream = TcpStream::connect(server.addr).unwrap();
     stream.set_read_timeout(Some(support::TIMEOUT)).unwrap();
-    stream.write_all(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let addr = server.addr;
+    stream
+        .write_all(
+            format!("HEAD / HTTP/1.1\r\nHost: {addr}\r\n\r\nGET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes(),
+        )
+        .unwrap();
     let head = read_response(&mut stream, true);
     assert_eq!(head.status, 200);
     assert!(head.header("Content-Length").unwrap().parse::<usize>().unwrap() > 100);
@@ -51,7 +56,7 @@ fn healthz_and_keep_alive() {
     let mut stream = TcpStream::connect(server.addr).unwrap();
     stream.set_read_timeout(Some(support::TIMEOUT)).unwrap();
     for _ in 0..3 {
-        stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        stream.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr).as_bytes()).unwrap();
         let response = read_response(&mut stream, false);
         assert_eq!(response.status, 200);
         assert_eq!(response.body_text(), "ok\n");
@@ -71,8 +76,11 @@ fn assets_have_cache_headers_and_revalidate() {
     let etag = app.header("ETag").expect("ETag");
     let again = http_raw(
         server.addr,
-        format!("GET /assets/app.js HTTP/1.1\r\nHost: x\r\nIf-None-Match: {etag}\r\nConnection: close\r\n\r\n")
-            .as_bytes(),
+        format!(
+            "GET /assets/app.js HTTP/1.1\r\nHost: {}\r\nIf-None-Match: {etag}\r\nConnection: close\r\n\r\n",
+            server.addr
+        )
+        .as_bytes(),
     );
     assert_eq!(again.status, 304);
     assert!(again.body.is_empty());
@@ -92,7 +100,7 @@ fn refusals_are_specific() {
         http_raw(
             addr,
             format!(
-                "GET /connect HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n{extra}Connection: close\r\n\r\n"
+                "GET /connect HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n{extra}Connection: close\r\n\r\n"
             )
             .as_bytes(),
         )
@@ -113,12 +121,15 @@ fn refusals_are_specific() {
     assert_eq!(get(addr, "/assets/../Cargo.toml").status, 404);
     assert_eq!(get(addr, "/assets/%2e%2e/Cargo.toml").status, 404);
 
-    let post = http_raw(addr, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+    let post = http_raw(addr, format!("POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 3\r\n\r\nabc").as_bytes());
     assert_eq!(post.status, 405);
     assert_eq!(post.header("Allow").as_deref(), Some("GET, HEAD"));
-    assert_eq!(http_raw(addr, b"DELETE /connect HTTP/1.1\r\nHost: x\r\n\r\n").status, 405);
+    assert_eq!(http_raw(addr, format!("DELETE /connect HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes()).status, 405);
 
-    assert_eq!(http_raw(addr, b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody").status, 400);
+    assert_eq!(
+        http_raw(addr, format!("GET / HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 4\r\n\r\nbody").as_bytes()).status,
+        400
+    );
     assert_eq!(http_raw(addr, b"GET /\x01 HTTP/1.1\r\n\r\n").status, 400);
     assert_eq!(http_raw(addr, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").status, 505);
 
@@ -129,14 +140,14 @@ fn refusals_are_specific() {
 #[test]
 fn oversized_and_slow_heads_are_cut_off() {
     let server = TestServer::start(&["--head-timeout", "1"]);
-    let huge = format!("GET / HTTP/1.1\r\nHost: x\r\nX-Pad: {}\r\n\r\n", "a".repeat(20_000));
+    let huge = format!("GET / HTTP/1.1\r\nHost: {}\r\nX-Pad: {}\r\n\r\n", server.addr, "a".repeat(20_000));
     assert_eq!(http_raw(server.addr, huge.as_bytes()).status, 431);
     let many: String = (0..100).map(|i| format!("X-H{i}: v\r\n")).collect();
     assert_eq!(http_raw(server.addr, format!("GET / HTTP/1.1\r\n{many}\r\n").as_bytes()).status, 431);
 
     // A slowloris head: the first bytes, then nothing. The deadline (1 s here) answers 408.
     let started = Instant::now();
-    let slow = http_raw(server.addr, b"GET / HTTP/1.1\r\nHost: x\r\n");
+    let slow = http_raw(server.addr, format!("GET / HTTP/1.1\r\nHost: {}\r\n", server.addr).as_bytes());
     assert_eq!(slow.status, 408);
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(get(server.addr, "/healthz").status, 200);

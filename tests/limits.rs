@@ -25,7 +25,7 @@ fn per_ip_cap_answers_503_with_retry_after_and_frees_slots() {
     let server = TestServer::start(&["--max-per-ip", "3"]);
     let held: Vec<TcpStream> = (0..3).map(|_| connect_raw(&server)).collect();
     wait_for_opens(&server, 3);
-    let refused = http_raw(server.addr, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    let refused = http_raw(server.addr, format!("GET /healthz HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr).as_bytes());
     assert_eq!(refused.status, 503);
     assert_eq!(refused.header("Retry-After").as_deref(), Some("5"));
     assert!(
@@ -48,7 +48,7 @@ fn total_cap_answers_503() {
     let server = TestServer::start(&["--max-connections", "2", "--max-per-ip", "0"]);
     let _held: Vec<TcpStream> = (0..2).map(|_| connect_raw(&server)).collect();
     wait_for_opens(&server, 2);
-    let refused = http_raw(server.addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    let refused = http_raw(server.addr, format!("GET / HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr).as_bytes());
     assert_eq!(refused.status, 503);
     assert!(refused.body_text().contains("The server is full (2 connections)"));
 }
@@ -157,7 +157,7 @@ fn the_accept_loop_survives_running_out_of_file_descriptors() {
     let ok = wait_until("the server to serve again", || {
         let mut stream = TcpStream::connect(server.addr).ok()?;
         stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-        stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").ok()?;
+        stream.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr).as_bytes()).ok()?;
         let response =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_response(&mut stream, false))).ok()?;
         (response.status == 200).then_some(response)
@@ -176,7 +176,7 @@ fn hundreds_of_slow_and_silent_clients_do_not_stop_anyone_else() {
         let mut stream = connect_raw(&server);
         if i % 2 == 0 {
             // Slowloris: a head that starts and never ends.
-            stream.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ").unwrap();
+            stream.write_all(format!("GET / HTTP/1.1\r\nHost: {}\r\nX-Slow: ", server.addr).as_bytes()).unwrap();
         }
         crowd.push(stream);
     }
@@ -203,7 +203,7 @@ fn text_name_and_head_limits_are_flags() {
     a.recv_containing(">0123456789<");
     a.say("0123456789x");
     a.recv_containing("it is 11 characters long, and the limit is 10.");
-    let big = format!("GET / HTTP/1.1\r\nHost: x\r\nX-Pad: {}\r\n\r\n", "a".repeat(3000));
+    let big = format!("GET / HTTP/1.1\r\nHost: {}\r\nX-Pad: {}\r\n\r\n", server.addr, "a".repeat(3000));
     let refused = http_raw(server.addr, big.as_bytes());
     assert_eq!(refused.status, 431);
     assert!(refused.body_text().contains("limit 2048 bytes"), "{}", refused.body_text());

@@ -53,6 +53,22 @@ fn metrics_count_what_happens() {
     });
 }
 
+/// A private room's name is its only secret: `/metrics`, which anyone may read, counts only the
+/// public rooms, as `/api/rooms` lists only them.
+#[test]
+fn the_rooms_gauge_counts_public_rooms_only() {
+    let server = TestServer::start(&[]);
+    let rooms = || sample(&get(server.addr, "/metrics").body_text(), "chatroom_rooms");
+    let before = rooms();
+    let private = get(server.addr, "/new").header("Location").expect("a private room");
+    let (mut secret, _) = Client::join(&server.ws_url(&format!("{private}/connect?name=a")));
+    secret.say("hush");
+    secret.recv_containing(">hush<");
+    assert_eq!(rooms(), before, "a private room with a member and a message is not counted");
+    let (_kitchen, _) = Client::join(&server.ws_url("/r/kitchen/connect?name=b"));
+    assert_eq!(rooms(), before + 1.0, "a public room is");
+}
+
 #[test]
 fn json_log_lines_are_json() {
     let server = TestServer::start(&["--log-format", "json"]);

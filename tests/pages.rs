@@ -121,7 +121,10 @@ fn the_structure_reader_sees_what_a_browser_sees() {
 
 /// `GET path` with extra header lines.
 fn get_with(server: &TestServer, path: &str, headers: &str) -> RawResponse {
-    http_raw(server.addr, format!("GET {path} HTTP/1.1\r\nHost: x\r\n{headers}Connection: close\r\n\r\n").as_bytes())
+    http_raw(
+        server.addr,
+        format!("GET {path} HTTP/1.1\r\nHost: {}\r\n{headers}Connection: close\r\n\r\n", server.addr).as_bytes(),
+    )
 }
 
 /// Checks one input of one page: `fetch(value)` answers `status`, its page has the structure it

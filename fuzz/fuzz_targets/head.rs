@@ -7,13 +7,15 @@
 //!   method is a non-empty token, the version is HTTP/1.0 or 1.1, no header value holds CR or LF;
 //! - the head alone parses to the same request (what follows it is not part of it);
 //! - every strict prefix of a complete head is `Ok(None)` ("send more"), never an error: the
-//!   server parses after each read, so a valid head that arrives in pieces must not be refused;
+//!   server may parse after any read, so a valid head that arrives in pieces must not be refused;
+//! - fed in pieces through `Scan`, which decides when the server parses, a complete head is
+//!   parsed, as the same request, by the time its last piece is in (its end is never missed);
 //! - `parse` on a buffer never returns the socket-only errors (`Idle`, `Timeout`, `Io`);
 //! - a handshake that validates has a 28-character accept key and a well-formed 101 response.
 #![no_main]
 
 use chatroom::ws::handshake;
-use chatroom::http::head::{parse, percent_decode, HeadError, Request};
+use chatroom::http::head::{parse, percent_decode, HeadError, Request, Scan};
 use chatroom::http::routes::NAME_COOKIE;
 use libfuzzer_sys::fuzz_target;
 
@@ -28,6 +30,10 @@ fuzz_target!(|buf: &[u8]| {
             assert_eq!((&again.method, &again.path, &again.query), (&req.method, &req.path, &req.query));
             assert_eq!(again.minor_version, req.minor_version);
             assert_eq!(again.headers, req.headers);
+            // In pieces of 1 to 8 bytes (the first byte says), as reads deliver it.
+            let piece = usize::from(buf[0] % 8) + 1;
+            let scanned = scan_in_pieces(&buf[..used], piece).unwrap_or_else(|| panic!("end missed in pieces of {piece}"));
+            assert_eq!((&scanned.method, &scanned.path, &scanned.headers), (&req.method, &req.path, &req.headers));
             // Strict prefixes ask for more. Every split point for short heads, a few for long ones.
             if used <= 256 {
                 for k in 1..used {
@@ -49,6 +55,22 @@ fuzz_target!(|buf: &[u8]| {
         }
     }
 });
+
+/// Feeds `head` to a `Scan` in pieces of `piece` bytes, parsing whenever it says so, as
+/// `read_head` does; the request once one parses whole.
+fn scan_in_pieces(head: &[u8], piece: usize) -> Option<Request> {
+    let (mut scan, mut buf) = (Scan::default(), Vec::new());
+    for piece in head.chunks(piece) {
+        let new = buf.len();
+        buf.extend_from_slice(piece);
+        if scan.worth_parsing(&mut buf, new) {
+            if let Ok(Some((request, _))) = parse(&buf) {
+                return Some(request);
+            }
+        }
+    }
+    None
+}
 
 fn check_prefix(prefix: &[u8]) {
     match parse(prefix) {

@@ -4,7 +4,9 @@
 //!
 //! Checks, on every response: a status from 100 to 599; no CR, LF or other control character in
 //! any header value (no response splitting); every `Location` is a local path (starts with one
-//! `/`, no `//`, no `\` before any `?`: no open redirect); a WebSocket route names a valid room.
+//! `/`, no `//`, no `\` before any `?`: no open redirect); a WebSocket route names a valid room;
+//! a request without exactly one `Host` (RFC 9112 §3.2; HTTP/1.0 may have none) gets 400, and one
+//! for another host 421, whatever else it asks.
 #![no_main]
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -14,7 +16,7 @@ use chatroom::access::Access;
 use chatroom::http::login;
 use chatroom::config::Config;
 use chatroom::http::body::Body;
-use chatroom::http::head::parse;
+use chatroom::http::head::{parse, Request};
 use chatroom::http::response::Response;
 use chatroom::http::routes::{route, Endpoint, Route};
 use chatroom::chat::names;
@@ -24,7 +26,8 @@ use libfuzzer_sys::fuzz_target;
 const CODE: &str = "letmein";
 
 /// Two servers, bound once per process on loopback port 0, never run: only their shared state
-/// is used. History in memory only, nothing on disk.
+/// is used. History in memory only, nothing on disk. They also answer for `a`, the host the seeds
+/// name, so that inputs reach the routes behind the `Host` check.
 fn servers() -> &'static [Arc<Shared>; 2] {
     static SERVERS: OnceLock<[Arc<Shared>; 2]> = OnceLock::new();
     SERVERS.get_or_init(|| {
@@ -34,6 +37,7 @@ fn servers() -> &'static [Arc<Shared>; 2] {
                 memory: true,
                 echo: true,
                 access_code,
+                allow_hosts: vec!["a".to_string()],
                 ..Config::default()
             };
             Server::bind(config).expect("bind a loopback port").shared()
@@ -49,7 +53,11 @@ fuzz_target!(|buf: &[u8]| {
         // The bytes after the head are the body, for the routes that take one (`POST /login`).
         let mut rest = buf[used..].to_vec();
         let route = match Body::in_memory(&mut rest, &request) {
-            Ok(mut body) => route(&request, ip, &mut body, shared),
+            Ok(mut body) => {
+                let route = route(&request, ip, &mut body, shared);
+                check_host(&request, &route);
+                route
+            }
             Err(refused) => Route::Respond(refused),
         };
         match route {
@@ -66,6 +74,27 @@ fuzz_target!(|buf: &[u8]| {
     check(&login::login(&Access::new(Some(CODE.to_string())), ip, body));
     check(&login::login(&Access::new(None), ip, body));
 });
+
+/// The `Host` check comes before everything else: a request without exactly one `Host` gets 400,
+/// and one naming a host that is neither loopback, `localhost` nor `a` gets 400 or 421.
+fn check_host(request: &Request, route: &Route) {
+    let status = match route {
+        Route::Respond(response) => response.status,
+        Route::WebSocket(_) => 101,
+    };
+    let hosts = request.header_count("Host");
+    if hosts > 1 || (hosts == 0 && request.minor_version == 1) {
+        assert_eq!(status, 400, "{hosts} Host headers on HTTP/1.{}", request.minor_version);
+    }
+    let host = request.header_str("Host").unwrap_or("a").to_ascii_lowercase();
+    let name = host.rsplit_once(':').map_or(host.as_str(), |(name, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) { name } else { host.as_str() }
+    });
+    let ours = ["a", "a.", "localhost", "localhost.", "127.0.0.1", "[::1]"].contains(&name);
+    if hosts == 1 && !ours && !name.starts_with("127.") && !name.starts_with('[') {
+        assert!(status == 400 || status == 421, "{status} for Host {host:?}");
+    }
+}
 
 fn check(response: &Response) {
     assert!((100..=599).contains(&response.status), "status {}", response.status);

@@ -1,4 +1,9 @@
 //! [`DiskHealth`]: whether the rooms' logs can be written, which `/healthz` reports.
+//!
+//! Each problem is kept, and logged, with its file and its cause; `/healthz`, which answers
+//! anyone, only says how many logs fail ([`DiskHealth::summary`]). A log's file is named after its
+//! room, and a private room's name is its only secret; the path would also tell where the server
+//! keeps its data.
 
 use std::collections::HashMap;
 use std::io;
@@ -14,12 +19,14 @@ pub struct DiskHealth {
 }
 
 impl DiskHealth {
-    /// Every current problem, one per line, if any.
-    pub fn problem(&self) -> Option<String> {
-        let problems = lock::take(&self.problems);
-        let mut lines: Vec<&str> = problems.values().map(String::as_str).collect();
-        lines.sort_unstable();
-        (!lines.is_empty()).then(|| lines.join("; "))
+    /// What is wrong, if anything, fit for anyone to read: how many logs fail, not which or why
+    /// (the server's log on stderr says both, when each problem starts).
+    pub fn summary(&self) -> Option<String> {
+        match lock::take(&self.problems).len() {
+            0 => None,
+            1 => Some("1 room log cannot be written (see the server's log)".into()),
+            n => Some(format!("{n} room logs cannot be written (see the server's log)")),
+        }
     }
 
     /// Records the outcome of a write to the log at `path`. Logged once when a problem starts and

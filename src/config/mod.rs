@@ -17,7 +17,7 @@ mod kinds;
 mod tests;
 
 use std::ffi::OsString;
-use std::net::SocketAddr;
+use std::net::{Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -186,6 +186,14 @@ flag::flags! {
             parse: List(origin),
             help: "also accept WebSockets from pages of ORIGIN (repeatable, comma-separated)",
         },
+        /// Host names, besides `localhost` and this server's addresses, that a request may name in
+        /// `Host` (`--allow-host`): a reverse proxy's public name, a LAN name. Others get 421.
+        pub allow_hosts: Vec<String> {
+            flag: "--allow-host NAME",
+            default: Vec::new(),
+            parse: List(host_name),
+            help: "also answer requests for host NAME (repeatable, comma-separated)",
+        },
         /// If set, nothing but a small form is served until this code is given.
         pub access_code: Option<String> {
             flag: "--access-code CODE",
@@ -207,6 +215,21 @@ flag::flags! {
             parse: Bool,
             help: "print a QR code of the LAN URL at start, for phones",
         },
+    }
+}
+
+/// One item of `--allow-host`: a host name (or an IP address, IPv6 in brackets) as a browser sends
+/// it in `Host`, with no scheme and no port (any port is accepted). Lower-cased, a trailing dot
+/// dropped, as `http::host` reads the header.
+fn host_name(text: &str) -> Result<String, String> {
+    let name = text.strip_suffix('.').unwrap_or(text).to_ascii_lowercase();
+    let ipv6 =
+        name.strip_prefix('[').and_then(|n| n.strip_suffix(']')).is_some_and(|ip| ip.parse::<Ipv6Addr>().is_ok());
+    let plain = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b));
+    if ipv6 || plain {
+        Ok(name)
+    } else {
+        Err(format!("{text:?} is not a host name like chat.example.org (no scheme, no port)"))
     }
 }
 

@@ -1,5 +1,6 @@
 //! The answers that are data, not pages: the history API, the room list, health and metrics.
 
+use crate::chat::names;
 use crate::http::head::Request;
 use crate::http::response::Response;
 use crate::protocol::html;
@@ -21,20 +22,23 @@ pub fn metrics(shared: &Shared) -> Response {
         .with_header("Cache-Control", "no-store")
 }
 
-/// What `/metrics` reads off the server now.
+/// What `/metrics` reads off the server now. Anyone may scrape it, so private rooms, whose names
+/// are their only secret, are not counted as rooms: how many exist, and when one appears, is theirs
+/// to know. Their members are counted with everyone's.
 fn gauges(shared: &Shared) -> crate::metrics::Gauges {
     let rooms = shared.rooms.all();
     crate::metrics::Gauges {
         connections: shared.gate.open_connections(),
         websockets: shared.member_count(),
-        rooms: rooms.len(),
+        rooms: rooms.iter().filter(|room| !names::is_private_room(&room.name)).count(),
         members: rooms.iter().map(|room| room.summary().members).sum(),
     }
 }
 
-/// `GET /healthz`: 200 `ok`, or 503 with what is wrong (a history log that cannot be written).
+/// `GET /healthz`: 200 `ok`, or 503 with what is wrong (history logs that cannot be written),
+/// said without a room's name or a path: see [`crate::chat::disk`].
 pub fn health(shared: &Shared) -> Response {
-    let response = match shared.rooms.disk.problem() {
+    let response = match shared.rooms.disk.summary() {
         None => Response::text(200, "ok"),
         Some(problem) => Response::text(503, format!("degraded: {problem}")),
     };

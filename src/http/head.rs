@@ -5,7 +5,9 @@
 //! - **size cap** (16 KiB): a head that does not end within it gets 431;
 //! - **deadline** (10 s from its first byte): a head that dribbles in slowly gets 408. Without it,
 //!   a slowloris client could hold a thread forever by sending one byte every few seconds;
-//! - **idle wait** between keep-alive requests: an idle connection is closed quietly.
+//! - **idle wait** between keep-alive requests: an idle connection is closed quietly;
+//! - **no re-parsing**: a head dribbled in one byte at a time is not parsed once per byte
+//!   ([`Scan`]), which made each such head cost its size squared.
 //!
 //! Bytes that arrive after the head stay in the buffer: they are the next pipelined request or,
 //! after a WebSocket upgrade, the first WebSocket frames, which belong to tungstenite.
@@ -179,6 +181,41 @@ fn decode_lossy(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// When [`read_head`] hands its buffer to the parser. Parsing it after every read made a head
+/// dribbled in one byte per segment cost its size squared (32 heads of 16 KiB: 4 s of CPU), so
+/// the parser is called only when
+/// - a blank line has arrived (a head ends with one, RFC 9112 §2.1; `\n\n` or `\n\r\n`, as
+///   httparse takes bare LFs too), looked for in the new bytes and the two before them; or
+/// - the buffer has doubled since the last parse, so that junk (TLS, SSH, binary) is still refused
+///   at once, and the parses of one head add up to at most twice its size.
+///
+/// Blank lines before the request line, which RFC 9112 §2.2 lets a server ignore, are dropped, so
+/// that a stream of them, each one the end of nothing, cannot call the parser for every one.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// The buffer's length at the last parse (0: none yet).
+    parsed: usize,
+}
+
+impl Scan {
+    /// Drops blank lines from the start of `buf`, whose bytes from `new` on have just arrived, and
+    /// says whether to parse it now.
+    pub fn worth_parsing(&mut self, buf: &mut Vec<u8>, new: usize) -> bool {
+        let mut blank = 0;
+        while let [b'\n', ..] | [b'\r', b'\n', ..] = &buf[blank..] {
+            blank += if buf[blank] == b'\n' { 1 } else { 2 };
+        }
+        buf.drain(..blank);
+        let window = &buf[new.saturating_sub(blank).saturating_sub(2)..];
+        let ended = window.windows(2).any(|w| w == b"\n\n") || window.windows(3).any(|w| w == b"\n\r\n");
+        let worth = !buf.is_empty() && (ended || buf.len() >= 2 * self.parsed);
+        if worth {
+            self.parsed = buf.len();
+        }
+        worth
+    }
+}
+
 /// Reads and parses one request head from `stream`. `buf` carries bytes between calls: on entry
 /// it may already hold the start of this request (pipelining); on success the head has been
 /// removed from it and what follows the head is left in it.
@@ -186,8 +223,9 @@ pub fn read_head(stream: &TcpStream, buf: &mut Vec<u8>, limits: HeadLimits) -> R
     let mut started = if buf.is_empty() { None } else { Some(Instant::now()) };
     let idle_until = Instant::now() + limits.idle;
     let mut chunk = [0u8; 2048];
+    let (mut scan, mut new) = (Scan::default(), 0); // `new`: where the bytes not yet scanned start
     loop {
-        if !buf.is_empty() {
+        if scan.worth_parsing(buf, new) {
             if let Some((request, used)) = parse(buf)? {
                 // A head that ended within the last read can still be over the cap.
                 if used > limits.max_bytes {
@@ -196,10 +234,12 @@ pub fn read_head(stream: &TcpStream, buf: &mut Vec<u8>, limits: HeadLimits) -> R
                 buf.drain(..used);
                 return Ok(request);
             }
-            if buf.len() > limits.max_bytes {
-                return Err(HeadError::TooLarge);
-            }
         }
+        // A head that had ended would have been parsed: this one is still going.
+        if buf.len() > limits.max_bytes {
+            return Err(HeadError::TooLarge);
+        }
+        new = buf.len();
         // Wait for more: until the idle limit before the first byte, the deadline after it.
         let until = match started {
             None => idle_until,
@@ -292,6 +332,47 @@ mod tests {
         assert!(matches!(parse(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), Err(HeadError::BadVersion)));
         assert!(matches!(parse(b"GET http://x/ HTTP/1.1\r\n\r\n"), Err(HeadError::Malformed(_))));
         assert!(parse(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03").is_err());
+    }
+
+    type Parsed = Result<Option<(Request, usize)>, HeadError>;
+
+    /// Feeds `bytes` to a [`Scan`] in pieces of `piece` bytes: how many times it parsed, how many
+    /// bytes those parses read in all, and the result of the last one.
+    fn feed(bytes: &[u8], piece: usize) -> (usize, usize, Option<Parsed>) {
+        let (mut scan, mut buf, mut parses, mut read, mut last) = (Scan::default(), Vec::new(), 0, 0, None);
+        for piece in bytes.chunks(piece) {
+            let new = buf.len();
+            buf.extend_from_slice(piece);
+            if scan.worth_parsing(&mut buf, new) {
+                (parses, read, last) = (parses + 1, read + buf.len(), Some(parse(&buf)));
+            }
+        }
+        (parses, read, last)
+    }
+
+    #[test]
+    fn a_head_dribbled_byte_by_byte_is_parsed_a_few_times_not_once_per_byte() {
+        let head = format!("GET / HTTP/1.1\r\nHost: a\r\nX-Pad: {}\r\n\r\n", "a".repeat(16_300));
+        let (parses, read, last) = feed(head.as_bytes(), 1);
+        // Once per doubling from 1 byte to 16 KiB, and once at the blank line: not 16,000 times.
+        assert!(parses <= 16, "{parses} parses");
+        assert!(read <= 3 * head.len(), "{read} bytes parsed for a head of {}", head.len());
+        assert!(matches!(last, Some(Ok(Some((_, used)))) if used == head.len()), "the end is found");
+        assert!(feed("\r\n\n".repeat(6000).as_bytes(), 1).0 <= 1, "blank lines: a lone \\r parsed at most");
+    }
+
+    #[test]
+    fn the_end_of_a_head_is_found_wherever_the_pieces_split() {
+        for head in
+            ["\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", "GET / HTTP/1.1\nHost: a\n\n", "GET / HTTP/1.1\nHost: a\n\r\n"]
+        {
+            for piece in 1..head.len() {
+                let last = feed(head.as_bytes(), piece).2;
+                assert!(matches!(last, Some(Ok(Some(_)))), "{head:?} in pieces of {piece}");
+            }
+        }
+        assert!(matches!(feed(b"\x16\x03\x01\x02\x00", 1).2, Some(Err(_))), "junk is refused at once");
+        assert!(matches!(feed(b"SSH-2.0-OpenSSH_9.6\r\n", 32).2, Some(Err(_))));
     }
 
     #[test]

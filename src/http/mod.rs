@@ -5,6 +5,7 @@
 //! | module | owns |
 //! |---|---|
 //! | [`head`] | reading one request head: size cap, deadline, `httparse` |
+//! | [`host`] | the `Host` header: exactly one, naming this server (the DNS rebinding defence) |
 //! | [`body`] | a request's body, framed by one plain `Content-Length` (only `/login` takes one) |
 //! | [`routes`] | every route, in one `match`: a response now, or a WebSocket to open |
 //! | [`api`] | the answers that are data: history, the room list, health, metrics |
@@ -21,6 +22,7 @@ pub(crate) mod api;
 pub(crate) mod assets;
 pub mod body;
 pub mod head;
+pub(crate) mod host;
 pub mod login;
 pub mod pages;
 pub mod response;

@@ -10,11 +10,14 @@
 //! | `GET /new` | a new private room: a redirect to `/r/` + 26 random base32 characters |
 //! | `GET /api/rooms` | the room list as JSON |
 //! | `GET /assets/...` | the embedded files |
-//! | `GET /healthz` | `200 ok`, or 503 with the reason (e.g. the history log cannot be written) |
+//! | `GET /healthz` | `200 ok`, or 503 saying what is wrong (how many history logs cannot be written) |
 //! | `GET /metrics` | counters in the Prometheus text format |
 //! | `GET /echo` | with `--echo` only: a WebSocket that echoes (for the Autobahn suite) |
 //! | `GET /login`, `POST /login` | with `--access-code`: the form, and the code sent with it |
 //! | anything else | 404; another method is 405 |
+//!
+//! Before any of them, the `Host` header is checked ([`host`]): a request without exactly one gets
+//! 400, one for a host that is not this server 421.
 //!
 //! Every route is here, and each is one arm of [`route`]; the JSON and text answers that are
 //! not pages are built in [`api`], the pages in [`pages`].
@@ -25,7 +28,7 @@ use crate::chat::names::{self, DEFAULT_ROOM};
 use crate::http::body::Body;
 use crate::http::head::{percent_decode, Request};
 use crate::http::response::Response;
-use crate::http::{api, assets, login, pages};
+use crate::http::{api, assets, host, login, pages};
 use crate::protocol::html::url_encode;
 use crate::shared::Shared;
 
@@ -61,6 +64,9 @@ pub enum Endpoint {
 /// Routes one request from `peer`. `body` is the request's body, which only the routes that
 /// take one read (see [`Body`]).
 pub fn route(request: &Request, peer: IpAddr, body: &mut Body<'_>, shared: &Shared) -> Route {
+    if let Err(refused) = host::check(request, shared.config.bind.ip(), &shared.config.allow_hosts) {
+        return Route::Respond(refused);
+    }
     let method = request.method.as_str();
     let path = request.path.as_str();
     match method {
