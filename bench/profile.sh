@@ -19,7 +19,7 @@ esac
 command -v perf >/dev/null || { echo "bench/profile.sh needs perf (apt-get install linux-perf)" >&2; exit 2; }
 
 cargo build --release --quiet -p chatroom -p chatroom-bench --bins
-bin=target/x86_64-unknown-linux-gnu/release
+bin=target/release
 out=target/bench/profile
 mkdir -p "$out"
 ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true

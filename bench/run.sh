@@ -28,4 +28,4 @@ else
     ulimit -Sn "$hard" 2>/dev/null || true
 fi
 
-exec target/x86_64-unknown-linux-gnu/release/chatroom-bench "$@"
+exec target/release/chatroom-bench "$@"

@@ -90,8 +90,7 @@ fn main() {
         }
     }
     raise_open_files_limit();
-    let binary =
-        std::env::var("CHATROOM_BIN").unwrap_or_else(|_| "target/x86_64-unknown-linux-gnu/release/chatroom".into());
+    let binary = std::env::var("CHATROOM_BIN").unwrap_or_else(|_| "target/release/chatroom".into());
     let data = std::env::temp_dir().join(format!("chatroom-soak-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
     let (mut server, addr) = start_server(&binary, &data);

@@ -40,7 +40,7 @@ if ! cmp -s "$requirements" "$stamp"; then
 fi
 
 cargo build --release --quiet --bin chatroom
-bin=target/x86_64-unknown-linux-gnu/release/chatroom
+bin=target/release/chatroom
 log="$(mktemp)"
 spec="$(mktemp)"
 # Autobahn's cases 9.* send messages of up to 16 MiB: lift the message limit for this run only.

@@ -49,8 +49,8 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 
 # One build of every target (release, debug assertions and overflow checks on, AddressSanitizer).
-# cargo-fuzz sets RUSTFLAGS, which replaces the root .cargo/config.toml's static-linking
-# rustflags, and passes --target for the host explicitly.
+# cargo-fuzz sets RUSTFLAGS (which would replace any [target.*] rustflags; the root
+# .cargo/config.toml sets none) and passes --target for the host explicitly.
 echo "fuzz.sh: building every fuzz target"
 cargo fuzz build
 

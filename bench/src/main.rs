@@ -48,7 +48,7 @@ FLAGS:
     --window N         SAT: messages each sender may have in flight [default: 8]
     --servers LIST     which servers, from chatroom,baseline [default: both]
     --chatroom PATH    the chatroom binary to test, e.g. another build to compare
-                       [default: target/x86_64-unknown-linux-gnu/release/chatroom]
+                       [default: target/release/chatroom]
     --out DIR          where results.md, latency.svg and server logs go [default: target/bench]
     --help             print this help
 ";

@@ -18,8 +18,8 @@ use std::time::Duration;
 pub const LIFTED_LIMITS: &[(&str, &str)] =
     &[("--max-per-ip", "0"), ("--rate-limit", "0"), ("--max-connections", "16384")];
 
-/// The release target directory the workspace builds into (`.cargo/config.toml` names the target).
-const RELEASE_DIR: &str = "target/x86_64-unknown-linux-gnu/release";
+/// The release directory of a native build (`cargo build --release`, no `--target`).
+const RELEASE_DIR: &str = "target/release";
 
 /// How long a server may take to print its address.
 const START_TIMEOUT: Duration = Duration::from_secs(10);

@@ -14,7 +14,7 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The server binary: $CHATROOM_BIN, else the debug build (`cargo build --bin chatroom`). */
 export const BIN =
-  process.env.CHATROOM_BIN || join(REPO, 'target', 'x86_64-unknown-linux-gnu', 'debug', 'chatroom');
+  process.env.CHATROOM_BIN || join(REPO, 'target', 'debug', 'chatroom');
 
 const live = new Set();
 process.on('exit', () => {
