@@ -1,6 +1,7 @@
 //! [`Shared`]: what every connection thread shares, made once at start.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::access::Access;
@@ -37,7 +38,9 @@ impl Shared {
         let rooms = Rooms::open(storage)?;
         let gate = Gate::new(config.max_connections, config.max_per_ip);
         let rates = Rates::new(config.rate_limit, config.rate_burst);
-        let access = Access::new(config.access_code.clone());
+        let dir = config.storage_dir();
+        let access = Access::new(config.access_code.clone(), dir)
+            .map_err(|e| StorageError::Secret(dir.unwrap_or(Path::new(".")).join(crate::access::SECRET_FILE), e))?;
         Ok(Shared { config, rooms, gate, rates, access, members: Mutex::new(HashMap::new()) })
     }
 

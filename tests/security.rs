@@ -122,7 +122,7 @@ fn the_access_code_guards_everything_but_its_form() {
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
     let session = cookie.split(';').next().unwrap().to_string();
     let token = session.split('=').nth(1).unwrap();
-    assert_eq!(token.len(), 32, "128 random bits in hex");
+    assert_eq!(token.len(), 64, "its time, a nonce and its signature, in hex");
 
     let with_cookie = http_raw(
         server.addr,
@@ -151,6 +151,35 @@ fn the_access_code_guards_everything_but_its_form() {
         .as_bytes(),
     );
     assert_eq!(forged.status, 401);
+}
+
+/// GET / with a session cookie: 200 if the session is good, 401 (the form) if not.
+fn page_with_session(server: &TestServer, session: &str) -> u16 {
+    let request = format!("GET / HTTP/1.1\r\nHost: {}\r\nCookie: {session}\r\n\r\n", server.addr);
+    http_raw(server.addr, request.as_bytes()).status
+}
+
+/// Issue 12: sessions lived only in memory, so every browser typed the code again after an
+/// upgrade. Now they are signed with a secret kept in the data dir, and a new code ends them.
+#[test]
+fn sessions_survive_a_restart_and_end_with_a_new_code() {
+    let data = support::TempDir::new("sessions");
+    let dir = data.path().to_str().unwrap();
+    let server = TestServer::start(&["--data-dir", dir, "--access-code", "open sesame"]);
+    let right = login(&server, "code=open+sesame&next=%2F");
+    let session = right.header("Set-Cookie").unwrap().split(';').next().unwrap().to_string();
+    assert_eq!(page_with_session(&server, &session), 200);
+    drop(server);
+    // The secret is the server's alone.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(data.path().join("session.key")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "session.key is readable by others: {mode:o}");
+
+    let server = TestServer::start(&["--data-dir", dir, "--access-code", "open sesame"]);
+    assert_eq!(page_with_session(&server, &session), 200, "the session did not survive a restart");
+    drop(server);
+    let server = TestServer::start(&["--data-dir", dir, "--access-code", "new code"]);
+    assert_eq!(page_with_session(&server, &session), 401, "a new code must end old sessions");
 }
 
 #[test]

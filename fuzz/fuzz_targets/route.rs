@@ -71,8 +71,8 @@ fuzz_target!(|buf: &[u8]| {
     // The form handler alone, with the rest of the input as its body. A fresh one each time: a
     // right code adds a session, and sessions must not pile up over millions of runs.
     let body = &buf[used..];
-    check(&login::login(&Access::new(Some(CODE.to_string())), ip, body));
-    check(&login::login(&Access::new(None), ip, body));
+    check(&login::login(&Access::new(Some(CODE.to_string()), None).unwrap(), ip, body));
+    check(&login::login(&Access::new(None, None).unwrap(), ip, body));
 });
 
 /// The `Host` check comes before everything else: a request without exactly one `Host` gets 400,

@@ -41,6 +41,8 @@ pub enum StorageError {
     ReadDir(PathBuf, io::Error),
     /// A room's log could not be opened or read.
     OpenLog(PathBuf, io::Error),
+    /// The access code's session secret could not be read or made.
+    Secret(PathBuf, io::Error),
 }
 
 impl std::fmt::Display for StorageError {
@@ -57,6 +59,11 @@ impl std::fmt::Display for StorageError {
             StorageError::ReadDir(dir, e) => {
                 write!(f, "cannot read the data directory {}: {e} (check its permissions)", dir.display())
             }
+            StorageError::Secret(path, e) => write!(
+                f,
+                "cannot read or create the session secret {}: {e} (check the data directory's permissions)",
+                path.display()
+            ),
             StorageError::OpenLog(path, e) => write!(
                 f,
                 "cannot open the history log {}: {e} (check its permissions; move it away to start that room afresh)",

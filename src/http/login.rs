@@ -8,7 +8,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::access::{Access, Refused};
+use crate::access::{Access, Refused, SESSION_LIFE};
 use crate::http::head::{pair_value, percent_decode, Request};
 use crate::http::pages;
 use crate::http::response::Response;
@@ -48,8 +48,9 @@ pub fn login(access: &Access, ip: IpAddr, body: &[u8]) -> Response {
             .with_header(
                 "Set-Cookie",
                 format!(
-                    "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000",
-                    access.open_session()
+                    "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+                    access.open_session(),
+                    SESSION_LIFE.as_secs()
                 ),
             )
             .with_header("Cache-Control", "no-store"),
@@ -96,7 +97,7 @@ mod tests {
 
     #[test]
     fn the_form_answers_with_a_cookie_or_the_reason() {
-        let access = Access::new(Some("letmein".into()));
+        let access = Access::new(Some("letmein".into()), None).unwrap();
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         for _ in 0..MAX_FAILURES {
             assert_eq!(login(&access, ip, b"code=nope").status, 401);
@@ -108,6 +109,6 @@ mod tests {
         assert!(ok.headers.iter().any(|(n, v)| *n == "Location" && v == "/r/x"));
         let cookie = ok.headers.iter().find(|(n, _)| *n == "Set-Cookie").unwrap().1.to_string();
         assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
-        assert_eq!(cookie.split(';').next().unwrap().len(), SESSION_COOKIE.len() + 1 + 32);
+        assert_eq!(cookie.split(';').next().unwrap().len(), SESSION_COOKIE.len() + 1 + 64);
     }
 }
