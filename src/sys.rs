@@ -18,6 +18,7 @@
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
+use std::time::Duration;
 
 /// A C call's "0 on success, -1 and `errno` on failure" as an `io::Result`.
 fn check(rc: libc::c_int) -> io::Result<()> {
@@ -72,6 +73,25 @@ pub(crate) fn recv_now(stream: &TcpStream, buf: &mut [u8]) -> io::Result<usize> 
         return Err(io::Error::last_os_error());
     }
     Ok(n as usize)
+}
+
+/// Waits until `stream` has something to read (data, the peer's FIN or an error) or `timeout`
+/// passes (`poll(2)`): `Ok(true)` when a read will not wait, `Ok(false)` on timeout. A signal
+/// counts as "ready": the caller's next [`recv_now`] then says there is nothing, and it waits
+/// again. The member's read loop waits here rather than in a blocking `recv` several calls deep
+/// inside tungstenite, so an idle member's thread touches fewer stack pages.
+pub(crate) fn wait_readable(stream: &TcpStream, timeout: Duration) -> io::Result<bool> {
+    // Round up, so that a wait never ends before `timeout` and the caller never spins.
+    let ms = timeout.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as libc::c_int;
+    let mut fds = libc::pollfd { fd: stream.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    // SAFETY: poll reads and writes exactly the one `pollfd` we pass (nfds = 1), which lives on
+    // our stack for the whole call. The descriptor is the stream's own.
+    let n = unsafe { libc::poll(&mut fds, 1, ms) };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        return if e.kind() == io::ErrorKind::Interrupted { Ok(true) } else { Err(e) };
+    }
+    Ok(n > 0)
 }
 
 /// Writes what fits of `buf` into `stream`'s send buffer now, without waiting (`send(2)` with

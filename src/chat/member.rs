@@ -155,7 +155,7 @@ impl Member {
         let _ = self.name.set(name);
     }
 
-    /// The socket, for the member's own reader (read timeouts, reads).
+    /// The socket, for the member's own reader (waits and reads).
     pub fn stream(&self) -> &TcpStream {
         &self.stream
     }

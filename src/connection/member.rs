@@ -18,6 +18,9 @@ use crate::ws::Ended;
 use tungstenite::protocol::frame::coding::CloseCode;
 
 /// The WebSocket part: become a member, run the read loop, leave.
+///
+/// An idle member's thread sleeps under this frame for as long as it stays, so the work of
+/// becoming a member is in [`enter`], whose frame (and whatever it inlines) is gone by then.
 #[inline(never)] // a frame of its own, not merged into the thread's outermost one
 pub(super) fn websocket(
     stream: TcpStream,
@@ -28,41 +31,57 @@ pub(super) fn websocket(
     dialect: Dialect,
     shared: &Arc<Shared>,
 ) -> Ending {
+    let membership = match enter(stream, peer, id, endpoint, dialect, shared) {
+        Ok(membership) => membership,
+        Err(ending) => return ending,
+    };
+    let member = &membership.member;
+    let ended = match &membership.room {
+        // No rate limit on the echo endpoint, which exists for conformance tests.
+        None => read_loop(member, leftover, None, &shared.config, &mut TokenBucket::new(0, 1)),
+        Some(room) => {
+            let mut bucket = shared.rates.open(peer.ip());
+            let ended = read_loop(member, leftover, Some(room), &shared.config, &mut bucket);
+            shared.rates.close(peer.ip(), &bucket);
+            ended
+        }
+    };
+    Ending::WebSocket(ended)
+}
+
+/// Becomes a member: of the echo endpoint, or of a room under a name (the welcome written and
+/// the member live). `Err` says how the connection ended instead.
+#[inline(never)] // see `websocket`
+fn enter(
+    stream: TcpStream,
+    peer: SocketAddr,
+    id: u64,
+    endpoint: Endpoint,
+    dialect: Dialect,
+    shared: &Arc<Shared>,
+) -> Result<Membership<'_>, Ending> {
     let config = &shared.config;
     // Only the echo endpoint's own writes may wait: nobody relays to it.
     let echo = endpoint == Endpoint::Echo;
     let member = match Member::new(id, peer, dialect, stream, config.send_buffer, config.tcp_nodelay, echo) {
         Ok(member) => Arc::new(member),
-        Err(e) => return Ending::NotStarted(e),
+        Err(e) => return Err(Ending::NotStarted(e)),
     };
     shared.register(&member);
     let mut membership = Membership { shared, member: member.clone(), room: None };
     match endpoint {
-        Endpoint::Echo => match member.go_live(&[]) {
-            // No rate limit on the echo endpoint, which exists for conformance tests.
-            Ok(()) => {
-                Ending::WebSocket(read_loop(&member, leftover, None, &shared.config, &mut TokenBucket::new(0, 1)))
-            }
-            Err(e) => Ending::NotStarted(e),
-        },
+        Endpoint::Echo => member.go_live(&[]).map_err(Ending::NotStarted)?,
         Endpoint::Chat { room, name } => {
             let room = match shared.rooms.get_or_create(&room) {
                 Ok(room) => room,
                 // RFC 6455 §7.4.1: 1013, try again later; the page reconnects by itself.
-                Err(why) => return refuse(&member, CloseCode::Again, &why.to_string()),
+                Err(why) => return Err(refuse(&member, CloseCode::Again, &why.to_string())),
             };
             membership.room = Some(room.clone());
-            match join(&member, &room, name.as_deref(), config.max_name) {
-                Ok(()) => {
-                    let mut bucket = shared.rates.open(peer.ip());
-                    let ended = read_loop(&member, leftover, Some(&room), &shared.config, &mut bucket);
-                    shared.rates.close(peer.ip(), &bucket);
-                    Ending::WebSocket(ended)
-                }
-                Err(e) => Ending::NotStarted(e),
-            }
+            join(&member, &room, name.as_deref(), config.max_name).map_err(Ending::NotStarted)?;
         }
     }
+    Ok(membership)
 }
 
 /// Closes a WebSocket that may not join after all, before its welcome: a Close frame, then the
@@ -75,7 +94,7 @@ fn refuse(member: &Member, code: CloseCode, reason: &str) -> Ending {
 
 /// A member's place in the server: in its room, and in the list of open WebSockets. Dropping it
 /// leaves the room (telling the others), forgets the member and shuts its socket, on every way
-/// out of [`websocket`], a panic included.
+/// out of [`websocket`] and [`enter`], a panic included.
 struct Membership<'a> {
     shared: &'a Shared,
     member: Arc<Member>,

@@ -38,6 +38,12 @@ const READ_BUFFER: usize = 512;
 /// put in the room's inbox at once.
 const MAX_BATCH: usize = 32;
 
+/// A member quiet for this long is taken to be idle: its thread gives back the stack pages it
+/// touched (see [`Reader::next_frame`]). Short enough that idle members cost little soon after
+/// they join; long enough that a member in a conversation does not pay a system call and fresh
+/// pages for every message.
+const SETTLE: Duration = Duration::from_secs(1);
+
 /// The member's read loop. Returns how the connection ended. `bucket` is the member's rate limit
 /// (its address's burst, see [`crate::limits::Rates`]), which the caller gives back afterwards.
 #[inline(never)]
@@ -58,10 +64,6 @@ pub(crate) fn read_loop(
     // than any real fragmentation needs (see `Wire::new`).
     let most = config.max_message.saturating_mul(2).saturating_add(16 * 1024);
     let ws = WebSocket::from_partially_read(Wire::new(member.clone(), most), leftover, Role::Server, Some(ws_config));
-    // Wake up when it is time to ping (or to give up on) a silent peer.
-    if let Err(e) = member.stream().set_read_timeout(Some(config.ping_interval.min(config.idle_timeout))) {
-        return Ended::Abnormal(Broken::Io(e));
-    }
     let reader = Reader {
         ws,
         member,
@@ -74,9 +76,6 @@ pub(crate) fn read_loop(
         posted: 0,
         peer_close: None,
     };
-    // From here on, an idle member waits in one shallow call: give back the stack pages that the
-    // HTTP phase, the handshake and the welcome used.
-    release_stack_below_here();
     reader.run()
 }
 
@@ -129,27 +128,52 @@ impl Reader<'_> {
         }
     }
 
-    /// The next frame from the peer.
+    /// The next frame from the peer, or `TimedOut` when it is time to check on a quiet one.
     ///
-    /// With chat messages posted and not yet relayed, it first takes only frames that have
-    /// already arrived, without waiting: a client that sent several messages at once (a busy
-    /// sender, or one catching up after a stall) has them all relayed together, one `write` per
-    /// member for the lot ([`Room::relay_posted`]). As soon as nothing more is waiting, or
-    /// [`MAX_BATCH`] messages are posted, it relays them, and only then waits for the peer. So
-    /// batching never delays a message for longer than it takes to parse the frames in hand.
+    /// Reads never wait ([`Wire`]); when nothing whole has arrived, this relays what the member
+    /// posted and then waits here, in a shallow frame, for the socket to become readable. Two
+    /// things follow:
+    /// - Batching: a client that sent several messages at once (a busy sender, or one catching
+    ///   up after a stall) has them all parsed before the first relay, and relayed together, one
+    ///   `write` per member for the lot ([`Room::relay_posted`]), up to [`MAX_BATCH`]. As soon as
+    ///   nothing more is waiting, they go out; batching never delays a message for longer than
+    ///   it takes to parse the frames in hand.
+    /// - Memory: a member that has been quiet for [`SETTLE`] gives back the stack pages that
+    ///   reading and relaying touched, and sleeps in `poll(2)` a few calls below its entry point,
+    ///   where its thread needs only the top two pages of its stack (see
+    ///   [`release_stack_below_here`]).
     fn next_frame(&mut self) -> tungstenite::Result<Message> {
-        if self.posted > 0 && self.posted < MAX_BATCH {
-            self.ws.get_mut().set_waiting(false);
-            let ready = self.ws.read();
-            self.ws.get_mut().set_waiting(true);
-            match ready {
-                // Nothing complete has arrived: relay what we have, then wait.
+        loop {
+            if self.posted >= MAX_BATCH {
+                self.relay_posted();
+            }
+            match self.ws.read() {
                 Err(WsError::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {}
                 ready => return ready,
             }
+            self.relay_posted();
+            let stream = self.member.stream();
+            let left = self.next_check().saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(io::Error::from(io::ErrorKind::TimedOut).into());
+            }
+            if crate::sys::wait_readable(stream, left.min(SETTLE))? {
+                continue;
+            }
+            release_stack_below_here();
+            let left = self.next_check().saturating_duration_since(Instant::now());
+            if !left.is_zero() && crate::sys::wait_readable(stream, left)? {
+                continue;
+            }
+            return Err(io::Error::from(io::ErrorKind::TimedOut).into());
         }
-        self.relay_posted();
-        self.ws.read()
+    }
+
+    /// When to look at a quiet peer again: the ping interval after it was last heard, and once
+    /// pinged, the idle timeout after that.
+    fn next_check(&self) -> Instant {
+        let config = self.config;
+        self.last_heard + if self.pinged { config.idle_timeout } else { config.ping_interval.min(config.idle_timeout) }
     }
 
     /// Relays what this member posted, if anything.
@@ -160,13 +184,10 @@ impl Reader<'_> {
         self.posted = 0;
     }
 
-    /// The read timed out: ping a peer that has been silent for the ping interval (RFC 6455
+    /// The wait for a frame timed out: ping a peer that has been silent for the ping interval (RFC 6455
     /// §5.5.2: it must answer with a Pong, and browsers do so without any page script), and
     /// close one that has been silent for the idle timeout.
     fn on_quiet(&mut self) -> Option<Ended> {
-        // A member that has been talking (relaying touches deeper stack) and then went quiet
-        // gives those pages back too.
-        release_stack_below_here();
         let config = self.config;
         let silent = self.last_heard.elapsed();
         if silent >= config.idle_timeout {
@@ -178,9 +199,6 @@ impl Reader<'_> {
             }
             self.pinged = true;
         }
-        let next = self.last_heard + if self.pinged { config.idle_timeout } else { config.ping_interval };
-        let wait = next.saturating_duration_since(Instant::now()).max(Duration::from_millis(10));
-        let _ = self.member.stream().set_read_timeout(Some(wait));
         None
     }
 
@@ -303,8 +321,12 @@ fn io_error(error: WsError) -> io::Error {
 /// are most of an idle member's memory. (How, and why that is sound: `sys::release_stack_below_here`.)
 ///
 /// Measured with 2,000 idle members (RSS per member): 16.4 KiB without this, 3 stack pages
-/// each; with it, 2 pages: the one holding the thread's control block and the few frames above
-/// this one, and the one the idle read waits in.
+/// each; with it, 2 pages: the one holding the thread's control block and thread-locals, and the
+/// one the frames of the idle wait fit in. That second page has room only because the wait is
+/// shallow (`poll` from [`Reader::next_frame`], under the small frame of
+/// `connection::member::websocket`): in a build linked against glibc dynamically, whose
+/// thread-locals fill most of the top page, a wait in `recv` inside tungstenite took a third
+/// page (15.9 KiB per member, against 11.7 now).
 fn release_stack_below_here() {
     crate::sys::release_stack_below_here();
 }
