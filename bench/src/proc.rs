@@ -1,6 +1,7 @@
 //! What we read about processes and the machine: the server's CPU time, RSS and threads from
-//! `/proc`, our own CPU time, the open-files limit, CPU affinity, and the header facts (CPU model,
-//! CPUs, date).
+//! `/proc`, the kernel's memory outside any process's RSS (`/proc/meminfo`), our own CPU time, the
+//! open-files limit, CPU affinity, and the header facts (CPU model, CPUs,
+//! date).
 
 use std::io;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -48,6 +49,58 @@ pub fn status(pid: u32) -> io::Result<Status> {
         }
     }
     Ok(status)
+}
+
+/// The kernel memory a connection costs outside the server's RSS, machine-wide, in KiB, from
+/// `/proc/meminfo`: thread stacks, page tables, and the slab (sockets, their inodes and dentries,
+/// `task_struct`s...), with its unreclaimable part separately.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Meminfo {
+    pub kernel_stack_kib: u64,
+    pub page_tables_kib: u64,
+    pub slab_kib: u64,
+    pub sunreclaim_kib: u64,
+}
+
+impl Meminfo {
+    /// `self − before` for each field, in KiB (negative when memory was freed meanwhile).
+    pub fn minus(&self, before: &Meminfo) -> MeminfoDelta {
+        let d = |a: u64, b: u64| a as f64 - b as f64;
+        MeminfoDelta {
+            kernel_stack_kib: d(self.kernel_stack_kib, before.kernel_stack_kib),
+            page_tables_kib: d(self.page_tables_kib, before.page_tables_kib),
+            slab_kib: d(self.slab_kib, before.slab_kib),
+            sunreclaim_kib: d(self.sunreclaim_kib, before.sunreclaim_kib),
+        }
+    }
+}
+
+/// A change in [`Meminfo`], in KiB.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct MeminfoDelta {
+    pub kernel_stack_kib: f64,
+    pub page_tables_kib: f64,
+    pub slab_kib: f64,
+    pub sunreclaim_kib: f64,
+}
+
+pub fn meminfo() -> io::Result<Meminfo> {
+    parse_meminfo(&std::fs::read_to_string("/proc/meminfo")?)
+}
+
+fn parse_meminfo(text: &str) -> io::Result<Meminfo> {
+    let field = |name: &str| -> io::Result<u64> {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+            .ok_or_else(|| bad(&format!("no {name} in /proc/meminfo")))
+    };
+    Ok(Meminfo {
+        kernel_stack_kib: field("KernelStack")?,
+        page_tables_kib: field("PageTables")?,
+        slab_kib: field("Slab")?,
+        sunreclaim_kib: field("SUnreclaim")?,
+    })
 }
 
 /// The whole machine's CPU time so far, in clock ticks, from the `cpu` line of `/proc/stat`.
@@ -186,5 +239,22 @@ mod tests {
         assert!(status.threads >= 1);
         assert!(utc_now().ends_with(" UTC"));
         assert!(utc_now().starts_with("20"));
+        let mem = meminfo().unwrap();
+        assert!(mem.slab_kib > 0 && mem.sunreclaim_kib > 0 && mem.sunreclaim_kib <= mem.slab_kib);
+    }
+
+    #[test]
+    fn reads_meminfo_fields() {
+        let text = "MemTotal:        4012345 kB\nSlab:             200000 kB\nSReclaimable:     150000 kB\n\
+                    SUnreclaim:        50000 kB\nKernelStack:        9000 kB\nPageTables:        12000 kB\n";
+        let before = parse_meminfo(text).unwrap();
+        assert_eq!(
+            before,
+            Meminfo { kernel_stack_kib: 9000, page_tables_kib: 12000, slab_kib: 200_000, sunreclaim_kib: 50_000 }
+        );
+        let after = Meminfo { kernel_stack_kib: 8000, slab_kib: 200_500, ..before };
+        let d = after.minus(&before);
+        assert_eq!((d.kernel_stack_kib, d.page_tables_kib, d.slab_kib, d.sunreclaim_kib), (-1000.0, 0.0, 500.0, 0.0));
+        assert!(parse_meminfo("Slab: 1 kB\n").is_err());
     }
 }

@@ -60,6 +60,19 @@ const METRICS: &[Metric] = &[
     Metric { label: "server RSS, all connected (MiB)", get: |r| r.rss_kib as f64 / 1024.0, decimals: 1 },
     Metric { label: "server threads", get: |r| r.threads as f64, decimals: 0 },
     Metric { label: "RSS per connection (KiB)", get: |r| r.rss_per_conn_kib, decimals: 1 },
+    Metric { label: "ΔKernelStack per connection (KiB)", get: |r| r.kernel_stack_per_conn_kib, decimals: 1 },
+    Metric { label: "ΔPageTables per connection (KiB)", get: |r| r.page_tables_per_conn_kib, decimals: 1 },
+    Metric { label: "ΔSlab per connection (KiB)", get: |r| r.slab_per_conn_kib, decimals: 1 },
+    Metric {
+        label: "ΔSUnreclaim per connection (KiB), part of ΔSlab",
+        get: |r| r.sunreclaim_per_conn_kib,
+        decimals: 1,
+    },
+    Metric {
+        label: "whole cost per connection (KiB): RSS + ΔKernelStack + ΔPageTables + ΔSlab",
+        get: |r| r.whole_per_conn_kib,
+        decimals: 1,
+    },
     Metric { label: "server CPU busy (% of one CPU)", get: |r| r.server_busy * 100.0, decimals: 0 },
     Metric { label: "load generator CPU busy (%)", get: |r| r.generator_busy * 100.0, decimals: 0 },
     Metric { label: "other processes' CPU, not niced (% of machine)", get: |r| r.others_busy * 100.0, decimals: 0 },
@@ -184,20 +197,21 @@ pub fn markdown(header: &Header, outcomes: &[Outcome], servers: &[Kind]) -> Stri
 pub fn runs_table(outcomes: &[Outcome]) -> String {
     let mut out = String::from(
         "| scenario | server | run | clients | sent | expected | delivered | lost | dup | deliveries/s | p50 µs | p99 µs | p99.9 µs | \
-         max µs | CPU µs/delivery | server busy | gen busy | others | RSS fresh KiB | RSS KiB | threads | KiB/conn |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+         max µs | CPU µs/delivery | server busy | gen busy | others | RSS fresh KiB | RSS KiB | threads | KiB/conn | \
+         ΔKernelStack KiB/conn | ΔPageTables KiB/conn | ΔSlab KiB/conn | ΔSUnreclaim KiB/conn | whole KiB/conn |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for o in outcomes {
         for r in &o.runs {
             let head = format!("| {} | {} | {} |", o.scenario.name, r.server.name(), r.run);
             match &r.result {
                 Err(e) => {
-                    let _ = writeln!(out, "{head} failed: {} |{}", e.replace('|', "/"), " |".repeat(18));
+                    let _ = writeln!(out, "{head} failed: {} |{}", e.replace('|', "/"), " |".repeat(23));
                 }
                 Ok(x) => {
                     let _ = writeln!(
                         out,
-                        "{head} {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0}% | {:.0}% | {:.0}% | {} | {} | {} | {:.1} |",
+                        "{head} {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0}% | {:.0}% | {:.0}% | {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
                         x.clients,
                         x.sent,
                         x.expected,
@@ -216,7 +230,12 @@ pub fn runs_table(outcomes: &[Outcome]) -> String {
                         x.rss_fresh_kib,
                         x.rss_kib,
                         x.threads,
-                        x.rss_per_conn_kib
+                        x.rss_per_conn_kib,
+                        x.kernel_stack_per_conn_kib,
+                        x.page_tables_per_conn_kib,
+                        x.slab_per_conn_kib,
+                        x.sunreclaim_per_conn_kib,
+                        x.whole_per_conn_kib
                     );
                 }
             }

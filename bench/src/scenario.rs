@@ -24,7 +24,9 @@ pub const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 const SMOKE_DRAIN_LIMIT: Duration = Duration::from_secs(20);
 /// How long the probe may take to reach everyone.
 const PROBE_LIMIT: Duration = Duration::from_secs(30);
-/// Pause after the server prints its address before reading its "fresh" RSS.
+/// Pause after the server prints its address before reading its "fresh" RSS, and after everyone
+/// has the last probe before reading RSS and `/proc/meminfo` again (threads that just relayed go
+/// back to waiting, and the kernel finishes freeing what the connect phase left behind).
 const SETTLE: Duration = Duration::from_millis(200);
 
 /// One load shape.
@@ -163,6 +165,17 @@ pub struct RunResult {
     pub rss_kib: u64,
     pub threads: u64,
     pub rss_per_conn_kib: f64,
+    /// Per connection, machine-wide deltas of `/proc/meminfo` from before the clients connected to
+    /// all connected and settled, in KiB. They hold the load generator's client sockets too (the
+    /// same for both servers); the difference between the servers is what the server pays.
+    pub kernel_stack_per_conn_kib: f64,
+    pub page_tables_per_conn_kib: f64,
+    pub slab_per_conn_kib: f64,
+    /// The unreclaimable part of the slab: steadier than the whole, which other processes'
+    /// dentries and inodes move.
+    pub sunreclaim_per_conn_kib: f64,
+    /// RSS + ΔKernelStack + ΔPageTables + ΔSlab per connection: what a connection really costs.
+    pub whole_per_conn_kib: f64,
     pub connect_s: f64,
     /// Until every client had the last probe.
     pub probe_s: f64,
@@ -196,11 +209,14 @@ async fn measure(scenario: &Scenario, spec: &Spec, env: &Env, workdir: &Path, lo
     let pid = server.pid;
     sleep(SETTLE).await;
     let fresh = proc::status(pid).map_err(|e| format!("reading /proc/{pid}/status: {e}"))?;
+    let mem_fresh = proc::meminfo().map_err(|e| format!("reading /proc/meminfo: {e}"))?;
 
     let nonce = make_nonce();
     let mut clients = Clients::connect(server.addr, scenario.clients, scenario.senders, nonce).await?;
     let probe_time = clients.probe(PROBE_LIMIT).await?;
+    sleep(SETTLE).await;
     let loaded = proc::status(pid).map_err(|e| format!("reading /proc/{pid}/status: {e}"))?;
+    let mem_loaded = proc::meminfo().map_err(|e| format!("reading /proc/meminfo: {e}"))?;
 
     // The send phase, bracketed by the server's CPU time and ours.
     let ticks_before = proc::cpu_ticks(pid).map_err(|e| e.to_string())?;
@@ -233,6 +249,9 @@ async fn measure(scenario: &Scenario, spec: &Spec, env: &Env, workdir: &Path, lo
         let delivered = tally.unique;
         let quantile_us = |q: f64| tally.latency.value_at_quantile(q) as f64 / 1e3;
         let active = (tally.last_delivery_ns.saturating_sub(start_ns)) as f64 / 1e9;
+        let connections = scenario.clients as f64;
+        let rss_per_conn_kib = loaded.rss_kib.saturating_sub(fresh.rss_kib) as f64 / connections;
+        let kernel = mem_loaded.minus(&mem_fresh);
         RunResult {
             clients: clients.len(),
             sent,
@@ -256,7 +275,13 @@ async fn measure(scenario: &Scenario, spec: &Spec, env: &Env, workdir: &Path, lo
             rss_fresh_kib: fresh.rss_kib,
             rss_kib: loaded.rss_kib,
             threads: loaded.threads,
-            rss_per_conn_kib: loaded.rss_kib.saturating_sub(fresh.rss_kib) as f64 / scenario.clients as f64,
+            rss_per_conn_kib,
+            kernel_stack_per_conn_kib: kernel.kernel_stack_kib / connections,
+            page_tables_per_conn_kib: kernel.page_tables_kib / connections,
+            slab_per_conn_kib: kernel.slab_kib / connections,
+            sunreclaim_per_conn_kib: kernel.sunreclaim_kib / connections,
+            whole_per_conn_kib: rss_per_conn_kib
+                + (kernel.kernel_stack_kib + kernel.page_tables_kib + kernel.slab_kib) / connections,
             connect_s: clients.connect_time.as_secs_f64(),
             probe_s: probe_time.as_secs_f64(),
             drain_s: drain_time.as_secs_f64(),
