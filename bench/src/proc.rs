@@ -1,6 +1,6 @@
 //! What we read about processes and the machine: the server's CPU time, RSS and threads from
 //! `/proc`, the kernel's memory outside any process's RSS (`/proc/meminfo`), our own CPU time, the
-//! open-files limit, CPU affinity, and the header facts (CPU model, CPUs,
+//! open-files limit, CPU affinity, a socket's TCP state, and the header facts (CPU model, CPUs,
 //! date).
 
 use std::io;
@@ -102,6 +102,25 @@ fn parse_meminfo(text: &str) -> io::Result<Meminfo> {
         sunreclaim_kib: field("SUnreclaim")?,
     })
 }
+
+/// The state of a TCP socket (`TCP_INFO`'s `tcpi_state`: 1 is ESTABLISHED, 7 CLOSE, 8 CLOSE_WAIT;
+/// see the kernel's `include/net/tcp_states.h`).
+pub fn tcp_state(fd: std::os::fd::RawFd) -> io::Result<u8> {
+    // SAFETY: getsockopt writes at most `len` bytes into the zeroed struct we pass (its real size),
+    // and sets `len` to how many it wrote.
+    unsafe {
+        let mut info: libc::tcp_info = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+        let info_ptr: *mut libc::tcp_info = &mut info;
+        if libc::getsockopt(fd, libc::IPPROTO_TCP, libc::TCP_INFO, info_ptr.cast(), &mut len) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(info.tcpi_state)
+    }
+}
+
+/// [`tcp_state`] of a connection open at both ends.
+pub const TCP_ESTABLISHED: u8 = 1;
 
 /// The whole machine's CPU time so far, in clock ticks, from the `cpu` line of `/proc/stat`.
 #[derive(Clone, Copy, Debug, Default)]
@@ -256,5 +275,26 @@ mod tests {
         let d = after.minus(&before);
         assert_eq!((d.kernel_stack_kib, d.page_tables_kib, d.slab_kib, d.sunreclaim_kib), (-1000.0, 0.0, 500.0, 0.0));
         assert!(parse_meminfo("Slab: 1 kB\n").is_err());
+    }
+
+    /// What the stall scenarios rely on to tell a stuck member the server dropped: once the server
+    /// has shut the socket down, a write from the peer is answered with a reset, and the peer's
+    /// socket is no longer ESTABLISHED.
+    #[test]
+    fn tcp_state_after_the_other_end_shuts_down() {
+        use std::io::Write;
+        use std::os::fd::AsRawFd;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        assert_eq!(tcp_state(client.as_raw_fd()).unwrap(), TCP_ESTABLISHED);
+        server.shutdown(std::net::Shutdown::Both).unwrap();
+        let _ = client.write(b"x");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while tcp_state(client.as_raw_fd()).unwrap() == TCP_ESTABLISHED && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_ne!(tcp_state(client.as_raw_fd()).unwrap(), TCP_ESTABLISHED);
+        drop(server);
     }
 }
