@@ -48,9 +48,11 @@ const PROBE_EVERY: Duration = Duration::from_millis(250);
 const PROBE_EVERY_MAX: Duration = Duration::from_secs(2);
 /// Polling step while waiting for counts to arrive.
 const POLL: Duration = Duration::from_millis(5);
-/// `SO_RCVBUF` of a stuck member, set before it connects so that the window it offers stays small
-/// (Linux doubles it, for its own bookkeeping): its buffer fills after a few relays.
-const STUCK_RECV_BUFFER: u32 = 4096;
+/// `SO_RCVBUF` of a stuck member and of the bursty member, set before they connect so that the
+/// window they offer stays small (Linux doubles it, for its own bookkeeping): a stuck member's
+/// buffer fills after a few relays, and the bursty member differs from the stuck ones only in
+/// that it reads.
+const SMALL_RECV_BUFFER: u32 = 4096;
 /// After the stuck members' last write, how long to wait for the server's answer (a reset, if it
 /// has dropped them; on loopback it takes microseconds).
 const STUCK_CHECK_WAIT: Duration = Duration::from_millis(200);
@@ -92,7 +94,7 @@ impl Layout {
 }
 
 /// A member on a poor link (a phone on Wi-Fi): it reads for `read`, then does not read for
-/// `pause`, and again, for the whole run.
+/// `pause`, and again, for the whole run. Its receive buffer is as small as a stuck member's.
 #[derive(Clone, Copy, Debug)]
 pub struct Bursty {
     pub read: Duration,
@@ -310,7 +312,10 @@ impl Clients {
         let mut first_error = None;
 
         let mut opening = futures_util::stream::iter(0..n)
-            .map(|i| async move { (i, open(addr).await) })
+            .map(|i| {
+                let small = (layout.role(i) == Role::Bursty).then_some(SMALL_RECV_BUFFER);
+                async move { (i, open_with(addr, small).await) }
+            })
             .buffer_unordered(CONNECT_CONCURRENCY);
         let deadline = started + CONNECT_PHASE_LIMIT;
         loop {
@@ -367,13 +372,13 @@ impl Clients {
     }
 
     /// Opens `n` members that never read: each gets a small receive buffer before it connects
-    /// ([`STUCK_RECV_BUFFER`]), does the WebSocket handshake, and is never read again. Bounded by
+    /// ([`SMALL_RECV_BUFFER`]), does the WebSocket handshake, and is never read again. Bounded by
     /// [`CONNECT_PHASE_LIMIT`].
     pub async fn add_stuck(&mut self, addr: SocketAddr, n: usize) -> Result<(), String> {
         let started = Instant::now();
         let deadline = started + CONNECT_PHASE_LIMIT;
         let mut opening = futures_util::stream::iter(0..n)
-            .map(|_| open_with(addr, Some(STUCK_RECV_BUFFER)))
+            .map(|_| open_with(addr, Some(SMALL_RECV_BUFFER)))
             .buffer_unordered(CONNECT_CONCURRENCY);
         loop {
             match timeout_at(deadline, opening.next()).await {
@@ -529,12 +534,8 @@ impl Drop for Clients {
     }
 }
 
-/// One connection, with retries (a full backlog or a slow accept can fail or delay a few).
-async fn open(addr: SocketAddr) -> Result<Ws, String> {
-    open_with(addr, None).await
-}
-
-/// [`open`], with `SO_RCVBUF` set to `recv_buffer` before connecting when given.
+/// One connection, with retries (a full backlog or a slow accept can fail or delay a few), and
+/// `SO_RCVBUF` set to `recv_buffer` before connecting when given.
 async fn open_with(addr: SocketAddr, recv_buffer: Option<u32>) -> Result<Ws, String> {
     let mut last = String::new();
     for attempt in 0..CONNECT_ATTEMPTS {
