@@ -401,8 +401,9 @@ impl Clients {
     /// the handshake): a server that shut the connection down answers with a reset, so the write
     /// fails or, [`STUCK_CHECK_WAIT`] later, the socket is no longer ESTABLISHED. (Reading cannot
     /// tell: a dropped member's buffer is still full of relays, and the server's end-of-stream
-    /// waits behind them.) Call at the end of the run: a live member answers the Ping with a
-    /// Pong, which may itself be the frame that gets it dropped.
+    /// waits behind them.) Call at the end of the run. A member still in the room is answered
+    /// with a Pong at most; should that Pong be what overflows its backlog, the server shuts it
+    /// down only after our one write, so no reset comes and it does not count as dropped.
     pub async fn stuck_dropped(&self) -> u64 {
         let mut failed = vec![false; self.stuck.len()];
         for (ws, failed) in self.stuck.iter().zip(&mut failed) {
