@@ -190,7 +190,11 @@ fn run(options: Options, args: &[String]) -> Result<ExitCode, String> {
         Some(path) => return Err(format!("--chatroom: no file at {}", path.display())),
         None => server::find_binary("chatroom")?,
     };
-    let baseline = server::find_binary("baseline")?;
+    // Absolute: each server starts in a working directory of its own, where a relative path
+    // (`--chatroom target/release/chatroom`) would name nothing.
+    let absolute = |path: PathBuf| std::fs::canonicalize(&path).map_err(|e| format!("{}: {e}", path.display()));
+    let chatroom = absolute(chatroom)?;
+    let baseline = absolute(server::find_binary("baseline")?)?;
     notes.push(format!("chatroom binary: {}", chatroom.display()));
     let (lifted, absent) = server::lifted_limit_args(&chatroom)?;
     let mut limits = if lifted.is_empty() {
