@@ -24,10 +24,14 @@ pub const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 const SMOKE_DRAIN_LIMIT: Duration = Duration::from_secs(20);
 /// How long the probe may take to reach everyone.
 const PROBE_LIMIT: Duration = Duration::from_secs(30);
-/// Pause after the server prints its address before reading its "fresh" RSS, and after everyone
-/// has the last probe before reading RSS and `/proc/meminfo` again (threads that just relayed go
-/// back to waiting, and the kernel finishes freeing what the connect phase left behind).
+/// Pause after the server prints its address before reading its "fresh" RSS, and by default after
+/// everyone has the last probe before reading RSS and `/proc/meminfo` again (threads that just
+/// relayed go back to waiting, and the kernel finishes freeing what the connect phase left behind).
 const SETTLE: Duration = Duration::from_millis(200);
+/// S3's pause before its memory readings: its connections are idle, and a server may do something
+/// with idle connections after a quiet second (chatroom gives an idle member's stack pages back
+/// then), so S3 reads memory once they have been idle for longer than that.
+const IDLE_SETTLE: Duration = Duration::from_millis(1500);
 
 /// The stall scenarios' chat texts: about 1 KB each, as in the measurement.
 pub const STALL_TEXT_BYTES: usize = 1024;
@@ -49,6 +53,9 @@ pub struct Scenario {
     pub text_bytes: usize,
     /// The stall scenarios' extra members; `None` elsewhere.
     pub stall: Option<Stall>,
+    /// The pause between everyone having the last probe and the memory readings ([`SETTLE`], or
+    /// [`IDLE_SETTLE`] where memory per idle connection is the point).
+    pub settle: Duration,
 }
 
 /// What a stall scenario adds to a room: senders apart from the measured receivers, a member that
@@ -112,6 +119,7 @@ pub fn all() -> Vec<Scenario> {
             drain: DRAIN_LIMIT,
             text_bytes: 0,
             stall: None,
+            settle: SETTLE,
         },
         Scenario {
             name: "S2",
@@ -123,6 +131,7 @@ pub fn all() -> Vec<Scenario> {
             drain: DRAIN_LIMIT,
             text_bytes: 0,
             stall: None,
+            settle: SETTLE,
         },
         Scenario {
             name: "S3",
@@ -134,6 +143,7 @@ pub fn all() -> Vec<Scenario> {
             drain: DRAIN_LIMIT,
             text_bytes: 0,
             stall: None,
+            settle: IDLE_SETTLE,
         },
         Scenario {
             name: "SAT",
@@ -145,6 +155,7 @@ pub fn all() -> Vec<Scenario> {
             drain: DRAIN_LIMIT,
             text_bytes: 0,
             stall: None,
+            settle: SETTLE,
         },
         Scenario {
             name: "C10K",
@@ -156,6 +167,7 @@ pub fn all() -> Vec<Scenario> {
             drain: DRAIN_LIMIT,
             text_bytes: 0,
             stall: None,
+            settle: SETTLE,
         },
     ];
     all.push(stall(0));
@@ -186,6 +198,7 @@ pub fn stall(stuck: usize) -> Scenario {
             bursty: Bursty { read: Duration::from_millis(100), pause: Duration::from_millis(200) },
             stuck,
         }),
+        settle: SETTLE,
     }
 }
 
@@ -201,6 +214,7 @@ pub fn smoke() -> Scenario {
         drain: SMOKE_DRAIN_LIMIT,
         text_bytes: 0,
         stall: None,
+        settle: SETTLE,
     }
 }
 
@@ -319,7 +333,7 @@ async fn measure(scenario: &Scenario, spec: &Spec, env: &Env, workdir: &Path, lo
         clients.add_stuck(server.addr, stuck).await?;
     }
     let probe_time = clients.probe(PROBE_LIMIT).await?;
-    sleep(SETTLE).await;
+    sleep(scenario.settle).await;
     let loaded = proc::status(pid).map_err(|e| format!("reading /proc/{pid}/status: {e}"))?;
     let mem_loaded = proc::meminfo().map_err(|e| format!("reading /proc/meminfo: {e}"))?;
 
