@@ -2,7 +2,8 @@
 # The one command for chatroom's benchmark: build chatroom and the bench (load generator and axum
 # baseline) in release mode, raise the open-files limit, run every scenario against both servers.
 #
-#   bench/run.sh                 # S1 S2 S3 SAT C10K, 3 runs each, both servers (under 5 minutes)
+#   bench/run.sh                 # S1 S2 S3 SAT C10K STALL0 STALL50, 3 runs each, both servers (~5 min)
+#   bench/run.sh --scenarios STALL0,STALL50   # only the stall pair (~2 minutes)
 #   bench/run.sh --smoke         # CI: 300 clients, 3 s, fails unless zero lost and zero duplicated
 #   bench/run.sh --quick         # one 3-second run of each scenario
 #   bench/run.sh --help          # every flag

@@ -1,5 +1,7 @@
 //! The clients: N WebSocket connections to the room, each read by its own task on one
-//! current-thread runtime, and K of them also sending.
+//! current-thread runtime, and K of them also sending. The stall scenarios add a member that
+//! reads in bursts ([`Bursty`], measured on its own) and members that never read at all
+//! ([`Clients::add_stuck`], not measured: only whether the server dropped them).
 //!
 //! Everything here runs on a single thread (a `LocalSet`), so the shared [`Tally`] is a plain
 //! `Rc<RefCell<_>>`: no locks, no atomics on the per-delivery path. A borrow is never held across
@@ -13,7 +15,7 @@ use std::time::Duration;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio::time::{sleep, sleep_until, timeout, timeout_at, Instant};
@@ -21,6 +23,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
+use crate::proc;
 use crate::token::{self, now_ns, SeenSeqs, Token};
 
 type Ws = WebSocketStream<TcpStream>;
@@ -45,6 +48,69 @@ const PROBE_EVERY: Duration = Duration::from_millis(250);
 const PROBE_EVERY_MAX: Duration = Duration::from_secs(2);
 /// Polling step while waiting for counts to arrive.
 const POLL: Duration = Duration::from_millis(5);
+/// `SO_RCVBUF` of a stuck member and of the bursty member, set before they connect so that the
+/// window they offer stays small (Linux doubles it, for its own bookkeeping): a stuck member's
+/// buffer fills after a few relays, and the bursty member differs from the stuck ones only in
+/// that it reads.
+const SMALL_RECV_BUFFER: u32 = 4096;
+/// After the stuck members' last write, how long to wait for the server's answer (a reset, if it
+/// has dropped them; on loopback it takes microseconds).
+const STUCK_CHECK_WAIT: Duration = Duration::from_millis(200);
+/// A WebSocket Ping with no payload, masked as a client's frame must be (RFC 6455 §5.2: FIN +
+/// opcode 9, MASK + length 0, a masking key).
+const MASKED_PING: [u8; 6] = [0x89, 0x80, 0x12, 0x34, 0x56, 0x78];
+
+/// Who is who among one run's connections.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    /// Measured receivers: their first deliveries make the latency percentiles, lost and
+    /// duplicated.
+    pub receivers: usize,
+    /// Connections that send. Unless `senders_apart`, they are the first of the receivers.
+    pub senders: usize,
+    /// The senders are connections of their own: they read what the room sends them (or they
+    /// would be stuck members themselves), but are not measured.
+    pub senders_apart: bool,
+    /// A member that reads in bursts, measured on its own.
+    pub bursty: Option<Bursty>,
+}
+
+impl Layout {
+    /// Every connection the [`Tally`] tracks: the senders (if apart), the receivers, the bursty
+    /// member. Senders come first, then the receivers, then the bursty member.
+    pub fn tracked(&self) -> usize {
+        self.receivers + if self.senders_apart { self.senders } else { 0 } + usize::from(self.bursty.is_some())
+    }
+
+    fn role(&self, i: usize) -> Role {
+        if self.bursty.is_some() && i + 1 == self.tracked() {
+            Role::Bursty
+        } else if self.senders_apart && i < self.senders {
+            Role::Unmeasured
+        } else {
+            Role::Measured
+        }
+    }
+}
+
+/// A member on a poor link (a phone on Wi-Fi): it reads for `read`, then does not read for
+/// `pause`, and again, for the whole run. Its receive buffer is as small as a stuck member's.
+#[derive(Clone, Copy, Debug)]
+pub struct Bursty {
+    pub read: Duration,
+    pub pause: Duration,
+}
+
+/// What a tracked connection's deliveries count for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// Percentiles, lost, duplicated.
+    Measured,
+    /// Nothing (a sender apart from the receivers): read and dropped.
+    Unmeasured,
+    /// The bursty member's own figures.
+    Bursty,
+}
 
 /// What the receivers have seen, shared by every task of one run.
 pub struct Tally {
@@ -55,9 +121,16 @@ pub struct Tally {
     pub unique: u64,
     /// Deliveries of a token the receiver had already seen.
     pub duplicates: u64,
+    /// What each tracked connection's deliveries count for.
+    roles: Vec<Role>,
+    /// The bursty member's latencies, first deliveries and duplicates, apart from the others'.
+    pub bursty_latency: Histogram<u64>,
+    pub bursty_duplicates: u64,
+    /// Why the server ended the bursty member's connection, if it did.
+    pub bursty_dropped: Option<String>,
     /// Chat texts that are not this run's tokens.
     pub foreign: u64,
-    /// First deliveries per receiver.
+    /// First deliveries per tracked connection (measured or not).
     pub per_receiver: Vec<u64>,
     /// The newest probe each receiver has seen (0: none yet).
     probe_seen: Vec<u64>,
@@ -68,7 +141,8 @@ pub struct Tally {
     frames: Vec<u32>,
     /// When the newest first delivery arrived ([`now_ns`]).
     pub last_delivery_ns: u64,
-    /// Connections that ended before the run did, and why the first one ended.
+    /// Connections (other than the bursty member) that ended before the run did, and why the
+    /// first one ended.
     pub disconnected: usize,
     pub first_disconnect: Option<String>,
     /// Set at teardown, so that the ends we cause are not counted as disconnects.
@@ -78,12 +152,18 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn new(nonce: u32, clients: usize) -> Tally {
+    fn new(nonce: u32, layout: &Layout) -> Tally {
+        let clients = layout.tracked();
+        let histogram = || Histogram::new_with_bounds(1, 120_000_000_000, 3).expect("valid histogram bounds");
         Tally {
             nonce,
-            latency: Histogram::new_with_bounds(1, 120_000_000_000, 3).expect("valid histogram bounds"),
+            latency: histogram(),
             unique: 0,
             duplicates: 0,
+            roles: (0..clients).map(|i| layout.role(i)).collect(),
+            bursty_latency: histogram(),
+            bursty_duplicates: 0,
+            bursty_dropped: None,
             foreign: 0,
             per_receiver: vec![0; clients],
             probe_seen: vec![0; clients],
@@ -107,14 +187,26 @@ impl Tally {
                         self.foreign += 1;
                         continue;
                     };
+                    let role = self.roles[receiver];
                     if !from.first_time(seq) {
-                        self.duplicates += 1;
+                        match role {
+                            Role::Measured => self.duplicates += 1,
+                            Role::Bursty => self.bursty_duplicates += 1,
+                            Role::Unmeasured => {}
+                        }
                         continue;
                     }
-                    self.unique += 1;
                     self.per_receiver[receiver] += 1;
-                    self.latency.saturating_record(now.saturating_sub(sent_ns).max(1));
-                    self.last_delivery_ns = now;
+                    let latency = now.saturating_sub(sent_ns).max(1);
+                    match role {
+                        Role::Measured => {
+                            self.unique += 1;
+                            self.latency.saturating_record(latency);
+                            self.last_delivery_ns = now;
+                        }
+                        Role::Bursty => self.bursty_latency.saturating_record(latency),
+                        Role::Unmeasured => {}
+                    }
                     if receiver == sender {
                         if let Some(window) = self.windows.get(sender) {
                             window.add_permits(1);
@@ -153,6 +245,26 @@ impl Tally {
         )
     }
 
+    /// Measured receivers that have fewer than `sent` first deliveries.
+    pub fn short_receivers(&self, sent: u64) -> u64 {
+        self.measured_counts().filter(|&got| got < sent).count() as u64
+    }
+
+    fn measured_counts(&self) -> impl Iterator<Item = u64> + '_ {
+        self.per_receiver.iter().zip(&self.roles).filter(|&(_, &role)| role == Role::Measured).map(|(&got, _)| got)
+    }
+
+    /// The bursty member's first deliveries, if there is one.
+    pub fn bursty_delivered(&self) -> Option<u64> {
+        let i = self.roles.iter().position(|&role| role == Role::Bursty)?;
+        Some(self.per_receiver[i])
+    }
+
+    /// Whether the bursty member (if any, and still connected) lacks some of `sent` messages.
+    fn bursty_waiting(&self, sent: u64) -> bool {
+        self.bursty_dropped.is_none() && self.bursty_delivered().is_some_and(|got| got < sent)
+    }
+
     fn disconnect_note(&self) -> String {
         match &self.first_disconnect {
             Some(first) => format!("{} disconnected by the server, first: {first}", self.disconnected),
@@ -170,24 +282,29 @@ pub enum Pace {
     Window(usize),
 }
 
-/// N connected clients in the room; the first K are the senders.
+/// The connected clients in the room, as a [`Layout`] lays them out; the first K are the senders.
 pub struct Clients {
     pub tally: Rc<RefCell<Tally>>,
     receivers: Vec<JoinHandle<()>>,
     sinks: Vec<Sink>,
+    /// Members that never read (the stall scenarios): held open, never polled.
+    stuck: Vec<Ws>,
     pub connect_time: Duration,
 }
 
 impl Clients {
-    /// Opens `n` connections to `ws://ADDR/connect`, at most [`CONNECT_CONCURRENCY`] at a time,
-    /// and starts each one's reader as soon as it is open (a server may send on join).
-    pub async fn connect(addr: SocketAddr, n: usize, senders: usize, nonce: u32) -> Result<Clients, String> {
+    /// Opens the `layout`'s connections to `ws://ADDR/connect`, at most [`CONNECT_CONCURRENCY`]
+    /// at a time, and starts each one's reader as soon as it is open (a server may send on join).
+    pub async fn connect(addr: SocketAddr, layout: Layout, nonce: u32) -> Result<Clients, String> {
         let started = Instant::now();
+        let n = layout.tracked();
+        let senders = layout.senders;
         // Built first, so that every early return drops it and so stops the readers started so far.
         let mut clients = Clients {
-            tally: Rc::new(RefCell::new(Tally::new(nonce, n))),
+            tally: Rc::new(RefCell::new(Tally::new(nonce, &layout))),
             receivers: Vec::with_capacity(n),
             sinks: Vec::new(),
+            stuck: Vec::new(),
             connect_time: Duration::ZERO,
         };
         let mut sinks: Vec<Option<Sink>> = (0..senders).map(|_| None).collect();
@@ -195,7 +312,10 @@ impl Clients {
         let mut first_error = None;
 
         let mut opening = futures_util::stream::iter(0..n)
-            .map(|i| async move { (i, open(addr).await) })
+            .map(|i| {
+                let small = (layout.role(i) == Role::Bursty).then_some(SMALL_RECV_BUFFER);
+                async move { (i, open_with(addr, small).await) }
+            })
             .buffer_unordered(CONNECT_CONCURRENCY);
         let deadline = started + CONNECT_PHASE_LIMIT;
         loop {
@@ -205,7 +325,7 @@ impl Clients {
                 Err(_) => {
                     return Err(format!(
                         "connecting {n} clients took over {CONNECT_PHASE_LIMIT:?} ({} open)",
-                        clients.len()
+                        clients.connections()
                     ))
                 }
             };
@@ -214,7 +334,7 @@ impl Clients {
             if dropped > n / 20 {
                 return Err(format!(
                     "the server dropped {dropped} of the first {} clients while the rest were still connecting ({})",
-                    clients.len(),
+                    clients.connections(),
                     clients.tally.borrow().disconnect_note()
                 ));
             }
@@ -224,7 +344,8 @@ impl Clients {
                     if i < senders {
                         sinks[i] = Some(sink);
                     }
-                    let reader = tokio::task::spawn_local(receive(i, stream, clients.tally.clone(), senders));
+                    let bursty = layout.bursty.filter(|_| layout.role(i) == Role::Bursty);
+                    let reader = tokio::task::spawn_local(receive(i, stream, clients.tally.clone(), senders, bursty));
                     clients.receivers.push(reader);
                 }
                 (_, Err(e)) => {
@@ -245,8 +366,64 @@ impl Clients {
         Ok(clients)
     }
 
-    pub fn len(&self) -> usize {
-        self.receivers.len()
+    /// Every connection: the tracked ones and the stuck ones.
+    pub fn connections(&self) -> usize {
+        self.receivers.len() + self.stuck.len()
+    }
+
+    /// Opens `n` members that never read: each gets a small receive buffer before it connects
+    /// ([`SMALL_RECV_BUFFER`]), does the WebSocket handshake, and is never read again. Bounded by
+    /// [`CONNECT_PHASE_LIMIT`].
+    pub async fn add_stuck(&mut self, addr: SocketAddr, n: usize) -> Result<(), String> {
+        let started = Instant::now();
+        let deadline = started + CONNECT_PHASE_LIMIT;
+        let mut opening = futures_util::stream::iter(0..n)
+            .map(|_| open_with(addr, Some(SMALL_RECV_BUFFER)))
+            .buffer_unordered(CONNECT_CONCURRENCY);
+        loop {
+            match timeout_at(deadline, opening.next()).await {
+                Ok(Some(Ok(ws))) => self.stuck.push(ws),
+                Ok(Some(Err(e))) => return Err(format!("a stuck member could not connect: {e}")),
+                Ok(None) => break,
+                Err(_) => {
+                    return Err(format!(
+                        "connecting {n} stuck members took over {CONNECT_PHASE_LIMIT:?} ({} open)",
+                        self.stuck.len()
+                    ))
+                }
+            }
+        }
+        self.connect_time += started.elapsed();
+        Ok(())
+    }
+
+    /// How many stuck members the server has dropped. Each writes a Ping (its first write since
+    /// the handshake): a server that shut the connection down answers with a reset, so the write
+    /// fails or, [`STUCK_CHECK_WAIT`] later, the socket is no longer ESTABLISHED. (Reading cannot
+    /// tell: a dropped member's buffer is still full of relays, and the server's end-of-stream
+    /// waits behind them.) Call at the end of the run. A member still in the room is answered
+    /// with a Pong at most; should that Pong be what overflows its backlog, the server shuts it
+    /// down only after our one write, so no reset comes and it does not count as dropped.
+    pub async fn stuck_dropped(&self) -> u64 {
+        let mut failed = vec![false; self.stuck.len()];
+        for (ws, failed) in self.stuck.iter().zip(&mut failed) {
+            let tcp = ws.get_ref();
+            *failed = match timeout(Duration::from_secs(1), tcp.writable()).await {
+                Ok(Ok(())) => tcp.try_write(&MASKED_PING).is_err_and(|e| e.kind() != std::io::ErrorKind::WouldBlock),
+                Ok(Err(_)) => true,
+                // Our own send buffer is full: we never wrote, so this cannot be; the state decides.
+                Err(_) => false,
+            };
+        }
+        sleep(STUCK_CHECK_WAIT).await;
+        self.stuck
+            .iter()
+            .zip(&failed)
+            .filter(|&(ws, &failed)| {
+                use std::os::fd::AsRawFd;
+                failed || proc::tcp_state(ws.get_ref().as_raw_fd()).map_or(true, |s| s != proc::TCP_ESTABLISHED)
+            })
+            .count() as u64
     }
 
     /// Makes sure every client is really in the room: sender 0 sends a probe, and again with a
@@ -284,8 +461,15 @@ impl Clients {
     }
 
     /// Starts the senders: sender `i` sends `{"message": TOKEN}` at its pace from `start` for
-    /// `duration`. Each task returns how many messages it sent.
-    pub fn start_senders(&mut self, pace: Pace, start: Instant, duration: Duration) -> Vec<JoinHandle<u64>> {
+    /// `duration`, the token padded to `text_bytes` (0: not padded). Each task returns how many
+    /// messages it sent.
+    pub fn start_senders(
+        &mut self,
+        pace: Pace,
+        start: Instant,
+        duration: Duration,
+        text_bytes: usize,
+    ) -> Vec<JoinHandle<u64>> {
         let senders = self.sinks.len();
         let nonce = self.tally.borrow().nonce;
         if let Pace::Window(size) = pace {
@@ -305,15 +489,21 @@ impl Clients {
                     },
                     Pace::Window(_) => Plan::Window(windows[i].clone()),
                 };
-                tokio::task::spawn_local(send(i, sink, nonce, plan, start, duration))
+                let id = Id { sender: i, nonce, text_bytes };
+                tokio::task::spawn_local(send(id, sink, plan, start, duration))
             })
             .collect()
     }
 
-    /// Waits until `expected` first deliveries have arrived, or `limit` has passed.
-    pub async fn drain(&self, expected: u64, limit: Duration) -> Duration {
+    /// Waits until `expected` first deliveries have arrived at the measured receivers, and all
+    /// `sent` messages at the bursty member (if any, and not dropped), or `limit` has passed.
+    pub async fn drain(&self, expected: u64, sent: u64, limit: Duration) -> Duration {
         let started = Instant::now();
-        while self.tally.borrow().unique < expected && started.elapsed() < limit {
+        let waiting = || {
+            let tally = self.tally.borrow();
+            tally.unique < expected || tally.bursty_waiting(sent)
+        };
+        while waiting() && started.elapsed() < limit {
             sleep(POLL).await;
         }
         started.elapsed()
@@ -330,6 +520,7 @@ impl Clients {
         for task in receivers {
             let _ = timeout(Duration::from_secs(5), task).await;
         }
+        self.stuck.clear();
     }
 }
 
@@ -344,14 +535,15 @@ impl Drop for Clients {
     }
 }
 
-/// One connection, with retries (a full backlog or a slow accept can fail or delay a few).
-async fn open(addr: SocketAddr) -> Result<Ws, String> {
+/// One connection, with retries (a full backlog or a slow accept can fail or delay a few), and
+/// `SO_RCVBUF` set to `recv_buffer` before connecting when given.
+async fn open_with(addr: SocketAddr, recv_buffer: Option<u32>) -> Result<Ws, String> {
     let mut last = String::new();
     for attempt in 0..CONNECT_ATTEMPTS {
         if attempt > 0 {
             sleep(Duration::from_millis(200 * u64::from(attempt))).await;
         }
-        match timeout(CONNECT_TIMEOUT, handshake(addr)).await {
+        match timeout(CONNECT_TIMEOUT, handshake(addr, recv_buffer)).await {
             Ok(Ok(ws)) => return Ok(ws),
             Ok(Err(e)) => last = e,
             Err(_) => last = format!("no handshake within {CONNECT_TIMEOUT:?}"),
@@ -360,8 +552,17 @@ async fn open(addr: SocketAddr) -> Result<Ws, String> {
     Err(last)
 }
 
-async fn handshake(addr: SocketAddr) -> Result<Ws, String> {
-    let tcp = TcpStream::connect(addr).await.map_err(|e| format!("connect: {e}"))?;
+async fn handshake(addr: SocketAddr, recv_buffer: Option<u32>) -> Result<Ws, String> {
+    let tcp = match recv_buffer {
+        None => TcpStream::connect(addr).await.map_err(|e| format!("connect: {e}"))?,
+        // The receive buffer must be set before connecting: the window scale is agreed in the SYN.
+        Some(size) => {
+            let socket = if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }
+                .map_err(|e| format!("socket: {e}"))?;
+            socket.set_recv_buffer_size(size).map_err(|e| format!("SO_RCVBUF: {e}"))?;
+            socket.connect(addr).await.map_err(|e| format!("connect: {e}"))?
+        }
+    };
     // Small frames must leave at once, not wait for Nagle.
     tcp.set_nodelay(true).map_err(|e| e.to_string())?;
     let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER).write_buffer_size(0);
@@ -372,11 +573,32 @@ async fn handshake(addr: SocketAddr) -> Result<Ws, String> {
     Ok(ws)
 }
 
-/// A client's reader: counts every relayed frame until the connection ends or the run is over.
-async fn receive(id: usize, mut stream: SplitStream<Ws>, tally: Rc<RefCell<Tally>>, senders: usize) {
+/// A client's reader: counts every relayed frame until the connection ends or the run is over
+/// (then the task is aborted). A `bursty` reader reads for `bursty.read`, then leaves the socket
+/// alone for `bursty.pause`, and again.
+async fn receive(
+    id: usize,
+    mut stream: SplitStream<Ws>,
+    tally: Rc<RefCell<Tally>>,
+    senders: usize,
+    bursty: Option<Bursty>,
+) {
     let mut seen: Vec<SeenSeqs> = (0..senders).map(|_| SeenSeqs::default()).collect();
+    let mut burst_ends = bursty.map(|b| Instant::now() + b.read);
     let ended = loop {
-        match stream.next().await {
+        let next = match (bursty, burst_ends) {
+            (Some(b), Some(end)) => match timeout_at(end, stream.next()).await {
+                Ok(next) => next,
+                // `next` is cancel safe: a frame half read stays in the stream's buffer.
+                Err(_) => {
+                    sleep(b.pause).await;
+                    burst_ends = Some(Instant::now() + b.read);
+                    continue;
+                }
+            },
+            _ => stream.next().await,
+        };
+        match next {
             Some(Ok(Message::Text(text))) => tally.borrow_mut().record(id, &mut seen, text.as_str(), now_ns()),
             Some(Ok(Message::Close(frame))) => break format!("close frame {frame:?}"),
             Some(Ok(_)) => {}
@@ -387,8 +609,12 @@ async fn receive(id: usize, mut stream: SplitStream<Ws>, tally: Rc<RefCell<Tally
     let mut tally = tally.borrow_mut();
     if !tally.closing {
         tally.open[id] = false;
-        tally.disconnected += 1;
-        tally.first_disconnect.get_or_insert_with(|| format!("client {id}: {ended}"));
+        if bursty.is_some() {
+            tally.bursty_dropped = Some(ended);
+        } else {
+            tally.disconnected += 1;
+            tally.first_disconnect.get_or_insert_with(|| format!("client {id}: {ended}"));
+        }
     }
 }
 
@@ -400,9 +626,24 @@ enum Plan {
     Window(Rc<Semaphore>),
 }
 
+/// Who a sender is, and how big its chat texts are.
+struct Id {
+    sender: usize,
+    nonce: u32,
+    /// Pad each token to this many bytes (0: not padded).
+    text_bytes: usize,
+}
+
+impl Id {
+    fn frame(&self, seq: u64) -> Message {
+        let text = token::measured_padded(self.nonce, self.sender, seq, now_ns(), self.text_bytes);
+        Message::text(token::message_json(&text))
+    }
+}
+
 /// A sender. Gives up two seconds past its duration if it cannot keep its rate (the load
 /// generator is overloaded), so a run always ends.
-async fn send(id: usize, mut sink: Sink, nonce: u32, plan: Plan, start: Instant, duration: Duration) -> u64 {
+async fn send(id: Id, mut sink: Sink, plan: Plan, start: Instant, duration: Duration) -> u64 {
     let end = start + duration;
     let mut sent = 0;
     match plan {
@@ -413,8 +654,7 @@ async fn send(id: usize, mut sink: Sink, nonce: u32, plan: Plan, start: Instant,
                 if Instant::now() > give_up {
                     break;
                 }
-                let text = token::message_json(&token::measured(nonce, id, seq, now_ns()));
-                if sink.send(Message::text(text)).await.is_err() {
+                if sink.send(id.frame(seq)).await.is_err() {
                     break;
                 }
                 sent += 1;
@@ -427,8 +667,7 @@ async fn send(id: usize, mut sink: Sink, nonce: u32, plan: Plan, start: Instant,
                     Ok(Ok(permit)) => permit.forget(),
                     _ => break,
                 }
-                let text = token::message_json(&token::measured(nonce, id, sent, now_ns()));
-                if sink.send(Message::text(text)).await.is_err() {
+                if sink.send(id.frame(sent)).await.is_err() {
                     break;
                 }
                 sent += 1;
@@ -437,4 +676,61 @@ async fn send(id: usize, mut sink: Sink, nonce: u32, plan: Plan, start: Instant,
     }
     // Dropping the write half leaves the connection open: the reader holds the other half.
     sent
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fragment(text: &str) -> String {
+        format!(
+            r#"<ul id="messages" hx-swap-oob="beforeend"><li class="message"><span class="text">{text}</span></li></ul>"#
+        )
+    }
+
+    #[test]
+    fn layouts_put_senders_first_and_the_bursty_member_last() {
+        let bursty = Bursty { read: Duration::from_millis(100), pause: Duration::from_millis(200) };
+        let stall = Layout { receivers: 20, senders: 1, senders_apart: true, bursty: Some(bursty) };
+        assert_eq!(stall.tracked(), 22);
+        assert_eq!(stall.role(0), Role::Unmeasured);
+        assert!((1..=20).all(|i| stall.role(i) == Role::Measured));
+        assert_eq!(stall.role(21), Role::Bursty);
+
+        let plain = Layout { receivers: 100, senders: 10, senders_apart: false, bursty: None };
+        assert_eq!(plain.tracked(), 100);
+        assert!((0..100).all(|i| plain.role(i) == Role::Measured));
+    }
+
+    #[test]
+    fn the_bursty_member_and_an_apart_sender_are_kept_out_of_the_percentiles() {
+        let bursty = Bursty { read: Duration::from_millis(100), pause: Duration::from_millis(200) };
+        let layout = Layout { receivers: 2, senders: 1, senders_apart: true, bursty: Some(bursty) };
+        let mut tally = Tally::new(7, &layout);
+        let mut seen: Vec<Vec<SeenSeqs>> = (0..4).map(|_| vec![SeenSeqs::default()]).collect();
+        let frame = |seq, sent_ns| fragment(&token::measured_padded(7, 0, seq, sent_ns, 1024));
+        // Message 0, sent at 1 ms: the sender (0), both receivers (1, 2), the bursty member (3, late).
+        tally.record(0, &mut seen[0], &frame(0, 1_000_000), 2_000_000);
+        tally.record(1, &mut seen[1], &frame(0, 1_000_000), 2_000_000);
+        tally.record(2, &mut seen[2], &frame(0, 1_000_000), 3_000_000);
+        tally.record(3, &mut seen[3], &frame(0, 1_000_000), 201_000_000);
+        // A duplicate at a receiver and at the bursty member.
+        tally.record(2, &mut seen[2], &frame(0, 1_000_000), 4_000_000);
+        tally.record(3, &mut seen[3], &frame(0, 1_000_000), 202_000_000);
+
+        assert_eq!(tally.unique, 2);
+        assert_eq!(tally.duplicates, 1);
+        assert_eq!(tally.latency.len(), 2);
+        assert!(tally.latency.max() <= 2_001_000);
+        assert_eq!(tally.bursty_latency.len(), 1);
+        assert!(tally.bursty_latency.value_at_quantile(0.99) >= 199_000_000);
+        assert_eq!(tally.bursty_duplicates, 1);
+        assert_eq!(tally.bursty_delivered(), Some(1));
+        assert_eq!(tally.short_receivers(1), 0);
+        assert_eq!(tally.short_receivers(2), 2);
+        assert!(!tally.bursty_waiting(1));
+        assert!(tally.bursty_waiting(2));
+        tally.bursty_dropped = Some("connection ended".into());
+        assert!(!tally.bursty_waiting(2));
+    }
 }

@@ -38,13 +38,13 @@ USAGE:
     bench/run.sh [FLAGS]        (builds both release binaries, raises ulimit -n, runs this)
 
 FLAGS:
-    --scenarios LIST   comma-separated, from S1,S2,S3,SAT,C10K [default: all]
+    --scenarios LIST   comma-separated, from S1,S2,S3,SAT,C10K,STALL0,STALL50 [default: all]
     --runs N           runs of each scenario per server; figures are medians [default: 3]
     --quick            every scenario at most 3 s, and 1 run unless --runs is given
     --smoke            CI check: 300 clients, 2 senders x 20 msg/s, 3 s, 1 run, both servers;
                        exits 1 unless every delivery arrived exactly once
     --duration SECS    send phase of every scenario, e.g. 10 for the issue's full length
-                       [default: per scenario, 3 to 8 s, to fit 5 minutes]
+                       [default: per scenario, 3 to 10 s, to fit about 5 minutes]
     --window N         SAT: messages each sender may have in flight [default: 8]
     --servers LIST     which servers, from chatroom,baseline [default: both]
     --chatroom PATH    the chatroom binary to test, e.g. another build to compare
@@ -190,7 +190,11 @@ fn run(options: Options, args: &[String]) -> Result<ExitCode, String> {
         Some(path) => return Err(format!("--chatroom: no file at {}", path.display())),
         None => server::find_binary("chatroom")?,
     };
-    let baseline = server::find_binary("baseline")?;
+    // Absolute: each server starts in a working directory of its own, where a relative path
+    // (`--chatroom target/release/chatroom`) would name nothing.
+    let absolute = |path: PathBuf| std::fs::canonicalize(&path).map_err(|e| format!("{}: {e}", path.display()));
+    let chatroom = absolute(chatroom)?;
+    let baseline = absolute(server::find_binary("baseline")?)?;
     notes.push(format!("chatroom binary: {}", chatroom.display()));
     let (lifted, absent) = server::lifted_limit_args(&chatroom)?;
     let mut limits = if lifted.is_empty() {
@@ -231,7 +235,7 @@ fn run(options: Options, args: &[String]) -> Result<ExitCode, String> {
     let mut outcomes = Vec::new();
     let started = std::time::Instant::now();
     for scenario in scenarios {
-        let needed = scenario.clients as u64 + SPARE_FDS;
+        let needed = scenario.layout().tracked() as u64 + scenario.stall.map_or(0, |s| s.stuck as u64) + SPARE_FDS;
         if nofile < needed {
             let why = format!(
                 "needs {needed} open files but the limit is {nofile}: run it through bench/run.sh (which raises \
@@ -357,7 +361,10 @@ fn write_files(out: &std::path::Path, table: &str, outcomes: &[Outcome], runs: u
     let path = out.join("results.md");
     std::fs::write(&path, results).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
 
-    let mut measured: Vec<&Outcome> = outcomes.iter().filter(|o| o.skipped.is_none()).collect();
+    // The stall pair measures something else (1 KB texts, a bursty member, stuck members): it would
+    // not sit on a curve of latency against connected clients.
+    let mut measured: Vec<&Outcome> =
+        outcomes.iter().filter(|o| o.skipped.is_none() && o.scenario.stall.is_none()).collect();
     measured.sort_by_key(|o| o.scenario.clients);
     let slots: Vec<svg::Slot> = measured
         .iter()

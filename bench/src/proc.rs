@@ -1,6 +1,7 @@
 //! What we read about processes and the machine: the server's CPU time, RSS and threads from
-//! `/proc`, our own CPU time, the open-files limit, CPU affinity, and the header facts (CPU model,
-//! CPUs, date).
+//! `/proc`, the kernel's memory outside any process's RSS (`/proc/meminfo`), our own CPU time, the
+//! open-files limit, CPU affinity, a socket's TCP state, and the header facts (CPU model, CPUs,
+//! date).
 
 use std::io;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -49,6 +50,77 @@ pub fn status(pid: u32) -> io::Result<Status> {
     }
     Ok(status)
 }
+
+/// The kernel memory a connection costs outside the server's RSS, machine-wide, in KiB, from
+/// `/proc/meminfo`: thread stacks, page tables, and the slab (sockets, their inodes and dentries,
+/// `task_struct`s...), with its unreclaimable part separately.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Meminfo {
+    pub kernel_stack_kib: u64,
+    pub page_tables_kib: u64,
+    pub slab_kib: u64,
+    pub sunreclaim_kib: u64,
+}
+
+impl Meminfo {
+    /// `self − before` for each field, in KiB (negative when memory was freed meanwhile).
+    pub fn minus(&self, before: &Meminfo) -> MeminfoDelta {
+        let d = |a: u64, b: u64| a as f64 - b as f64;
+        MeminfoDelta {
+            kernel_stack_kib: d(self.kernel_stack_kib, before.kernel_stack_kib),
+            page_tables_kib: d(self.page_tables_kib, before.page_tables_kib),
+            slab_kib: d(self.slab_kib, before.slab_kib),
+            sunreclaim_kib: d(self.sunreclaim_kib, before.sunreclaim_kib),
+        }
+    }
+}
+
+/// A change in [`Meminfo`], in KiB.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct MeminfoDelta {
+    pub kernel_stack_kib: f64,
+    pub page_tables_kib: f64,
+    pub slab_kib: f64,
+    pub sunreclaim_kib: f64,
+}
+
+pub fn meminfo() -> io::Result<Meminfo> {
+    parse_meminfo(&std::fs::read_to_string("/proc/meminfo")?)
+}
+
+fn parse_meminfo(text: &str) -> io::Result<Meminfo> {
+    let field = |name: &str| -> io::Result<u64> {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+            .ok_or_else(|| bad(&format!("no {name} in /proc/meminfo")))
+    };
+    Ok(Meminfo {
+        kernel_stack_kib: field("KernelStack")?,
+        page_tables_kib: field("PageTables")?,
+        slab_kib: field("Slab")?,
+        sunreclaim_kib: field("SUnreclaim")?,
+    })
+}
+
+/// The state of a TCP socket (`TCP_INFO`'s `tcpi_state`: 1 is ESTABLISHED, 7 CLOSE, 8 CLOSE_WAIT;
+/// see the kernel's `include/net/tcp_states.h`).
+pub fn tcp_state(fd: std::os::fd::RawFd) -> io::Result<u8> {
+    // SAFETY: getsockopt writes at most `len` bytes into the zeroed struct we pass (its real size),
+    // and sets `len` to how many it wrote.
+    unsafe {
+        let mut info: libc::tcp_info = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+        let info_ptr: *mut libc::tcp_info = &mut info;
+        if libc::getsockopt(fd, libc::IPPROTO_TCP, libc::TCP_INFO, info_ptr.cast(), &mut len) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(info.tcpi_state)
+    }
+}
+
+/// [`tcp_state`] of a connection open at both ends.
+pub const TCP_ESTABLISHED: u8 = 1;
 
 /// The whole machine's CPU time so far, in clock ticks, from the `cpu` line of `/proc/stat`.
 #[derive(Clone, Copy, Debug, Default)]
@@ -186,5 +258,43 @@ mod tests {
         assert!(status.threads >= 1);
         assert!(utc_now().ends_with(" UTC"));
         assert!(utc_now().starts_with("20"));
+        let mem = meminfo().unwrap();
+        assert!(mem.slab_kib > 0 && mem.sunreclaim_kib > 0 && mem.sunreclaim_kib <= mem.slab_kib);
+    }
+
+    #[test]
+    fn reads_meminfo_fields() {
+        let text = "MemTotal:        4012345 kB\nSlab:             200000 kB\nSReclaimable:     150000 kB\n\
+                    SUnreclaim:        50000 kB\nKernelStack:        9000 kB\nPageTables:        12000 kB\n";
+        let before = parse_meminfo(text).unwrap();
+        assert_eq!(
+            before,
+            Meminfo { kernel_stack_kib: 9000, page_tables_kib: 12000, slab_kib: 200_000, sunreclaim_kib: 50_000 }
+        );
+        let after = Meminfo { kernel_stack_kib: 8000, slab_kib: 200_500, ..before };
+        let d = after.minus(&before);
+        assert_eq!((d.kernel_stack_kib, d.page_tables_kib, d.slab_kib, d.sunreclaim_kib), (-1000.0, 0.0, 500.0, 0.0));
+        assert!(parse_meminfo("Slab: 1 kB\n").is_err());
+    }
+
+    /// What the stall scenarios rely on to tell a stuck member the server dropped: once the server
+    /// has shut the socket down, a write from the peer is answered with a reset, and the peer's
+    /// socket is no longer ESTABLISHED.
+    #[test]
+    fn tcp_state_after_the_other_end_shuts_down() {
+        use std::io::Write;
+        use std::os::fd::AsRawFd;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        assert_eq!(tcp_state(client.as_raw_fd()).unwrap(), TCP_ESTABLISHED);
+        server.shutdown(std::net::Shutdown::Both).unwrap();
+        let _ = client.write(b"x");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while tcp_state(client.as_raw_fd()).unwrap() == TCP_ESTABLISHED && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_ne!(tcp_state(client.as_raw_fd()).unwrap(), TCP_ESTABLISHED);
+        drop(server);
     }
 }

@@ -31,6 +31,18 @@ impl Outcome {
         median(self.ok(server).map(get).collect())
     }
 
+    /// The median over the successful runs of `server` that have this figure.
+    fn median_of(&self, server: Kind, get: fn(&RunResult) -> Option<f64>) -> Option<f64> {
+        median(self.ok(server).filter_map(get).collect())
+    }
+
+    /// In how many of the successful runs of `server` that have this figure it is nonzero, and
+    /// in how many it is there at all.
+    fn runs_with(&self, server: Kind, get: fn(&RunResult) -> Option<f64>) -> Option<(usize, usize)> {
+        let values: Vec<f64> = self.ok(server).filter_map(get).collect();
+        (!values.is_empty()).then(|| (values.iter().filter(|&&v| v != 0.0).count(), values.len()))
+    }
+
     fn ok(&self, server: Kind) -> impl Iterator<Item = &RunResult> {
         self.runs.iter().filter(move |r| r.server == server).filter_map(|r| r.result.as_ref().ok())
     }
@@ -41,31 +53,69 @@ impl Outcome {
     }
 }
 
-/// A figure in the table.
+/// A figure in the table: a row for every scenario whose runs have it.
 struct Metric {
     label: &'static str,
-    get: fn(&RunResult) -> f64,
+    get: fn(&RunResult) -> Option<f64>,
     decimals: usize,
+    shown: Shown,
+}
+
+/// How a figure's runs make one cell.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    /// The median over the runs.
+    Median,
+    /// In how many runs it happened (a yes/no figure): `"0 of 3 runs"`.
+    RunsWith,
+}
+
+const fn metric(label: &'static str, get: fn(&RunResult) -> Option<f64>, decimals: usize) -> Metric {
+    Metric { label, get, decimals, shown: Shown::Median }
 }
 
 /// The rows of each scenario, in order. For every figure but deliveries/s, lower is better.
 const METRICS: &[Metric] = &[
-    Metric { label: "deliveries/s", get: |r| r.deliveries_per_s, decimals: 0 },
-    Metric { label: "lost deliveries", get: |r| r.lost as f64, decimals: 0 },
-    Metric { label: "duplicated deliveries", get: |r| r.duplicated as f64, decimals: 0 },
-    Metric { label: "latency p50 (µs)", get: |r| r.p50_us, decimals: 0 },
-    Metric { label: "latency p99 (µs)", get: |r| r.p99_us, decimals: 0 },
-    Metric { label: "latency p99.9 (µs)", get: |r| r.p999_us, decimals: 0 },
-    Metric { label: "server CPU per delivery (µs)", get: |r| r.cpu_us_per_delivery, decimals: 3 },
-    Metric { label: "server RSS, all connected (MiB)", get: |r| r.rss_kib as f64 / 1024.0, decimals: 1 },
-    Metric { label: "server threads", get: |r| r.threads as f64, decimals: 0 },
-    Metric { label: "RSS per connection (KiB)", get: |r| r.rss_per_conn_kib, decimals: 1 },
-    Metric { label: "server CPU busy (% of one CPU)", get: |r| r.server_busy * 100.0, decimals: 0 },
-    Metric { label: "load generator CPU busy (%)", get: |r| r.generator_busy * 100.0, decimals: 0 },
-    Metric { label: "other processes' CPU, not niced (% of machine)", get: |r| r.others_busy * 100.0, decimals: 0 },
-    Metric { label: "clients disconnected by server", get: |r| r.disconnected as f64, decimals: 0 },
-    Metric { label: "time to connect all (s)", get: |r| r.connect_s, decimals: 2 },
+    metric("deliveries/s", |r| Some(r.deliveries_per_s), 0),
+    metric("lost deliveries", |r| Some(r.lost as f64), 0),
+    metric("duplicated deliveries", |r| Some(r.duplicated as f64), 0),
+    metric("latency p50 (µs)", |r| Some(r.p50_us), 0),
+    metric("latency p99 (µs)", |r| Some(r.p99_us), 0),
+    metric("latency p99.9 (µs)", |r| Some(r.p999_us), 0),
+    metric("bursty member: latency p50 (µs)", |r| r.bursty_p50_us, 0),
+    metric("bursty member: latency p99 (µs)", |r| r.bursty_p99_us, 0),
+    metric("bursty member: lost deliveries", |r| r.bursty_lost.map(|n| n as f64), 0),
+    metric("bursty member: duplicated deliveries", |r| r.bursty_duplicated.map(|n| n as f64), 0),
+    Metric {
+        label: "bursty member dropped by server",
+        get: |r| r.bursty_dropped.map(|d| f64::from(u8::from(d))),
+        decimals: 0,
+        shown: Shown::RunsWith,
+    },
+    metric("stuck members dropped by server", |r| r.stuck_dropped.map(|n| n as f64), 0),
+    metric("server CPU per delivery (µs)", |r| Some(r.cpu_us_per_delivery), 3),
+    metric("server RSS, all connected (MiB)", |r| Some(r.rss_kib as f64 / 1024.0), 1),
+    metric("server threads", |r| Some(r.threads as f64), 0),
+    metric("RSS per connection (KiB)", |r| Some(r.rss_per_conn_kib), 1),
+    metric("ΔKernelStack per connection (KiB)", |r| Some(r.kernel_stack_per_conn_kib), 1),
+    metric("ΔPageTables per connection (KiB)", |r| Some(r.page_tables_per_conn_kib), 1),
+    metric("ΔSlab per connection (KiB)", |r| Some(r.slab_per_conn_kib), 1),
+    metric("ΔSUnreclaim per connection (KiB), part of ΔSlab", |r| Some(r.sunreclaim_per_conn_kib), 1),
+    metric(
+        "whole cost per connection (KiB): RSS + ΔKernelStack + ΔPageTables + ΔSlab",
+        |r| Some(r.whole_per_conn_kib),
+        1,
+    ),
+    metric("server CPU busy (% of one CPU)", |r| Some(r.server_busy * 100.0), 0),
+    metric("load generator CPU busy (%)", |r| Some(r.generator_busy * 100.0), 0),
+    metric("other processes' CPU, not niced (% of machine)", |r| Some(r.others_busy * 100.0), 0),
+    metric("clients disconnected by server", |r| Some(r.disconnected as f64), 0),
+    metric("time to connect all (s)", |r| Some(r.connect_s), 2),
 ];
+
+/// The stall pair: the scenario with stuck members, the one without, and the most the first's p99
+/// may be of the second's (the issue's goal).
+const STALL_PAIR: (&str, &str, f64) = ("STALL50", "STALL0", 1.5);
 
 /// The facts printed above the tables.
 pub struct Header {
@@ -108,7 +158,7 @@ pub fn markdown(header: &Header, outcomes: &[Outcome], servers: &[Kind]) -> Stri
             out,
             "| {} | {} | {} | {} s | {} |",
             s.name,
-            thousands(s.clients as f64, 0),
+            s.members(|n| thousands(n, 0)),
             s.load(),
             s.duration.as_secs_f64(),
             s.about
@@ -130,8 +180,21 @@ pub fn markdown(header: &Header, outcomes: &[Outcome], servers: &[Kind]) -> Stri
         let baseline_runs = if has_baseline { format!("{b_ok}/{b_all}") } else { "–".into() };
         let _ = writeln!(out, "| {name} | runs completed | {ok}/{all} | {baseline_runs} | |");
         for m in METRICS {
-            let c = o.median(Kind::Chatroom, m.get);
-            let b = if has_baseline { o.median(Kind::Baseline, m.get) } else { None };
+            if m.shown == Shown::RunsWith {
+                let c = o.runs_with(Kind::Chatroom, m.get);
+                let b = if has_baseline { o.runs_with(Kind::Baseline, m.get) } else { None };
+                if c.is_some() || b.is_some() {
+                    let cell = |x: Option<(usize, usize)>| x.map_or("–".into(), |(k, n)| format!("{k} of {n} runs"));
+                    let _ = writeln!(out, "| {name} | {} | {} | {} | |", m.label, cell(c), cell(b));
+                }
+                continue;
+            }
+            let c = o.median_of(Kind::Chatroom, m.get);
+            let b = if has_baseline { o.median_of(Kind::Baseline, m.get) } else { None };
+            let any_ok = o.runs.iter().any(|r| r.result.is_ok());
+            if c.is_none() && b.is_none() && any_ok {
+                continue; // a figure this scenario does not have
+            }
             let _ = writeln!(
                 out,
                 "| {name} | {} | {} | {} | {} |",
@@ -141,33 +204,68 @@ pub fn markdown(header: &Header, outcomes: &[Outcome], servers: &[Kind]) -> Stri
                 ratio(c, b)
             );
         }
+        let (with, without, goal) = STALL_PAIR;
+        if name == with {
+            if let Some(reference) = outcomes.iter().find(|r| r.scenario.name == without) {
+                let p99 = |o: &Outcome, kind| o.median(kind, |r| r.p99_us);
+                let derived = |kind| match (p99(o, kind), p99(reference, kind)) {
+                    (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
+                    _ => "–".into(),
+                };
+                let b = if has_baseline { derived(Kind::Baseline) } else { "–".into() };
+                let _ = writeln!(
+                    out,
+                    "| {name} | p99 {with} / {without} (goal ≤ {goal}) | {} | {b} | |",
+                    derived(Kind::Chatroom)
+                );
+            }
+        }
     }
 
     let problems: Vec<String> = outcomes
         .iter()
         .flat_map(|o| {
-            o.runs.iter().filter_map(move |r| {
+            o.runs.iter().flat_map(move |r| {
                 let prefix = format!("{} {} run {}", o.scenario.name, r.server.name(), r.run);
+                let mut seen = Vec::new();
                 match &r.result {
-                    Err(e) => Some(format!("{prefix}: failed: {e}")),
-                    Ok(res) if res.lost > 0 && res.disconnected == 0 => Some(format!(
-                        "{prefix}: {} deliveries lost, missing at {} of {} clients",
-                        res.lost, res.short_clients, res.clients
-                    )),
-                    Ok(res) if res.disconnected > 0 => Some(format!(
-                        "{prefix}: {} deliveries lost, missing at {} of {} clients; {} client(s) disconnected by \
-                         the server, first: {}",
-                        res.lost,
-                        res.short_clients,
-                        res.clients,
-                        res.disconnected,
-                        res.first_disconnect.as_deref().unwrap_or("?")
-                    )),
-                    Ok(res) if res.foreign > 0 => {
-                        Some(format!("{prefix}: {} chat text(s) that were not this run's tokens", res.foreign))
+                    Err(e) => seen.push(format!("{prefix}: failed: {e}")),
+                    Ok(res) => {
+                        if res.lost > 0 && res.disconnected == 0 {
+                            seen.push(format!(
+                                "{prefix}: {} deliveries lost, missing at {} of {} clients",
+                                res.lost, res.short_clients, res.clients
+                            ));
+                        } else if res.disconnected > 0 {
+                            seen.push(format!(
+                                "{prefix}: {} deliveries lost, missing at {} of {} clients; {} client(s) disconnected \
+                                 by the server, first: {}",
+                                res.lost,
+                                res.short_clients,
+                                res.clients,
+                                res.disconnected,
+                                res.first_disconnect.as_deref().unwrap_or("?")
+                            ));
+                        } else if res.foreign > 0 {
+                            seen.push(format!(
+                                "{prefix}: {} chat text(s) that were not this run's tokens",
+                                res.foreign
+                            ));
+                        }
+                        if res.bursty_dropped == Some(true) {
+                            seen.push(format!(
+                                "{prefix}: the bursty member was dropped by the server: {}",
+                                res.bursty_drop_reason.as_deref().unwrap_or("?")
+                            ));
+                        } else if res.bursty_lost.is_some_and(|n| n > 0) {
+                            seen.push(format!(
+                                "{prefix}: the bursty member lost {} deliveries",
+                                res.bursty_lost.unwrap_or(0)
+                            ));
+                        }
                     }
-                    Ok(_) => None,
                 }
+                seen
             })
         })
         .collect();
@@ -180,46 +278,82 @@ pub fn markdown(header: &Header, outcomes: &[Outcome], servers: &[Kind]) -> Stri
     out
 }
 
+/// The columns of [`runs_table`], after scenario, server and run.
+const RUN_COLUMNS: &[&str] = &[
+    "clients",
+    "connections",
+    "sent",
+    "expected",
+    "delivered",
+    "lost",
+    "dup",
+    "deliveries/s",
+    "p50 µs",
+    "p99 µs",
+    "p99.9 µs",
+    "max µs",
+    "bursty p99 µs",
+    "bursty dropped",
+    "stuck dropped",
+    "CPU µs/delivery",
+    "server busy",
+    "gen busy",
+    "others",
+    "RSS fresh KiB",
+    "RSS KiB",
+    "threads",
+    "RSS KiB/conn",
+    "ΔKernelStack KiB/conn",
+    "ΔPageTables KiB/conn",
+    "ΔSlab KiB/conn",
+    "ΔSUnreclaim KiB/conn",
+    "whole KiB/conn",
+];
+
 /// Every run's main figures, for `results.md`: the spread behind each median.
 pub fn runs_table(outcomes: &[Outcome]) -> String {
-    let mut out = String::from(
-        "| scenario | server | run | clients | sent | expected | delivered | lost | dup | deliveries/s | p50 µs | p99 µs | p99.9 µs | \
-         max µs | CPU µs/delivery | server busy | gen busy | others | RSS fresh KiB | RSS KiB | threads | KiB/conn |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
-    );
+    let mut out = format!("| scenario | server | run | {} |\n", RUN_COLUMNS.join(" | "));
+    let _ = writeln!(out, "|---|---|---:|{}", "---:|".repeat(RUN_COLUMNS.len()));
     for o in outcomes {
         for r in &o.runs {
             let head = format!("| {} | {} | {} |", o.scenario.name, r.server.name(), r.run);
-            match &r.result {
-                Err(e) => {
-                    let _ = writeln!(out, "{head} failed: {} |{}", e.replace('|', "/"), " |".repeat(18));
-                }
-                Ok(x) => {
-                    let _ = writeln!(
-                        out,
-                        "{head} {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0}% | {:.0}% | {:.0}% | {} | {} | {} | {:.1} |",
-                        x.clients,
-                        x.sent,
-                        x.expected,
-                        x.delivered,
-                        x.lost,
-                        x.duplicated,
-                        thousands(x.deliveries_per_s, 0),
-                        thousands(x.p50_us, 0),
-                        thousands(x.p99_us, 0),
-                        thousands(x.p999_us, 0),
-                        thousands(x.max_us, 0),
-                        format_args!("{:.3}", x.cpu_us_per_delivery),
-                        x.server_busy * 100.0,
-                        x.generator_busy * 100.0,
-                        x.others_busy * 100.0,
-                        x.rss_fresh_kib,
-                        x.rss_kib,
-                        x.threads,
-                        x.rss_per_conn_kib
-                    );
-                }
-            }
+            let cells: Vec<String> = match &r.result {
+                Err(e) => std::iter::once(format!("failed: {}", e.replace('|', "/")))
+                    .chain(std::iter::repeat_n(String::new(), RUN_COLUMNS.len() - 1))
+                    .collect(),
+                Ok(x) => vec![
+                    x.clients.to_string(),
+                    x.connections.to_string(),
+                    x.sent.to_string(),
+                    x.expected.to_string(),
+                    x.delivered.to_string(),
+                    x.lost.to_string(),
+                    x.duplicated.to_string(),
+                    thousands(x.deliveries_per_s, 0),
+                    thousands(x.p50_us, 0),
+                    thousands(x.p99_us, 0),
+                    thousands(x.p999_us, 0),
+                    thousands(x.max_us, 0),
+                    x.bursty_p99_us.map_or("–".into(), |v| thousands(v, 0)),
+                    x.bursty_dropped.map_or("–", |d| if d { "yes" } else { "no" }).into(),
+                    x.stuck_dropped.map_or("–".into(), |n| format!("{n} of {}", x.stuck)),
+                    format!("{:.3}", x.cpu_us_per_delivery),
+                    format!("{:.0}%", x.server_busy * 100.0),
+                    format!("{:.0}%", x.generator_busy * 100.0),
+                    format!("{:.0}%", x.others_busy * 100.0),
+                    x.rss_fresh_kib.to_string(),
+                    x.rss_kib.to_string(),
+                    x.threads.to_string(),
+                    format!("{:.1}", x.rss_per_conn_kib),
+                    format!("{:.1}", x.kernel_stack_per_conn_kib),
+                    format!("{:.1}", x.page_tables_per_conn_kib),
+                    format!("{:.1}", x.slab_per_conn_kib),
+                    format!("{:.1}", x.sunreclaim_per_conn_kib),
+                    format!("{:.1}", x.whole_per_conn_kib),
+                ],
+            };
+            debug_assert_eq!(cells.len(), RUN_COLUMNS.len());
+            let _ = writeln!(out, "{head} {} |", cells.join(" | "));
         }
     }
     out
@@ -284,5 +418,67 @@ mod tests {
         assert_eq!(thousands(1000.0, 1), "1,000.0");
         assert_eq!(thousands(0.4567, 3), "0.457");
         assert_eq!(thousands(-1234.0, 0), "-1,234");
+    }
+
+    fn stall_outcome(stuck: usize, p99s: [(Kind, f64); 2], bursty_dropped: [bool; 2]) -> Outcome {
+        let runs = p99s
+            .iter()
+            .zip(bursty_dropped)
+            .map(|(&(server, p99_us), dropped)| RunRecord {
+                server,
+                run: 1,
+                result: Ok(RunResult {
+                    clients: 20,
+                    p99_us,
+                    bursty_p99_us: Some(199_000.0),
+                    bursty_lost: Some(0),
+                    bursty_duplicated: Some(0),
+                    bursty_dropped: Some(dropped),
+                    stuck,
+                    stuck_dropped: (stuck > 0).then_some(if server == Kind::Chatroom { 50 } else { 0 }),
+                    ..RunResult::default()
+                }),
+            })
+            .collect();
+        Outcome { scenario: crate::scenario::stall(stuck), runs, skipped: None }
+    }
+
+    #[test]
+    fn the_stall_rows_and_the_derived_ratio() {
+        let header = Header {
+            date: "d".into(),
+            nproc: 2,
+            cpu_model: "cpu".into(),
+            kernel: "k".into(),
+            command: "c".into(),
+            runs: 1,
+            notes: Vec::new(),
+        };
+        let outcomes = [
+            stall_outcome(0, [(Kind::Chatroom, 1000.0), (Kind::Baseline, 800.0)], [false, false]),
+            stall_outcome(50, [(Kind::Chatroom, 1200.0), (Kind::Baseline, 2000.0)], [false, true]),
+        ];
+        let table = markdown(&header, &outcomes, &[Kind::Chatroom, Kind::Baseline]);
+        assert!(table.contains("| STALL50 | p99 STALL50 / STALL0 (goal ≤ 1.5) | 1.20 | 2.50 | |"), "{table}");
+        assert!(table.contains("| STALL50 | bursty member dropped by server | 0 of 1 runs | 1 of 1 runs | |"));
+        assert!(table.contains("| STALL0 | bursty member: latency p99 (µs) | 199,000 | 199,000 | 1.00 |"));
+        assert!(table.contains("| STALL50 | stuck members dropped by server | 50 | 0 | – |"));
+        assert!(!table.contains("| STALL0 | stuck members"), "STALL0 has no stuck members");
+        assert!(table.contains("STALL50 baseline run 1: the bursty member was dropped by the server"));
+        assert!(table.contains("| STALL50 | 20 + 1 sender + 1 bursty + 50 stuck | 1 × 50 msg/s, 1024 B texts | 10 s |"));
+
+        // Elsewhere, no stall rows at all.
+        let mut plain = stall_outcome(0, [(Kind::Chatroom, 1.0), (Kind::Baseline, 1.0)], [false, false]);
+        plain.scenario = crate::scenario::all().remove(0);
+        for run in &mut plain.runs {
+            if let Ok(r) = &mut run.result {
+                (r.bursty_p99_us, r.bursty_lost, r.bursty_duplicated, r.bursty_dropped) = (None, None, None, None);
+            }
+        }
+        let table = markdown(&header, &[plain], &[Kind::Chatroom, Kind::Baseline]);
+        assert!(!table.contains("bursty") && !table.contains("stuck") && !table.contains("STALL50 /"), "{table}");
+        let runs = runs_table(&outcomes);
+        let widths: Vec<usize> = runs.lines().map(|l| l.matches('|').count()).collect();
+        assert!(widths.iter().all(|&w| w == widths[0]), "{runs}");
     }
 }

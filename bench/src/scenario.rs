@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::time::{sleep, Instant};
 
-use crate::client::{Clients, Pace};
+use crate::client::{Bursty, Clients, Layout, Pace};
 use crate::proc;
 use crate::server::{self, Spec};
 use crate::token::now_ns;
@@ -24,13 +24,23 @@ pub const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 const SMOKE_DRAIN_LIMIT: Duration = Duration::from_secs(20);
 /// How long the probe may take to reach everyone.
 const PROBE_LIMIT: Duration = Duration::from_secs(30);
-/// Pause after the server prints its address before reading its "fresh" RSS.
+/// Pause after the server prints its address before reading its "fresh" RSS, and by default after
+/// everyone has the last probe before reading RSS and `/proc/meminfo` again (threads that just
+/// relayed go back to waiting, and the kernel finishes freeing what the connect phase left behind).
 const SETTLE: Duration = Duration::from_millis(200);
+/// S3's pause before its memory readings: its connections are idle, and a server may do something
+/// with idle connections after a quiet second (chatroom gives an idle member's stack pages back
+/// then), so S3 reads memory once they have been idle for longer than that.
+const IDLE_SETTLE: Duration = Duration::from_millis(1500);
+
+/// The stall scenarios' chat texts: about 1 KB each, as in the issue's measurement.
+pub const STALL_TEXT_BYTES: usize = 1024;
 
 /// One load shape.
 #[derive(Clone, Debug)]
 pub struct Scenario {
     pub name: &'static str,
+    /// The measured receivers (the senders among them, unless a stall scenario puts them apart).
     pub clients: usize,
     pub senders: usize,
     pub pace: Pace,
@@ -38,24 +48,67 @@ pub struct Scenario {
     pub about: &'static str,
     /// See [`DRAIN_LIMIT`].
     pub drain: Duration,
+    /// Bytes of each measured chat text (the token padded, see `token::measured_padded`); 0 for
+    /// the bare token (~40 bytes).
+    pub text_bytes: usize,
+    /// The stall scenarios' extra members; `None` elsewhere.
+    pub stall: Option<Stall>,
+    /// The pause between everyone having the last probe and the memory readings ([`SETTLE`], or
+    /// [`IDLE_SETTLE`] where memory per idle connection is the point).
+    pub settle: Duration,
+}
+
+/// What a stall scenario adds to a room: senders apart from the measured receivers, a member that
+/// reads in bursts, and members that never read.
+#[derive(Clone, Copy, Debug)]
+pub struct Stall {
+    pub bursty: Bursty,
+    /// Members that join with a 4 KiB receive buffer and never read again.
+    pub stuck: usize,
 }
 
 impl Scenario {
-    /// `"10 × 100 msg/s"` or `"4 × window 8"`.
+    /// `"10 × 100 msg/s"` or `"4 × window 8"`, and the text size when it is not the bare token.
     pub fn load(&self) -> String {
-        match self.pace {
+        let mut load = match self.pace {
             Pace::Rate(rate) => format!("{} × {rate} msg/s", self.senders),
             Pace::Window(w) => format!("{} × as fast as a window of {w} allows", self.senders),
+        };
+        if self.text_bytes > 0 {
+            load.push_str(&format!(", {} B texts", self.text_bytes));
         }
+        load
+    }
+
+    /// Who connects: see [`Layout`].
+    pub fn layout(&self) -> Layout {
+        Layout {
+            receivers: self.clients,
+            senders: self.senders,
+            senders_apart: self.stall.is_some(),
+            bursty: self.stall.map(|s| s.bursty),
+        }
+    }
+
+    /// The clients column: `"2,000"`, or `"20 + 1 sender + 1 bursty + 50 stuck"`.
+    pub fn members(&self, thousands: impl Fn(f64) -> String) -> String {
+        let mut members = thousands(self.clients as f64);
+        if let Some(stall) = self.stall {
+            members.push_str(&format!(" + {} sender + 1 bursty", self.senders));
+            if stall.stuck > 0 {
+                members.push_str(&format!(" + {} stuck", stall.stuck));
+            }
+        }
+        members
     }
 }
 
 /// The default set, in the order they run. Durations are budgeted so that the whole default run
-/// (5 scenarios × 2 servers × 3 runs, plus connecting and draining) stays under 5 minutes on a
-/// 2-core machine.
+/// (7 scenarios × 2 servers × 3 runs, plus connecting and draining) stays near 5 minutes on a
+/// 2-core machine: the five load shapes take about 2 ¾ minutes, the stall pair about 2.
 pub fn all() -> Vec<Scenario> {
     let secs = Duration::from_secs;
-    vec![
+    let mut all = vec![
         Scenario {
             name: "S1",
             clients: 100,
@@ -64,6 +117,9 @@ pub fn all() -> Vec<Scenario> {
             duration: secs(6),
             about: "a busy small room: CPU per delivery and tail latency",
             drain: DRAIN_LIMIT,
+            text_bytes: 0,
+            stall: None,
+            settle: SETTLE,
         },
         Scenario {
             name: "S2",
@@ -73,6 +129,9 @@ pub fn all() -> Vec<Scenario> {
             duration: secs(4),
             about: "a large room, moderate traffic: fan-out cost",
             drain: DRAIN_LIMIT,
+            text_bytes: 0,
+            stall: None,
+            settle: SETTLE,
         },
         Scenario {
             name: "S3",
@@ -82,6 +141,9 @@ pub fn all() -> Vec<Scenario> {
             duration: secs(3),
             about: "mostly idle connections: memory per connection",
             drain: DRAIN_LIMIT,
+            text_bytes: 0,
+            stall: None,
+            settle: IDLE_SETTLE,
         },
         Scenario {
             name: "SAT",
@@ -91,6 +153,9 @@ pub fn all() -> Vec<Scenario> {
             duration: secs(5),
             about: "saturation: deliveries per second",
             drain: DRAIN_LIMIT,
+            text_bytes: 0,
+            stall: None,
+            settle: SETTLE,
         },
         Scenario {
             name: "C10K",
@@ -100,8 +165,41 @@ pub fn all() -> Vec<Scenario> {
             duration: secs(4),
             about: "ten thousand connections carried without loss",
             drain: DRAIN_LIMIT,
+            text_bytes: 0,
+            stall: None,
+            settle: SETTLE,
         },
-    ]
+    ];
+    all.push(stall(0));
+    all.push(stall(50));
+    all
+}
+
+/// "A room never waits for a stuck member": 20 measured members and a sender at 50 messages of
+/// 1 KB per second, with a member that reads in bursts (100 ms reading, 200 ms not), and with
+/// `stuck` members that never read. `STALL0` (none stuck) and `STALL50` (50) side by side give
+/// the figure the issue asks for: STALL50's p99 within 1.5× of STALL0's, and nobody healthy
+/// dropped. `--scenarios STALL0,STALL50` runs just these two.
+pub fn stall(stuck: usize) -> Scenario {
+    Scenario {
+        name: if stuck == 0 { "STALL0" } else { "STALL50" },
+        clients: 20,
+        senders: 1,
+        pace: Pace::Rate(50.0),
+        duration: Duration::from_secs(10),
+        about: if stuck == 0 {
+            "a room with a bursty reader: the reference for STALL50"
+        } else {
+            "the same room with 50 members that never read: the room must not wait for them"
+        },
+        drain: DRAIN_LIMIT,
+        text_bytes: STALL_TEXT_BYTES,
+        stall: Some(Stall {
+            bursty: Bursty { read: Duration::from_millis(100), pause: Duration::from_millis(200) },
+            stuck,
+        }),
+        settle: SETTLE,
+    }
 }
 
 /// The CI check: small and short, judged only on loss and duplicates.
@@ -114,6 +212,9 @@ pub fn smoke() -> Scenario {
         duration: Duration::from_secs(3),
         about: "CI smoke: zero lost, zero duplicated",
         drain: SMOKE_DRAIN_LIMIT,
+        text_bytes: 0,
+        stall: None,
+        settle: SETTLE,
     }
 }
 
@@ -133,7 +234,11 @@ pub struct Env {
 /// Everything one run measured.
 #[derive(Clone, Debug, Default)]
 pub struct RunResult {
+    /// Measured receivers.
     pub clients: usize,
+    /// Every connection: the measured receivers, and the senders, bursty and stuck members that
+    /// are not among them. The per-connection memory figures divide by this.
+    pub connections: usize,
     pub sent: u64,
     pub expected: u64,
     pub delivered: u64,
@@ -151,6 +256,18 @@ pub struct RunResult {
     pub p99_us: f64,
     pub p999_us: f64,
     pub max_us: f64,
+    /// The stall scenarios' bursty member, apart from the measured receivers: its latency, what
+    /// it lost and got twice, and whether the server dropped it (`None` in other scenarios).
+    pub bursty_p50_us: Option<f64>,
+    pub bursty_p99_us: Option<f64>,
+    pub bursty_lost: Option<u64>,
+    pub bursty_duplicated: Option<u64>,
+    pub bursty_dropped: Option<bool>,
+    pub bursty_drop_reason: Option<String>,
+    /// Members that never read, and how many of them the server had dropped by the end of the
+    /// run (`None` without any).
+    pub stuck: usize,
+    pub stuck_dropped: Option<u64>,
     pub cpu_us_per_delivery: f64,
     /// Server CPU time over wall time during the send phase (1.0 = one CPU busy).
     pub server_busy: f64,
@@ -163,6 +280,17 @@ pub struct RunResult {
     pub rss_kib: u64,
     pub threads: u64,
     pub rss_per_conn_kib: f64,
+    /// Per connection, machine-wide deltas of `/proc/meminfo` from before the clients connected to
+    /// all connected and settled, in KiB. They hold the load generator's client sockets too (the
+    /// same for both servers); the difference between the servers is what the server pays.
+    pub kernel_stack_per_conn_kib: f64,
+    pub page_tables_per_conn_kib: f64,
+    pub slab_per_conn_kib: f64,
+    /// The unreclaimable part of the slab: steadier than the whole, which other processes'
+    /// dentries and inodes move.
+    pub sunreclaim_per_conn_kib: f64,
+    /// RSS + ΔKernelStack + ΔPageTables + ΔSlab per connection: what a connection really costs.
+    pub whole_per_conn_kib: f64,
     pub connect_s: f64,
     /// Until every client had the last probe.
     pub probe_s: f64,
@@ -196,11 +324,18 @@ async fn measure(scenario: &Scenario, spec: &Spec, env: &Env, workdir: &Path, lo
     let pid = server.pid;
     sleep(SETTLE).await;
     let fresh = proc::status(pid).map_err(|e| format!("reading /proc/{pid}/status: {e}"))?;
+    let mem_fresh = proc::meminfo().map_err(|e| format!("reading /proc/meminfo: {e}"))?;
 
     let nonce = make_nonce();
-    let mut clients = Clients::connect(server.addr, scenario.clients, scenario.senders, nonce).await?;
+    let mut clients = Clients::connect(server.addr, scenario.layout(), nonce).await?;
+    let stuck = scenario.stall.map_or(0, |s| s.stuck);
+    if stuck > 0 {
+        clients.add_stuck(server.addr, stuck).await?;
+    }
     let probe_time = clients.probe(PROBE_LIMIT).await?;
+    sleep(scenario.settle).await;
     let loaded = proc::status(pid).map_err(|e| format!("reading /proc/{pid}/status: {e}"))?;
+    let mem_loaded = proc::meminfo().map_err(|e| format!("reading /proc/meminfo: {e}"))?;
 
     // The send phase, bracketed by the server's CPU time and ours.
     let ticks_before = proc::cpu_ticks(pid).map_err(|e| e.to_string())?;
@@ -209,15 +344,17 @@ async fn measure(scenario: &Scenario, spec: &Spec, env: &Env, workdir: &Path, lo
     let start = Instant::now();
     let start_ns = now_ns();
     let mut sent = 0;
-    for sender in clients.start_senders(scenario.pace, start, scenario.duration) {
+    for sender in clients.start_senders(scenario.pace, start, scenario.duration, scenario.text_bytes) {
         sent += sender.await.unwrap_or(0);
     }
     let expected = sent * scenario.clients as u64;
-    let drain_time = clients.drain(expected, scenario.drain).await;
+    let drain_time = clients.drain(expected, sent, scenario.drain).await;
     let ticks_after = proc::cpu_ticks(pid).map_err(|e| format!("server gone before the end of the run: {e}"))?;
     let own_after = proc::own_cpu_seconds();
     let machine_after = proc::machine_ticks().unwrap_or_default();
     let wall = start.elapsed().as_secs_f64();
+    // After the CPU bracket: the check writes to the stuck members.
+    let stuck_dropped = if stuck > 0 { Some(clients.stuck_dropped().await) } else { None };
     if !server.alive() {
         return Err("the server exited during the run".into());
     }
@@ -233,13 +370,19 @@ async fn measure(scenario: &Scenario, spec: &Spec, env: &Env, workdir: &Path, lo
         let delivered = tally.unique;
         let quantile_us = |q: f64| tally.latency.value_at_quantile(q) as f64 / 1e3;
         let active = (tally.last_delivery_ns.saturating_sub(start_ns)) as f64 / 1e9;
+        let connections = clients.connections() as f64;
+        let bursty = tally.bursty_delivered();
+        let bursty_quantile_us = |q: f64| bursty.map(|_| tally.bursty_latency.value_at_quantile(q) as f64 / 1e3);
+        let rss_per_conn_kib = loaded.rss_kib.saturating_sub(fresh.rss_kib) as f64 / connections;
+        let kernel = mem_loaded.minus(&mem_fresh);
         RunResult {
-            clients: clients.len(),
+            clients: scenario.clients,
+            connections: clients.connections(),
             sent,
             expected,
             delivered,
             lost: expected.saturating_sub(delivered),
-            short_clients: tally.per_receiver.iter().filter(|&&got| got < sent).count() as u64,
+            short_clients: tally.short_receivers(sent),
             duplicated: tally.duplicates,
             foreign: tally.foreign,
             disconnected: tally.disconnected as u64,
@@ -249,6 +392,14 @@ async fn measure(scenario: &Scenario, spec: &Spec, env: &Env, workdir: &Path, lo
             p99_us: quantile_us(0.99),
             p999_us: quantile_us(0.999),
             max_us: tally.latency.max() as f64 / 1e3,
+            bursty_p50_us: bursty_quantile_us(0.50),
+            bursty_p99_us: bursty_quantile_us(0.99),
+            bursty_lost: bursty.map(|got| sent.saturating_sub(got)),
+            bursty_duplicated: bursty.map(|_| tally.bursty_duplicates),
+            bursty_dropped: bursty.map(|_| tally.bursty_dropped.is_some()),
+            bursty_drop_reason: tally.bursty_dropped.clone(),
+            stuck,
+            stuck_dropped,
             cpu_us_per_delivery: if delivered > 0 { server_cpu * 1e6 / delivered as f64 } else { 0.0 },
             server_busy: server_cpu / wall,
             generator_busy: own_cpu / wall,
@@ -256,7 +407,13 @@ async fn measure(scenario: &Scenario, spec: &Spec, env: &Env, workdir: &Path, lo
             rss_fresh_kib: fresh.rss_kib,
             rss_kib: loaded.rss_kib,
             threads: loaded.threads,
-            rss_per_conn_kib: loaded.rss_kib.saturating_sub(fresh.rss_kib) as f64 / scenario.clients as f64,
+            rss_per_conn_kib,
+            kernel_stack_per_conn_kib: kernel.kernel_stack_kib / connections,
+            page_tables_per_conn_kib: kernel.page_tables_kib / connections,
+            slab_per_conn_kib: kernel.slab_kib / connections,
+            sunreclaim_per_conn_kib: kernel.sunreclaim_kib / connections,
+            whole_per_conn_kib: rss_per_conn_kib
+                + (kernel.kernel_stack_kib + kernel.page_tables_kib + kernel.slab_kib) / connections,
             connect_s: clients.connect_time.as_secs_f64(),
             probe_s: probe_time.as_secs_f64(),
             drain_s: drain_time.as_secs_f64(),
@@ -276,4 +433,25 @@ fn make_nonce() -> u32 {
     let mixed = (t.as_nanos() as u64 ^ now_ns().rotate_left(17) ^ u64::from(std::process::id()) << 32)
         .wrapping_mul(0x9E37_79B9_7F4A_7C15);
     (mixed >> 32) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stall_pair_comes_last_in_the_default_set() {
+        let names: Vec<&str> = all().into_iter().map(|s| s.name).collect();
+        assert_eq!(names, ["S1", "S2", "S3", "SAT", "C10K", "STALL0", "STALL50"]);
+        let stall50 = stall(50);
+        assert_eq!(stall50.stall.map(|s| s.stuck), Some(50));
+        assert_eq!(stall(0).stall.map(|s| s.stuck), Some(0));
+        let layout = stall50.layout();
+        assert!(layout.senders_apart && layout.bursty.is_some());
+        assert_eq!(layout.tracked(), 22);
+        assert_eq!(stall50.members(|n| format!("{n}")), "20 + 1 sender + 1 bursty + 50 stuck");
+        assert_eq!(stall50.load(), "1 × 50 msg/s, 1024 B texts");
+        assert_eq!(all()[0].members(|n| format!("{n}")), "100");
+        assert!(!all()[0].layout().senders_apart);
+    }
 }

@@ -4,8 +4,10 @@
 //! A measured message's text is `bench-NONCE-SENDER-SEQ-SENTNS`: the run's nonce (so a message
 //! from anything else, e.g. history replayed from an earlier run, is never counted), the sender's
 //! index, its sequence number (0, 1, 2, … per sender) and the send time in nanoseconds on the
-//! process-wide monotonic clock ([`now_ns`]). Probes, which only check that everyone is in the
-//! room, are `probe-NONCE-ID` and are never counted. Tokens use only `[a-z0-9-]`, so HTML escaping
+//! process-wide monotonic clock ([`now_ns`]). A scenario that wants bigger messages pads the token
+//! to its size with `-xxxx…` ([`measured_padded`]); [`parse`] ignores everything after the fourth
+//! field. Probes, which only check that everyone is in the room, are `probe-NONCE-ID` and are never
+//! counted. Tokens use only `[a-z0-9-]`, so HTML escaping
 //! leaves them unchanged.
 
 use std::collections::BTreeSet;
@@ -44,6 +46,20 @@ pub fn measured(nonce: u32, sender: usize, seq: u64, sent_ns: u64) -> String {
     format!("bench-{nonce:08x}-{sender}-{seq}-{sent_ns}")
 }
 
+/// The text of a measured message, padded to `len` bytes with `-` and then `x`s (the token alone
+/// when it is already that long, or nearly). Only `[a-z0-9-]`, so escaping leaves it unchanged.
+pub fn measured_padded(nonce: u32, sender: usize, seq: u64, sent_ns: u64, len: usize) -> String {
+    let mut text = measured(nonce, sender, seq, sent_ns);
+    if text.len() + 1 < len {
+        text.reserve(len - text.len());
+        text.push('-');
+        while text.len() < len {
+            text.push('x');
+        }
+    }
+    text
+}
+
 /// The text of a probe.
 pub fn probe(nonce: u32, id: u64) -> String {
     format!("probe-{nonce:08x}-{id}")
@@ -68,7 +84,8 @@ fn parse_parts(text: &str, nonce: u32) -> Option<Token> {
     }
     match kind {
         "bench" => {
-            let mut fields = rest.splitn(3, '-');
+            // A fourth field, if any, is padding ([`measured_padded`]): ignored.
+            let mut fields = rest.splitn(4, '-');
             let sender = fields.next()?.parse().ok()?;
             let seq = fields.next()?.parse().ok()?;
             let sent_ns = fields.next()?.parse().ok()?;
@@ -132,6 +149,23 @@ mod tests {
         assert_eq!(parse(&measured(0xab, 3, 17, 1), 0xac), Token::Foreign);
         assert_eq!(parse("hello there", 0xab), Token::Foreign);
         assert_eq!(parse("bench-000000ab-1-2", 0xab), Token::Foreign);
+    }
+
+    #[test]
+    fn padding_is_ignored() {
+        let padded = measured_padded(0xab, 3, 17, 123_456_789, 1024);
+        assert_eq!(padded.len(), 1024);
+        assert!(padded.starts_with("bench-000000ab-3-17-123456789-xxx"));
+        assert!(padded.ends_with("xxx"));
+        assert_eq!(parse(&padded, 0xab), Token::Measured { sender: 3, seq: 17, sent_ns: 123_456_789 });
+        assert_eq!(parse(&format!("  {padded} "), 0xab), Token::Measured { sender: 3, seq: 17, sent_ns: 123_456_789 });
+        assert_eq!(parse(&padded, 0xac), Token::Foreign);
+        // Too short to pad: the bare token.
+        assert_eq!(measured_padded(0xab, 3, 17, 1, 10), measured(0xab, 3, 17, 1));
+        assert_eq!(measured_padded(0xab, 3, 17, 1, 0), measured(0xab, 3, 17, 1));
+        // The padding never stands in for a missing field.
+        assert_eq!(parse("bench-000000ab-1-2-", 0xab), Token::Foreign);
+        assert_eq!(parse("bench-000000ab-1-x-xxxx", 0xab), Token::Foreign);
     }
 
     #[test]
