@@ -126,13 +126,13 @@ fn run(target: &Target, code: Option<&str>) -> Result<(), String> {
         signal_hook::flag::register(signal, stop.clone()).map_err(|e| e.to_string())?;
     }
     let typed = read_lines()?;
-    let mut out = io::stdout().lock();
+    let mut screen = Screen::new(io::stdout().lock());
     loop {
         match ws.read() {
-            Ok(Message::Text(text)) => print_event(&mut out, text.as_str()),
+            Ok(Message::Text(text)) => screen.event(text.as_str()),
             Ok(Message::Close(frame)) => {
                 let why = frame.map(|f| format!("{} {}", u16::from(f.code), f.reason)).unwrap_or_default();
-                let _ = writeln!(out, "* the server closed the connection {why}");
+                let _ = writeln!(screen.out, "* the server closed the connection {why}");
                 return Ok(());
             }
             Ok(_) => {}
@@ -145,7 +145,7 @@ fn run(target: &Target, code: Option<&str>) -> Result<(), String> {
             Err(WsError::ConnectionClosed) | Err(WsError::AlreadyClosed) => return Ok(()),
             Err(e) => return Err(format!("connection lost: {e}")),
         }
-        let _ = out.flush();
+        let _ = screen.out.flush();
         if stop.load(Ordering::Relaxed) {
             return leave(&mut ws);
         }
@@ -270,23 +270,54 @@ fn open(mut stream: &TcpStream, target: &Target, code: Option<&str>) -> Result<V
     Ok(buf[head_len..].to_vec())
 }
 
-/// Prints one event of the JSON dialect (see docs/protocol.md) as a line or two.
-fn print_event(out: &mut impl Write, text: &str) {
-    let said = |out: &mut dyn Write, m: &Said<'_>| writeln!(out, "{} {}: {}", local_hhmm(&m.ts), m.name, m.text);
-    let _ = match serde_json::from_str::<Event<'_>>(text) {
-        Ok(Event::Message(m)) => said(out, &m),
-        Ok(Event::History { messages, .. }) => messages.iter().try_for_each(|entry| said(out, entry.message())),
-        Ok(Event::Roster { members, count, .. }) => {
-            let more = count.map(|n| format!(" and {} more", n - members.len())).unwrap_or_default();
-            writeln!(out, "* here: {}{more}", members.join(", "))
-        }
-        Ok(Event::Join(Arrival { ts, name, .. })) => writeln!(out, "{} * {name} joined", local_hhmm(&ts)),
-        Ok(Event::Leave(Arrival { ts, name, .. })) => writeln!(out, "{} * {name} left", local_hhmm(&ts)),
-        Ok(Event::Notice { text, .. }) => writeln!(out, "* {text}"),
-        Ok(Event::Error { text }) => writeln!(out, "! {text}"),
-        Err(_) if text == HEARTBEAT_REPLY => Ok(()),
-        Err(_) => writeln!(out, "? {text}"),
-    };
+/// What the terminal shows: each event of the JSON dialect (see docs/protocol.md) as a line or
+/// two, and the bell when someone mentions us.
+struct Screen<W: Write> {
+    out: W,
+    /// Our name in the room, from the welcome's notice.
+    me: Option<String>,
+}
+
+impl<W: Write> Screen<W> {
+    fn new(out: W) -> Screen<W> {
+        Screen { out, me: None }
+    }
+
+    /// Prints one event. A message that mentions us (not one we sent) rings the terminal bell
+    /// (BEL, which terminals turn into a sound or a flash): only live ones, not the history
+    /// replayed on joining.
+    fn event(&mut self, text: &str) {
+        let out = &mut self.out;
+        let said = |out: &mut W, m: &Said<'_>| writeln!(out, "{} {}: {}", local_hhmm(&m.ts), m.name, m.text);
+        let _ = match serde_json::from_str::<Event<'_>>(text) {
+            Ok(Event::Message(m)) => {
+                let me = self.me.as_deref();
+                if me.is_some_and(|me| m.name != me && m.mentions.iter().any(|name| name == me)) {
+                    let _ = out.write_all(b"\x07");
+                }
+                said(out, &m)
+            }
+            Ok(Event::History { messages, .. }) => messages.iter().try_for_each(|entry| said(out, entry.message())),
+            Ok(Event::Roster { members, count, .. }) => {
+                let more = count.map(|n| format!(" and {} more", n - members.len())).unwrap_or_default();
+                writeln!(out, "* here: {}{more}", members.join(", "))
+            }
+            Ok(Event::Join(Arrival { ts, name, .. })) => writeln!(out, "{} * {name} joined", local_hhmm(&ts)),
+            Ok(Event::Leave(Arrival { ts, name, .. })) => writeln!(out, "{} * {name} left", local_hhmm(&ts)),
+            Ok(Event::Notice { text, name }) => {
+                if let Some(name) = name {
+                    self.me = Some(name.into_owned());
+                }
+                writeln!(out, "* {text}")
+            }
+            Ok(Event::Error { text }) => writeln!(out, "! {text}"),
+            // Events the terminal has no line for.
+            #[allow(unreachable_patterns)]
+            Ok(_) => Ok(()),
+            Err(_) if text == HEARTBEAT_REPLY => Ok(()),
+            Err(_) => writeln!(out, "? {text}"),
+        };
+    }
 }
 
 /// `HH:MM` in the local time zone for an RFC 3339 UTC timestamp (`...Z`), by the C library's
@@ -318,10 +349,30 @@ mod tests {
 
     #[test]
     fn events_print_as_lines() {
-        let mut out = Vec::new();
-        print_event(&mut out, r#"{"type":"roster","room":"x","members":["a","b"]}"#);
-        print_event(&mut out, r#"{"type":"error","text":"no"}"#);
-        print_event(&mut out, "pong");
-        assert_eq!(String::from_utf8(out).unwrap(), "* here: a, b\n! no\n");
+        let mut screen = Screen::new(Vec::new());
+        screen.event(r#"{"type":"roster","room":"x","members":["a","b"]}"#);
+        screen.event(r#"{"type":"error","text":"no"}"#);
+        screen.event("pong");
+        assert_eq!(String::from_utf8(screen.out).unwrap(), "* here: a, b\n! no\n");
+    }
+
+    #[test]
+    fn a_mention_of_me_rings_the_bell() {
+        let message = |name: &str, mentions: &str| {
+            format!(
+                r#"{{"type":"message","room":"x","seq":1,"ts":"2026-11-27T10:00:00.000Z","name":"{name}","text":"@t","mentions":{mentions}}}"#
+            )
+        };
+        let mut screen = Screen::new(Vec::new());
+        // Before the welcome we do not know who we are: no bell.
+        screen.event(&message("bob", r#"["ann"]"#));
+        screen.event(r#"{"type":"notice","text":"You are ann.","name":"ann"}"#);
+        screen.event(&message("bob", r#"["ann"]"#));
+        screen.event(&message("bob", r#"["cleo"]"#));
+        screen.event(&message("ann", r#"["ann"]"#));
+        screen.event(&message("bob", "[]"));
+        let shown = String::from_utf8(screen.out).unwrap();
+        assert_eq!(shown.matches('\x07').count(), 1, "{shown:?}");
+        assert!(shown.contains("* You are ann.\n\x07"), "{shown:?}");
     }
 }

@@ -811,7 +811,7 @@ fn protocol_json_examples_over_a_real_server() {
     check(PROTOCOL, "notice-event", &ann2.recv_raw_text());
 
     // Bob says something: the message event, and the page's fragment of it.
-    bob.say_json("<b>hello</b> & welcome");
+    bob.say_json("<b>hello</b> & welcome, @ANN");
     let message = text_of_event(&mut ann2, |e| matches!(e, Event::Message(_)));
     check(PROTOCOL, "message-event", &with_doc_clock(&message, &block(PROTOCOL, "message-event")));
     let message_html = page.recv_containing(r#"data-seq="42""#);

@@ -116,6 +116,13 @@ fn two_terminals_and_a_websocket_client_chat_in_one_room() {
     t2.type_line("and t2");
     t1.expect_timed("t2: and t2");
 
+    // A mention rings the bell (BEL) in the terminal it calls, and only there.
+    web.say("@T2 are you there?");
+    let called = t2.expect("the mention", |l| l.ends_with("web: @T2 are you there?"));
+    assert!(called.starts_with('\x07'), "{called:?}");
+    let other = t1.expect("the mention", |l| l.ends_with("web: @T2 are you there?"));
+    assert!(!other.contains('\x07'), "{other:?}");
+
     // End of input: t1 leaves cleanly, and the others are told.
     drop(t1.stdin.take());
     assert!(t1.wait_exit().success());

@@ -5,11 +5,13 @@
 //! - [`member`]: one WebSocket peer: its socket, its write lock, its phase;
 //! - [`history`]: the recent messages in memory and the append-only log per room;
 //! - [`disk`]: whether the logs can be written, for `/healthz`;
-//! - [`names`]: members' names (unique per room) and room names.
+//! - [`names`]: members' names (unique per room) and room names;
+//! - [`mentions`]: which members a message calls with `@name`.
 
 pub(crate) mod disk;
 pub mod history;
 pub(crate) mod member;
+pub mod mentions;
 pub mod names;
 pub(crate) mod room;
 pub(crate) mod rooms;

@@ -85,20 +85,28 @@ pub fn url_encode(text: &str) -> String {
 }
 
 /// One message as a list item. The `<time>` holds UTC; the page's script shows it in local time.
-/// `data-name` lets the page mark its own messages (names are unique in a room).
+/// `data-name` lets the page mark its own messages (names are unique in a room), and
+/// `data-mentions` (only there when someone is mentioned: a JSON array of names) lets it mark
+/// the messages that call its member.
 ///
 /// ```
 /// use chatroom::protocol::{html, ChatMessage};
 ///
-/// let said = ChatMessage { seq: 1, ts: 1_795_727_045_123, name: "ann".into(), text: "tea's ready <3".into() };
+/// let said = ChatMessage {
+///     seq: 1,
+///     ts: 1_795_727_045_123,
+///     name: "ann".into(),
+///     text: "@bob tea's ready <3".into(),
+///     mentions: vec!["bob".into()],
+/// };
 /// let mut item = String::new();
 /// html::message_item(&mut item, &said);
 /// assert_eq!(
 ///     item,
 ///     concat!(
-///         r#"<li class="message" data-seq="1" data-name="ann">"#,
+///         r#"<li class="message" data-seq="1" data-name="ann" data-mentions="[&quot;bob&quot;]">"#,
 ///         r#"<time datetime="2026-11-26T21:04:05.123Z">21:04 UTC</time> <b class="name">ann</b> "#,
-///         r#"<span class="text">tea&#39;s ready &lt;3</span></li>"#,
+///         r#"<span class="text">@bob tea&#39;s ready &lt;3</span></li>"#,
 ///     )
 /// );
 /// ```
@@ -106,6 +114,12 @@ pub fn message_item(out: &mut String, message: &ChatMessage) {
     let iso = rfc3339(message.ts);
     let _ = write!(out, r#"<li class="message" data-seq="{}" data-name=""#, message.seq);
     escape_into(out, &message.name);
+    if !message.mentions.is_empty() {
+        // A JSON array of names, which the page reads with JSON.parse: names may hold spaces.
+        out.push_str(r#"" data-mentions=""#);
+        let names = serde_json::to_string(&message.mentions).expect("a list of strings always serialises");
+        escape_into(out, &names);
+    }
     let _ = write!(out, r#""><time datetime="{iso}">{} UTC</time> <b class="name">"#, &iso[11..16]);
     escape_into(out, &message.name);
     out.push_str(r#"</b> <span class="text">"#);
@@ -241,7 +255,7 @@ mod tests {
     use crate::protocol::{Change, Dialect};
 
     fn msg(text: &str) -> ChatMessage {
-        ChatMessage { seq: 7, ts: 1_764_190_800_123, name: "<ann>".into(), text: text.into() }
+        ChatMessage { seq: 7, ts: 1_764_190_800_123, name: "<ann>".into(), text: text.into(), mentions: vec![] }
     }
 
     fn page(event: &ServerEvent<'_>) -> String {

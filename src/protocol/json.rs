@@ -73,6 +73,10 @@ pub struct Message<'a> {
     pub name: Cow<'a, str>,
     /// What was said, trimmed.
     pub text: Cow<'a, str>,
+    /// The members it mentions (`@name`), by their names as shown; empty when none. A client
+    /// rings for the messages whose list holds its own name.
+    #[serde(default)]
+    pub mentions: Vec<Cow<'a, str>>,
 }
 
 impl<'a> Message<'a> {
@@ -84,6 +88,7 @@ impl<'a> Message<'a> {
             ts: rfc3339(message.ts).into(),
             name: message.name.as_str().into(),
             text: message.text.as_str().into(),
+            mentions: message.mentions.iter().map(|name| name.as_str().into()).collect(),
         }
     }
 }
@@ -224,11 +229,17 @@ mod tests {
 
     #[test]
     fn events_have_a_type_and_their_fields_in_wire_order() {
-        let m = ChatMessage { seq: 7, ts: 1_764_190_800_123, name: "<ann>".into(), text: "a \"quote\"".into() };
+        let m = ChatMessage {
+            seq: 7,
+            ts: 1_764_190_800_123,
+            name: "<ann>".into(),
+            text: "a \"quote\"".into(),
+            mentions: vec!["bob".into()],
+        };
         assert_eq!(
             texts(&ServerEvent::Message(&m)),
             [
-                r#"{"type":"message","room":"x","seq":7,"ts":"2025-11-26T21:00:00.123Z","name":"<ann>","text":"a \"quote\""}"#
+                r#"{"type":"message","room":"x","seq":7,"ts":"2025-11-26T21:00:00.123Z","name":"<ann>","text":"a \"quote\"","mentions":["bob"]}"#
             ]
         );
         assert_eq!(texts(&ServerEvent::Error("no")), [r#"{"type":"error","text":"no"}"#]);
@@ -245,7 +256,7 @@ mod tests {
 
     #[test]
     fn what_the_server_writes_a_client_reads_back() {
-        let m = ChatMessage { seq: 1, ts: 0, name: "ann".into(), text: "hi".into() };
+        let m = ChatMessage { seq: 1, ts: 0, name: "ann".into(), text: "hi".into(), mentions: vec![] };
         let roster = Roster { names: &["ann"], count: 1 };
         let welcome = Welcome { you: "ann", history: &[m], more: false, roster, notice: "hello", alert: false };
         let read: Vec<Event<'static>> =

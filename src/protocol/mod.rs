@@ -60,6 +60,11 @@ pub struct ChatMessage {
     pub name: String,
     /// What was said, trimmed, as sent (escaping happens when it is rendered as HTML).
     pub text: String,
+    /// The members it mentions (`@name`), by their names as shown, in the order they were
+    /// called ([`crate::chat::mentions`]). Left out of the log line when empty, and logs from
+    /// before mentions existed read as mentioning no one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
 }
 
 /// Which of the two dialects a member speaks.
@@ -204,7 +209,7 @@ mod tests {
 
     #[test]
     fn a_relay_encodes_only_the_dialects_present() {
-        let said = ChatMessage { seq: 1, ts: 0, name: "ann".into(), text: "hi".into() };
+        let said = ChatMessage { seq: 1, ts: 0, name: "ann".into(), text: "hi".into(), mentions: vec![] };
         let mut only_json = Outgoing::new(false, true);
         only_json.push("lobby", &ServerEvent::Message(&said));
         assert!(only_json.for_dialect(Dialect::Html).is_none());

@@ -29,6 +29,7 @@ use presence::Pending;
 use crate::chat::disk::DiskHealth;
 use crate::chat::history::{History, Log};
 use crate::chat::member::{Delivered, Member, Undeliverable};
+use crate::chat::mentions;
 use crate::chat::names;
 use crate::config::FsyncPolicy;
 use crate::lock;
@@ -201,7 +202,9 @@ impl Room {
         let mut outgoing = Outgoing::new(state.html_members > 0, state.json_members > 0);
         let mut refused = Vec::new();
         for said in &batch {
-            let (message, written) = match state.history.append(now_ms(), &said.name, &said.text, self.fsync) {
+            let mentions = mentions::find(&said.text, state.members.iter().map(|m| m.name()));
+            let (message, written) = match state.history.append(now_ms(), &said.name, &said.text, mentions, self.fsync)
+            {
                 Ok(appended) => appended,
                 Err(e) => {
                     // No number could be reserved for it: relaying it could reuse one after a
