@@ -56,11 +56,11 @@ pub(super) fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shar
         let in_step = body.is_taken();
         match route {
             Route::Respond(mut response) => {
-                if response.write_to(stream, request.method == "HEAD", keep_alive && in_step).is_err()
-                    || !keep_alive
-                    || !in_step
-                    || response.close
-                {
+                if let Err(error) = response.write_to(stream, request.method == "HEAD", keep_alive && in_step) {
+                    // A client that left, or stopped reading a long answer (the write timeout).
+                    return AfterHttp::Closed(Ending::HttpFailed { requests, error });
+                }
+                if !keep_alive || !in_step || response.close {
                     return AfterHttp::Closed(Ending::Http { requests });
                 }
             }
