@@ -47,6 +47,12 @@ pub static ASSETS: &[Asset] = &[
         immutable: false,
     },
     Asset {
+        path: "/assets/search.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/search.js"),
+        immutable: false,
+    },
+    Asset {
         path: "/assets/style.css",
         content_type: "text/css; charset=utf-8",
         body: include_bytes!("../../assets/style.css"),
@@ -131,6 +137,7 @@ mod tests {
             "/assets/htmx-2.0.11.min.js",
             "/assets/htmx-ext-ws-2.0.4.js",
             "/assets/app.js",
+            "/assets/search.js",
             "/assets/style.css",
             "/assets/favicon.svg",
         ] {
