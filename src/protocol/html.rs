@@ -11,7 +11,8 @@
 
 use std::fmt::Write as _;
 
-use super::{ChatMessage, Presence, Roster, ServerEvent, Welcome, HEARTBEAT_REPLY};
+use super::json::RoomSummary;
+use super::{ChatMessage, Presence, Roster, ServerEvent, Welcome, DEFAULT_ROOM, HEARTBEAT_REPLY};
 use crate::protocol::frame::EncodedFrame;
 use crate::time::rfc3339;
 
@@ -82,6 +83,38 @@ pub fn url_encode(text: &str) -> String {
         }
     }
     out
+}
+
+/// The page's URL for a room: the lobby is `/`.
+pub fn room_url(room: &str) -> String {
+    if room == DEFAULT_ROOM {
+        "/".into()
+    } else {
+        format!("/r/{room}")
+    }
+}
+
+/// The items of the side bar's room list (`<ul id="rooms">`), each with how many people are in
+/// it, and `current` marked (`aria-current`) when it is given: the chat page marks its own room,
+/// while the live `rooms` event, the same bytes for every member, leaves the marking to the
+/// page's script. Room names are checked to be `[a-z0-9_-]` before any room exists, but they are
+/// escaped anyway: this is markup that goes into the page as it is, so it must not depend on a
+/// check made elsewhere.
+pub fn room_items(out: &mut String, rooms: &[RoomSummary], current: Option<&str>) {
+    for summary in rooms {
+        out.push_str(r#"<li><a href=""#);
+        escape_into(out, &room_url(&summary.name));
+        out.push('"');
+        if current == Some(summary.name.as_str()) {
+            out.push_str(r#" aria-current="page""#);
+        }
+        out.push_str(">#");
+        escape_into(out, &summary.name);
+        let _ = write!(out, r#"</a> <span class="count" title="people here">{}</span></li>"#, summary.members);
+    }
+    if rooms.is_empty() {
+        out.push_str(r#"<li class="empty">No other rooms yet.</li>"#);
+    }
 }
 
 /// One message as a list item. The `<time>` holds UTC; the page's script shows it in local time.

@@ -38,6 +38,9 @@ use serde::{Deserialize, Serialize};
 use frame::EncodedFrame;
 pub use inbound::{ClientEvent, Rejected, HEARTBEAT};
 
+/// The room behind `/` and `/connect`: it always exists and is always listed.
+pub const DEFAULT_ROOM: &str = "lobby";
+
 /// The subprotocol a JSON client asks for (`Sec-WebSocket-Protocol: chatroom.json`).
 pub const JSON_SUBPROTOCOL: &str = "chatroom.json";
 
