@@ -1,8 +1,8 @@
 // chatroom's own page script. Small on purpose: htmx and its ws extension do the real work.
 // Loaded as a file because the Content-Security-Policy forbids inline scripts.
 //
-// What it adds: a heartbeat, the connection indicator, local times, marking one's own messages,
-// keeping the newest message in view, clearing the input after sending, notices that go away,
+// What it adds: a heartbeat, the connection indicator, local times, marking one's own messages
+// and the current room in the live room list, keeping the newest message in view, clearing the input after sending, notices that go away,
 // and keeping the reader's place when older messages are loaded.
 (function () {
   'use strict';
@@ -83,6 +83,14 @@
     if (!mine) return;
     (root || document).querySelectorAll('#messages li.message').forEach(function (li) {
       li.classList.toggle('own', li.getAttribute('data-name') === mine);
+    });
+  }
+
+  // The room list arrives the same for everyone (the live `rooms` event): mark this page's room.
+  function markCurrentRoom() {
+    document.querySelectorAll('#rooms a[href]').forEach(function (a) {
+      if (a.pathname === location.pathname) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
     });
   }
 
@@ -171,6 +179,7 @@
     ownRetries = 0;
     localizeTimes();
     markOwn();
+    markCurrentRoom();
     syncRename();
     watchList();
     scrollToNewest();

@@ -41,6 +41,11 @@ pub fn fragment(room: &str, event: &ServerEvent<'_>) -> String {
         ServerEvent::Presence(presence) => presence_into(&mut out, presence),
         ServerEvent::Error(text) => notice_into(&mut out, text, "error"),
         ServerEvent::Pong => out.push_str(HEARTBEAT_REPLY),
+        ServerEvent::Rooms(rooms) => {
+            out.push_str(r#"<ul id="rooms" hx-swap-oob="true">"#);
+            room_items(&mut out, rooms, None);
+            out.push_str("</ul>");
+        }
     }
     out
 }
@@ -344,6 +349,24 @@ mod tests {
         assert!(html.contains(r#"<li class="more">and 248 more</li></ul>"#), "{html}");
         let small = page(&ServerEvent::Presence(Presence { changes: &changes[..2], roster }));
         assert_eq!(small.matches("<li class=\"event join\">").count(), 2);
+    }
+
+    #[test]
+    fn the_room_list_replaces_the_side_bars_and_marks_no_room() {
+        let rooms = [
+            RoomSummary { name: "lobby".into(), members: 2, messages: 40 },
+            RoomSummary { name: "kitchen".into(), members: 0, messages: 3 },
+        ];
+        assert_eq!(
+            page(&ServerEvent::Rooms(&rooms)),
+            concat!(
+                r#"<ul id="rooms" hx-swap-oob="true">"#,
+                r#"<li><a href="/">#lobby</a> <span class="count" title="people here">2</span></li>"#,
+                r#"<li><a href="/r/kitchen">#kitchen</a> <span class="count" title="people here">0</span></li>"#,
+                "</ul>"
+            )
+        );
+        assert!(page(&ServerEvent::Rooms(&[])).contains(r#"<li class="empty">No other rooms yet.</li>"#));
     }
 
     #[test]

@@ -125,6 +125,9 @@ pub enum ServerEvent<'a> {
     Error(&'a str),
     /// The answer to the text heartbeat.
     Pong,
+    /// The public rooms as they are now (the side bar's list, as `GET /api/rooms` has it), to
+    /// every member when it has changed.
+    Rooms(&'a [json::RoomSummary]),
 }
 
 /// What a member gets on joining.
