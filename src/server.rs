@@ -161,6 +161,7 @@ fn housekeeping(shared: &Shared) -> ! {
         }
         if ticks % 10 == 0 {
             shared.rooms.put_away_idle();
+            shared.directory.announce(&shared.rooms);
         }
         if ticks % 50 == 0 && metrics::ACCEPTED.get() != accepted_at_trim {
             // glibc keeps freed memory in its per-thread arenas; once connections have come and
