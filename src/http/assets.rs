@@ -47,6 +47,12 @@ pub static ASSETS: &[Asset] = &[
         immutable: false,
     },
     Asset {
+        path: "/assets/alerts.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/alerts.js"),
+        immutable: false,
+    },
+    Asset {
         path: "/assets/style.css",
         content_type: "text/css; charset=utf-8",
         body: include_bytes!("../../assets/style.css"),
@@ -56,6 +62,12 @@ pub static ASSETS: &[Asset] = &[
         path: "/assets/favicon.svg",
         content_type: "image/svg+xml",
         body: include_bytes!("../../assets/favicon.svg"),
+        immutable: false,
+    },
+    Asset {
+        path: "/assets/favicon-unread.svg",
+        content_type: "image/svg+xml",
+        body: include_bytes!("../../assets/favicon-unread.svg"),
         immutable: false,
     },
     Asset {
@@ -131,6 +143,7 @@ mod tests {
             "/assets/htmx-2.0.11.min.js",
             "/assets/htmx-ext-ws-2.0.4.js",
             "/assets/app.js",
+            "/assets/alerts.js",
             "/assets/style.css",
             "/assets/favicon.svg",
         ] {
