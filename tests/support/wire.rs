@@ -105,3 +105,31 @@ pub fn sample(text: &str, name: &str) -> f64 {
         .parse()
         .unwrap()
 }
+
+/// The welcome's `#me` element must be exactly this for `name` (already escaped).
+pub fn me_element(escaped: &str) -> String {
+    format!(r#"<span id="me" hx-swap-oob="true" data-name="{escaped}">{escaped}</span>"#)
+}
+
+/// The name in a welcome's `#me` element (as written, i.e. escaped).
+pub fn me(welcome: &str) -> String {
+    let span = element(welcome, r#"<span id="me" hx-swap-oob="true" data-name=""#, "</span>")
+        .unwrap_or_else(|| panic!("no #me in {welcome}"));
+    let (attr, content) = span.split_once(r#"">"#).unwrap();
+    let attr = attr.rsplit('"').next().unwrap();
+    let content = content.strip_suffix("</span>").unwrap();
+    assert_eq!(attr, content, "data-name and the shown name differ: {span}");
+    content.to_string()
+}
+
+/// The welcome's notice element for `text` (already escaped); a welcome always ends with it.
+pub fn info_notice(escaped: &str) -> String {
+    format!(r#"<p id="notice" hx-swap-oob="true" class="notice info" role="alert">{escaped}</p>"#)
+}
+
+pub const NO_NOTICE: &str = r#"<p id="notice" hx-swap-oob="true"></p>"#;
+
+/// Whether `name` is a guest name: `guest-` and four digits.
+pub fn is_guest(name: &str) -> bool {
+    name.strip_prefix("guest-").is_some_and(|n| n.len() == 4 && n.bytes().all(|b| b.is_ascii_digit()))
+}
