@@ -7,7 +7,8 @@
 //! - [`server`]: the server child (binary, lifted-limit flags, start, port, kill on every path);
 //! - [`client`]: N WebSocket clients on one event loop, K of them sending, and the [`client::Tally`];
 //! - [`token`]: the unique token in each message and finding it again in a relayed fragment;
-//! - [`scenario`]: the scenarios and one measured run;
+//! - [`scenario`]: the scenarios (load shapes);
+//! - [`mod@run`]: one measured run of one scenario against one server;
 //! - [`report`] and [`svg`]: medians, ratios, the table and the chart.
 //!
 //! The load generator is one current-thread tokio runtime, pinned to its own CPU: one event loop
@@ -16,6 +17,7 @@
 mod client;
 mod proc;
 mod report;
+mod run;
 mod scenario;
 mod server;
 mod svg;
@@ -25,7 +27,8 @@ use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 
 use report::{Header, Outcome, RunRecord};
-use scenario::{Env, Scenario};
+use run::Env;
+use scenario::Scenario;
 use server::{Kind, Spec};
 
 /// File descriptors the generator needs beyond one per client (stdio, the runtime, the pipes).
@@ -250,7 +253,7 @@ fn run(options: Options, args: &[String]) -> Result<ExitCode, String> {
             // Alternate the servers within each run, so slow drifts of the machine hit both alike.
             for spec in &specs {
                 eprint!("chatroom-bench: {} {} run {run}/{runs}: ", scenario.name, spec.kind.name());
-                let result = local.block_on(&runtime, scenario::run_once(&scenario, spec, run, &env));
+                let result = local.block_on(&runtime, run::run_once(&scenario, spec, run, &env));
                 match &result {
                     Ok(r) => eprintln!(
                         "{:.1} s (connect {:.1}, probe {:.1}, drain {:.1}, teardown {:.1}): {} deliveries/s, lost {}, \
