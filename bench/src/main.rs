@@ -8,7 +8,8 @@
 //! - [`server`]: the server child (binary, lifted-limit flags, start, port, kill on every path);
 //! - [`client`]: N WebSocket clients on one event loop, K of them sending, and the [`client::Tally`];
 //! - [`token`]: the unique token in each message and finding it again in a relayed fragment;
-//! - [`scenario`]: the scenarios and one measured run;
+//! - [`scenario`]: the scenarios (load shapes);
+//! - [`mod@run`]: one measured run of one scenario against one server;
 //! - [`report`] and [`svg`]: medians, ratios, the table and the chart;
 //! - [`search`]: SEARCH, apart from the relay scenarios: a long room log searched and exported,
 //!   against `grep -ci`.
@@ -20,6 +21,7 @@ mod cli;
 mod client;
 mod proc;
 mod report;
+mod run;
 mod scenario;
 mod search;
 mod server;
@@ -31,7 +33,8 @@ use std::process::{Command, ExitCode, Stdio};
 
 use cli::{parse_args, Options, USAGE};
 use report::{Header, Outcome, RunRecord};
-use scenario::{Env, Scenario};
+use run::Env;
+use scenario::Scenario;
 use server::{Kind, Spec};
 
 /// File descriptors the generator needs beyond one per client (stdio, the runtime, the pipes).
@@ -160,7 +163,7 @@ fn run(mut options: Options, args: &[String]) -> Result<ExitCode, String> {
             // Alternate the servers within each run, so slow drifts of the machine hit both alike.
             for spec in &specs {
                 eprint!("chatroom-bench: {} {} run {run}/{runs}: ", scenario.name, spec.kind.name());
-                let result = local.block_on(&runtime, scenario::run_once(&scenario, spec, run, &env));
+                let result = local.block_on(&runtime, run::run_once(&scenario, spec, run, &env));
                 match &result {
                     Ok(r) => eprintln!(
                         "{:.1} s (connect {:.1}, probe {:.1}, drain {:.1}, teardown {:.1}): {} deliveries/s, lost {}, \

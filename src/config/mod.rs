@@ -109,7 +109,7 @@ flag::flags! {
             flag: "--head-timeout SECS",
             default: Duration::from_secs(10),
             parse: Seconds(1, 3600),
-            help: "time for a request head to arrive (slower: 408), and for each write of an answer",
+            help: "time for a request head (slower: 408) and for each write of an answer",
         },
         /// Messages kept in memory per room and replayed on join.
         pub history: usize {

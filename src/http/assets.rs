@@ -53,6 +53,12 @@ pub static ASSETS: &[Asset] = &[
         immutable: false,
     },
     Asset {
+        path: "/assets/alerts.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/alerts.js"),
+        immutable: false,
+    },
+    Asset {
         path: "/assets/style.css",
         content_type: "text/css; charset=utf-8",
         body: include_bytes!("../../assets/style.css"),
@@ -62,6 +68,12 @@ pub static ASSETS: &[Asset] = &[
         path: "/assets/favicon.svg",
         content_type: "image/svg+xml",
         body: include_bytes!("../../assets/favicon.svg"),
+        immutable: false,
+    },
+    Asset {
+        path: "/assets/favicon-unread.svg",
+        content_type: "image/svg+xml",
+        body: include_bytes!("../../assets/favicon-unread.svg"),
         immutable: false,
     },
     Asset {
@@ -138,6 +150,7 @@ mod tests {
             "/assets/htmx-ext-ws-2.0.4.js",
             "/assets/app.js",
             "/assets/search.js",
+            "/assets/alerts.js",
             "/assets/style.css",
             "/assets/favicon.svg",
         ] {
