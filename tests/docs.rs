@@ -83,6 +83,7 @@ const MARKED: &[(&str, &[&str])] = &[
             "error-event",
             "page-fragments",
             "history-page",
+            "search-results",
             "room-list",
         ],
     ),
@@ -853,6 +854,15 @@ fn protocol_json_examples_over_a_real_server() {
     let older = support::get(server.addr, "/r/lobby/history?before=2&limit=1");
     assert_eq!(older.status, 200);
     check(PROTOCOL, "history-page", &older.body_text());
+}
+
+#[test]
+fn protocol_search_over_a_real_server() {
+    let data = lobby_with_41_messages();
+    let server = TestServer::start(&["--data-dir", data.path().to_str().unwrap()]);
+    let found = support::get(server.addr, "/r/lobby/search?q=%20MESSAGE%203&limit=2");
+    assert_eq!(found.status, 200);
+    check(PROTOCOL, "search-results", &found.body_text());
 }
 
 #[test]

@@ -19,6 +19,11 @@ use crate::ws::handshake;
 pub(super) fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shared>) -> AfterHttp {
     let mut buf = Vec::new();
     let mut requests = 0u32;
+    // A client that stops reading an answer (a long export) must not hold this thread for ever:
+    // each write may wait this long for room in the socket's buffer, then the connection ends.
+    if let Err(error) = stream.set_write_timeout(Some(shared.config.head_timeout)) {
+        return AfterHttp::Closed(Ending::HttpFailed { requests, error });
+    }
     loop {
         let limits = HeadLimits {
             max_bytes: shared.config.max_head,
@@ -32,7 +37,7 @@ pub(super) fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shar
             Err(HeadError::Idle) => return AfterHttp::Closed(Ending::Http { requests }),
             Err(HeadError::Io(error)) => return AfterHttp::Closed(Ending::HttpFailed { requests, error }),
             Err(refused) => {
-                let response = head_refusal(&refused, shared.config.max_head);
+                let mut response = head_refusal(&refused, shared.config.max_head);
                 let _ = response.write_to(stream, false, false);
                 return AfterHttp::Closed(Ending::Refused { requests, status: response.status });
             }
@@ -41,7 +46,7 @@ pub(super) fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shar
         let keep_alive = request.keep_alive();
         let mut body = match Body::on_socket(stream, &mut buf, &request, shared.config.head_timeout) {
             Ok(body) => body,
-            Err(refused) => {
+            Err(mut refused) => {
                 let _ = refused.write_to(stream, request.method == "HEAD", false);
                 return AfterHttp::Closed(Ending::Refused { requests, status: refused.status });
             }
@@ -50,12 +55,12 @@ pub(super) fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shar
         // A body that no route read is still on the wire: the next request cannot be found.
         let in_step = body.is_taken();
         match route {
-            Route::Respond(response) => {
-                if response.write_to(stream, request.method == "HEAD", keep_alive && in_step).is_err()
-                    || !keep_alive
-                    || !in_step
-                    || response.close
-                {
+            Route::Respond(mut response) => {
+                if let Err(error) = response.write_to(stream, request.method == "HEAD", keep_alive && in_step) {
+                    // A client that left, or stopped reading a long answer (the write timeout).
+                    return AfterHttp::Closed(Ending::HttpFailed { requests, error });
+                }
+                if !keep_alive || !in_step || response.close {
                     return AfterHttp::Closed(Ending::Http { requests });
                 }
             }
@@ -64,11 +69,15 @@ pub(super) fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shar
                     if let Err(e) = { stream }.write_all(&upgrade.response_bytes()) {
                         return AfterHttp::Closed(Ending::UpgradeNotSent(e));
                     }
+                    // A member's writes set their own time limits (`chat::member`).
+                    if let Err(e) = stream.set_write_timeout(None) {
+                        return AfterHttp::Closed(Ending::NotStarted(e));
+                    }
                     let leftover = std::mem::take(&mut buf);
                     let dialect = Dialect::of_subprotocol(upgrade.protocol);
                     return AfterHttp::Upgraded { leftover, endpoint, dialect };
                 }
-                Err(response) => {
+                Err(mut response) => {
                     if response.write_to(stream, false, keep_alive).is_err() || !keep_alive || response.close {
                         return AfterHttp::Closed(Ending::Refused { requests, status: response.status });
                     }

@@ -47,6 +47,12 @@ pub static ASSETS: &[Asset] = &[
         immutable: false,
     },
     Asset {
+        path: "/assets/search.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/search.js"),
+        immutable: false,
+    },
+    Asset {
         path: "/assets/alerts.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../assets/alerts.js"),
@@ -143,6 +149,7 @@ mod tests {
             "/assets/htmx-2.0.11.min.js",
             "/assets/htmx-ext-ws-2.0.4.js",
             "/assets/app.js",
+            "/assets/search.js",
             "/assets/alerts.js",
             "/assets/style.css",
             "/assets/favicon.svg",

@@ -13,6 +13,8 @@
 //! | [`assets`] | the embedded files: the page's script and style, vendored htmx |
 //! | [`login`] | the access code over HTTP: the form, the session cookie, bearer tokens |
 //! | [`response`] | writing one response |
+//! | [`streamed`] | a body made while it is written, in pieces: chunked, or of a known length |
+//! | [`search`], [`export`] | a room's whole history: searched, or downloaded as a file |
 //!
 //! Simplification: GET and HEAD, and one POST (the access-code form), whose body is small and
 //! framed by a plain `Content-Length`: no chunked bodies, no `Expect: 100-continue`, and so no
@@ -21,10 +23,13 @@
 pub(crate) mod api;
 pub(crate) mod assets;
 pub mod body;
+pub(crate) mod export;
 pub mod head;
 pub(crate) mod host;
 pub mod login;
 pub mod pages;
 pub mod response;
 pub mod routes;
+pub(crate) mod search;
+pub mod streamed;
 pub(crate) mod template;

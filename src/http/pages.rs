@@ -76,6 +76,8 @@ pub fn chat(room: &str, name: &str, notice: Option<&str>, rooms: &[RoomSummary],
     CHAT.fill(&[
         ("room", Value::Plain(room)),
         ("room_path", Value::Plain(&room_path)),
+        // Where the room's data answers are (search, export), the lobby's too: `/r/ROOM`.
+        ("room_api", Value::Plain(&format!("/r/{room}"))),
         ("connect", Value::Plain(&connect)),
         ("name", Value::Plain(name)),
         ("notice_class", Value::Plain(if notice.is_some() { "notice error" } else { "" })),
@@ -123,10 +125,21 @@ mod tests {
         }
         assert_eq!(
             CHAT.template().slot_names(),
-            ["room", "rooms", "connect", "name", "room_path", "max_name", "notice_class", "notice", "max_text"]
+            [
+                "room",
+                "rooms",
+                "room_api",
+                "connect",
+                "name",
+                "room_path",
+                "max_name",
+                "notice_class",
+                "notice",
+                "max_text"
+            ]
         );
         let all = slot_names();
-        assert_eq!(all.len(), 12, "{all:?}");
+        assert_eq!(all.len(), 13, "{all:?}");
         assert!(all.ends_with(&["rule", "error", "next"]), "bad-room adds rule, access adds error and next: {all:?}");
     }
 

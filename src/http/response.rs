@@ -2,11 +2,14 @@
 //!
 //! Every response carries an exact `Content-Length` (so keep-alive works without chunking), a
 //! `Content-Type`, and `X-Content-Type-Options: nosniff`. HTML pages also carry the strict
-//! Content-Security-Policy below.
+//! Content-Security-Policy below. The one exception is a body too large to hold (a room's
+//! export): it is [`Streamed`], made and written in pieces, framed as [`super::streamed`] says.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
 use std::net::TcpStream;
+
+use super::streamed::{Framing, Streamed};
 
 /// The policy for every HTML page: everything from this server only, no inline script or style,
 /// no plugins, no framing. `connect-src 'self'` also covers `ws://` to the same host and port
@@ -15,7 +18,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// An HTTP response, ready to write.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Response {
     /// The status code; [`reason`] gives its phrase.
     pub status: u16,
@@ -25,6 +28,8 @@ pub struct Response {
     pub body: Cow<'static, [u8]>,
     /// Close the connection after this response (errors where the stream may be out of step).
     pub close: bool,
+    /// A body made while it is written, instead of `body` (which is then empty).
+    pub streamed: Option<Streamed>,
 }
 
 impl Response {
@@ -35,7 +40,15 @@ impl Response {
             headers: vec![("Content-Type", Cow::Borrowed(content_type))],
             body: body.into(),
             close: false,
+            streamed: None,
         }
+    }
+
+    /// A response whose body is made while it is written. One whose end is told by closing the
+    /// connection closes it.
+    pub fn streamed(status: u16, content_type: &'static str, streamed: Streamed) -> Response {
+        let close = streamed.framing == Framing::UntilClose;
+        Response { close, streamed: Some(streamed), ..Response::new(status, content_type, &b""[..]) }
     }
 
     /// A short plain-text answer, one line: what went wrong and what to do.
@@ -67,13 +80,16 @@ impl Response {
 
     /// Serialises and writes the response. `head_only` is for HEAD requests: same headers,
     /// including the Content-Length the body would have had, and no body (RFC 9110 §9.3.2).
-    pub fn write_to(&self, mut stream: &TcpStream, head_only: bool, keep_alive: bool) -> io::Result<()> {
+    pub fn write_to(&mut self, mut stream: &TcpStream, head_only: bool, keep_alive: bool) -> io::Result<()> {
         let mut out = Vec::with_capacity(256 + if head_only { 0 } else { self.body.len() });
         write!(out, "HTTP/1.1 {} {}\r\n", self.status, reason(self.status))?;
         for (name, value) in &self.headers {
             write!(out, "{name}: {value}\r\n")?;
         }
-        write!(out, "Content-Length: {}\r\n", self.body.len())?;
+        match &self.streamed {
+            Some(streamed) => streamed.framing_header(&mut out)?,
+            None => write!(out, "Content-Length: {}\r\n", self.body.len())?,
+        }
         out.extend_from_slice(b"X-Content-Type-Options: nosniff\r\n");
         out.extend_from_slice(if keep_alive && !self.close {
             b"Connection: keep-alive\r\n"
@@ -84,7 +100,11 @@ impl Response {
         if !head_only {
             out.extend_from_slice(&self.body);
         }
-        stream.write_all(&out)
+        stream.write_all(&out)?;
+        match &mut self.streamed {
+            Some(streamed) if !head_only => streamed.write_body(stream),
+            _ => Ok(()),
+        }
     }
 }
 

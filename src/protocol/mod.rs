@@ -17,6 +17,7 @@
 //! | a numbered chat message | [`ChatMessage`] | the room; it is also one line of the room's log |
 //! | one relay, for everyone | [`Outgoing`] | each event encoded once per dialect present |
 //! | the bytes of a server frame | [`frame::EncodedFrame`] | once, unmasked, for any number of sockets (RFC 6455 §5) |
+//! | a room's history as a file | text lines, a standalone page | [`transcript`], for `/r/ROOM/export` |
 //!
 //! **Adding an event** the server sends: a variant of [`ServerEvent`], its arm in
 //! [`html::encode`] (and `assets/app.js` if the page does more than swap it in), its type in
@@ -32,6 +33,7 @@ pub mod frame;
 pub mod html;
 mod inbound;
 pub mod json;
+pub mod transcript;
 
 use serde::{Deserialize, Serialize};
 
