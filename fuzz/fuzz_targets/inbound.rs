@@ -59,6 +59,7 @@ fn check_frame(frame: &str) {
         }
         Ok(None) => {}
         Err(Rejected::TooLong { chars, .. }) => assert!(*chars > MAX_TEXT_CHARS),
+        Err(Rejected::ControlCharacter(c)) => assert!(refused(*c), "{c:?}"),
         Err(Rejected::NotChatJson) => {}
     }
     if let Err(rejected) = &parsed {
@@ -71,7 +72,11 @@ fn check_frame(frame: &str) {
             Err(e) => {
                 // JSON that a `Value` cannot hold, in a field that parse_chat skips: a number out
                 // of f64's range, or an unpaired surrogate escape (RFC 8259 §8.2 allows both).
-                let unrepresentable = ["number out of range", "surrogate"].iter().any(|m| e.to_string().contains(m));
+                // serde_json names a high surrogate followed by another escape than `\u`
+                // (`"\ud83d\\"`) "unexpected end of hex escape".
+                let unrepresentable = ["number out of range", "surrogate", "end of hex escape"]
+                    .iter()
+                    .any(|m| e.to_string().contains(m));
                 assert!(unrepresentable, "parse_chat accepted what is not JSON: {e}");
                 serde_json::from_str::<serde::de::IgnoredAny>(frame).expect("parse_chat accepted what is not JSON");
                 return;
@@ -83,10 +88,21 @@ fn check_frame(frame: &str) {
             .unwrap_or_else(|| panic!("parse_chat accepted a frame that is not an object with a string message: {frame:?}"));
         let trimmed = message.trim();
         match got {
-            Some(text) => assert_eq!(text.as_ref(), trimmed),
+            Some(text) => assert_eq!(text.as_ref(), lines_of(trimmed)),
             None => assert!(trimmed.is_empty()),
         }
     }
+}
+
+/// Control characters a message may not hold: all but the line break, the tab and the CR
+/// (which is read as a line break).
+fn refused(c: char) -> bool {
+    c.is_control() && !matches!(c, '\n' | '\t' | '\r')
+}
+
+/// `text` with CR LF and a lone CR as LF, as the server keeps it.
+fn lines_of(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
 }
 
 /// The input as the text of a well-formed frame, in both shapes clients send.
@@ -111,18 +127,22 @@ fn check_message_text(text: &str) {
     }
 }
 
-/// `frame` is `{"message": text}`: the text comes back trimmed, nothing if blank, or is refused
-/// as too long exactly when it is over the limit.
+/// `frame` is `{"message": text}`: the text comes back trimmed with its line breaks as LF,
+/// nothing if blank, or is refused for its first control character (other than a line break or
+/// a tab), or as too long exactly when it is over the limit.
 fn check_well_formed(frame: &str, text: &str) {
     let trimmed = text.trim();
-    let chars = trimmed.chars().count();
+    let kept = lines_of(trimmed);
+    let chars = kept.chars().count();
     let got = parse_chat(frame);
     if trimmed.is_empty() {
         assert_eq!(got, Ok(None));
+    } else if let Some(c) = trimmed.chars().find(|&c| refused(c)) {
+        assert_eq!(got, Err(Rejected::ControlCharacter(c)));
     } else if chars > MAX_TEXT_CHARS {
         assert_eq!(got, Err(Rejected::TooLong { chars, limit: MAX_TEXT_CHARS }));
     } else {
-        assert_eq!(got, Ok(Some(Cow::Borrowed(trimmed))));
+        assert_eq!(got, Ok(Some(Cow::Owned(kept))));
     }
 }
 
