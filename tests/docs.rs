@@ -81,6 +81,7 @@ const MARKED: &[(&str, &[&str])] = &[
             "join-leave-events",
             "error-event",
             "page-fragments",
+            "formatted-text",
             "history-page",
             "room-list",
         ],
@@ -837,6 +838,24 @@ fn protocol_json_examples_over_a_real_server() {
     let older = support::get(server.addr, "/r/lobby/history?before=2&limit=1");
     assert_eq!(older.status, 200);
     check(PROTOCOL, "history-page", &older.body_text());
+}
+
+/// A message's text on the page: the block's first line is what is said, as a JSON string (as
+/// the server writes it to JSON clients), the second the `<span>` the page gets.
+#[test]
+fn protocol_formatted_text_over_a_real_server() {
+    let server = TestServer::start(&[]);
+    let (mut page, _) = Client::join(&server.ws_url("/connect?name=bob"));
+    let (mut ann, _) = Client::join_json(&server.ws_url("/connect?name=ann"));
+    let doc = block(PROTOCOL, "formatted-text");
+    let said: String = serde_json::from_str(doc.lines().next().unwrap()).expect("the first line is a JSON string");
+    ann.say_json(&said);
+    let (_, raw) = ann.recv_event_text_where(|e| matches!(e, Event::Message(_)));
+    let event: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    let fragment = page.recv_containing(r#"class="message""#);
+    let span = support::element(&fragment, r#"<span class="text">"#, "</span></li>").expect("the message's text");
+    let shown = format!("{}\n{}", event["text"], span.strip_suffix("</li>").unwrap());
+    check(PROTOCOL, "formatted-text", &shown);
 }
 
 #[test]
