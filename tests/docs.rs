@@ -577,11 +577,11 @@ fn walkthrough_page_is_what_the_server_serves() {
 fn walkthrough_page_json_is_what_the_ws_extension_builds() {
     let json = block(WALKTHROUGH, "page-json");
     let value: serde_json::Value = serde_json::from_str(&json).expect("the page's JSON parses");
-    // The form: `<form id="send" ws-send>` with an input named `message`, no name, no hx-target.
+    // The form: `<form id="send" ws-send>` with a text area named `message`, no name, no hx-target.
     let page = include_str!("../assets/index.html");
     let form = support::element(page, "<form id=\"send\"", ">").expect("the page has the send form");
     assert!(form.contains("ws-send") && !form.contains(" name=") && !form.contains("hx-target"), "{form}");
-    assert!(page.contains(r#"<input name="message""#));
+    assert!(page.contains(r#"<textarea name="message""#));
     assert_eq!(value["message"], "tea's ready <3");
     let headers = &value["HEADERS"];
     assert_eq!(headers["HX-Request"], "true");

@@ -47,6 +47,18 @@ pub static ASSETS: &[Asset] = &[
         immutable: false,
     },
     Asset {
+        path: "/assets/compose.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/compose.js"),
+        immutable: false,
+    },
+    Asset {
+        path: "/assets/code.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/code.js"),
+        immutable: false,
+    },
+    Asset {
         path: "/assets/style.css",
         content_type: "text/css; charset=utf-8",
         body: include_bytes!("../../assets/style.css"),
@@ -131,6 +143,8 @@ mod tests {
             "/assets/htmx-2.0.11.min.js",
             "/assets/htmx-ext-ws-2.0.4.js",
             "/assets/app.js",
+            "/assets/compose.js",
+            "/assets/code.js",
             "/assets/style.css",
             "/assets/favicon.svg",
         ] {
