@@ -1,8 +1,9 @@
 // chatroom's own page script. Small on purpose: htmx and its ws extension do the real work.
 // Loaded as a file because the Content-Security-Policy forbids inline scripts.
 //
-// What it adds: a heartbeat, the connection indicator, local times, marking one's own messages,
-// keeping the newest message in view, clearing the input after sending, notices that go away,
+// What it adds: a heartbeat, the connection indicator, local times, marking one's own messages
+// and the current room in the live room list, keeping the newest message in view (or the first
+// one that is new since the reader left), clearing the input after sending, notices that go away,
 // and keeping the reader's place when older messages are loaded.
 (function () {
   'use strict';
@@ -86,6 +87,14 @@
     });
   }
 
+  // The room list arrives the same for everyone (the live `rooms` event): mark this page's room.
+  function markCurrentRoom() {
+    document.querySelectorAll('#rooms a[href]').forEach(function (a) {
+      if (a.pathname === location.pathname) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    });
+  }
+
   // The rename box starts with the name asked for; show the one the server gave (e.g. "ann (2)").
   function syncRename() {
     var me = $('me');
@@ -157,11 +166,48 @@
     }, NOTICE_MS);
   }
 
+  // "New since you left": the page remembers, per room and in this browser, the newest message
+  // it showed while it was being looked at. A welcome (on opening the page, or on a reconnect)
+  // that brings newer ones puts a divider above the first of them and opens the view there.
+  var SEEN_KEY = 'chatroom:seen:' + location.pathname;
+  function seenSeq() {
+    try { return Number(localStorage.getItem(SEEN_KEY)) || 0; } catch (e) { return 0; }
+  }
+  function rememberSeen() {
+    if (document.visibilityState === 'hidden') return;
+    var newest = 0;
+    document.querySelectorAll('#messages li.message').forEach(function (li) {
+      newest = Math.max(newest, Number(li.getAttribute('data-seq')) || 0);
+    });
+    try { if (newest > seenSeq()) localStorage.setItem(SEEN_KEY, String(newest)); } catch (e) { /* no storage */ }
+  }
+  document.addEventListener('visibilitychange', rememberSeen);
+
+  function placeDivider(seen) {
+    var list = $('messages');
+    var me = $('me');
+    var mine = me ? me.getAttribute('data-name') : null;
+    if (!list || !seen) return;
+    var first = Array.prototype.find.call(list.querySelectorAll('li.message'), function (li) {
+      return Number(li.getAttribute('data-seq')) > seen && li.getAttribute('data-name') !== mine;
+    });
+    if (!first) return;
+    var divider = document.createElement('li');
+    divider.className = 'divider';
+    divider.setAttribute('role', 'separator');
+    divider.textContent = 'New since you left';
+    list.insertBefore(divider, first);
+    list.scrollTop = divider.offsetTop - list.offsetTop;
+    stickToBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  }
+
   // A reconnect replaces the whole list: if the reader had scrolled up, keep them where they were.
   var before = null;
-  document.addEventListener('htmx:wsBeforeMessage', function () {
+  var welcome = false;
+  document.addEventListener('htmx:wsBeforeMessage', function (e) {
     var list = $('messages');
     before = list ? { list: list, top: list.scrollTop } : null;
+    welcome = typeof e.detail.message === 'string' && e.detail.message.indexOf('<ul id="messages" hx-swap-oob="true"') === 0;
   });
 
   document.addEventListener('htmx:wsAfterMessage', function () {
@@ -171,10 +217,13 @@
     ownRetries = 0;
     localizeTimes();
     markOwn();
+    markCurrentRoom();
     syncRename();
     watchList();
     scrollToNewest();
     expireNotice();
+    if (welcome) placeDivider(seenSeq());
+    rememberSeen();
   });
 
   // "Load older messages" prepends a page: keep what the reader was looking at in place.

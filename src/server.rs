@@ -147,7 +147,7 @@ impl Server {
 fn housekeeping(shared: &Shared) -> ! {
     const TICK: Duration = Duration::from_millis(100);
     let mut ticks: u64 = 0;
-    let mut accepted_at_trim = 0;
+    let mut connections_at_trim = (0, 0);
     loop {
         std::thread::sleep(TICK);
         ticks += 1;
@@ -161,11 +161,14 @@ fn housekeeping(shared: &Shared) -> ! {
         }
         if ticks % 10 == 0 {
             shared.rooms.put_away_idle();
+            shared.directory.announce(&shared.rooms);
         }
-        if ticks % 50 == 0 && metrics::ACCEPTED.get() != accepted_at_trim {
+        let connections = (metrics::ACCEPTED.get(), shared.gate.open_connections());
+        if ticks % 50 == 0 && connections != connections_at_trim {
             // glibc keeps freed memory in its per-thread arenas; once connections have come and
-            // gone, give it back to the system (the soak test checks that RSS returns).
-            accepted_at_trim = metrics::ACCEPTED.get();
+            // gone, give it back to the system (the soak test checks that RSS returns). Also
+            // after the last ones closed: what they freed came after the previous trim.
+            connections_at_trim = connections;
             sys::trim_heap();
         }
     }

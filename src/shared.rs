@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::access::Access;
+use crate::chat::directory::Directory;
 use crate::chat::member::Member;
 use crate::chat::rooms::{Rooms, Storage, StorageError};
 use crate::config::Config;
@@ -17,6 +18,8 @@ pub struct Shared {
     pub(crate) config: Config,
     /// Every room (the registry), with its members and history.
     pub(crate) rooms: Rooms,
+    /// What every member was last told of the list of rooms.
+    pub(crate) directory: Directory,
     /// The connection caps, checked before a connection gets a thread.
     pub(crate) gate: Arc<Gate>,
     /// The rate limit's memory of each address (its burst survives reconnecting).
@@ -41,7 +44,8 @@ impl Shared {
         let dir = config.storage_dir();
         let access = Access::new(config.access_code.clone(), dir)
             .map_err(|e| StorageError::Secret(dir.unwrap_or(Path::new(".")).join(crate::access::SECRET_FILE), e))?;
-        Ok(Shared { config, rooms, gate, rates, access, members: Mutex::new(HashMap::new()) })
+        let directory = Directory::default();
+        Ok(Shared { config, rooms, directory, gate, rates, access, members: Mutex::new(HashMap::new()) })
     }
 
     fn members(&self) -> MutexGuard<'_, HashMap<u64, Arc<Member>>> {

@@ -79,6 +79,7 @@ const MARKED: &[(&str, &[&str])] = &[
             "notice-event",
             "message-event",
             "join-leave-events",
+            "rooms-event",
             "error-event",
             "page-fragments",
             "formatted-text",
@@ -409,6 +410,18 @@ fn parse(frame: &[u8]) -> Parsed {
 
 /// Reads one whole frame from the server (header and payload), as the bytes that came.
 fn read_frame(stream: &mut TcpStream) -> Vec<u8> {
+    // The list of rooms comes to every member whenever it changes (the `rooms` event): it is not
+    // the frame any step of the walkthrough waits for.
+    loop {
+        let frame = read_any_frame(stream);
+        if !parse(&frame).payload.starts_with(br#"<ul id="rooms""#) {
+            return frame;
+        }
+    }
+}
+
+/// The next frame from the server, whatever it is.
+fn read_any_frame(stream: &mut TcpStream) -> Vec<u8> {
     let mut frame = vec![0u8; 2];
     stream.read_exact(&mut frame).unwrap_or_else(|e| panic!("reading a frame header: {e}"));
     assert_eq!(frame[1] & 0x80, 0, "a server frame must not be masked (RFC 6455 §5.1)");
@@ -833,7 +846,10 @@ fn protocol_json_examples_over_a_real_server() {
     page.send_text("not json");
     let error_html = page.recv_containing("notice error");
 
-    spans_occur(PROTOCOL, "page-fragments", &[welcome, message_html, joined_html, left_html, error_html]);
+    // The list of rooms, which comes to everyone within seconds of a change.
+    let rooms_html = page.recv_room_list(support::TIMEOUT).expect("a room list");
+
+    spans_occur(PROTOCOL, "page-fragments", &[welcome, message_html, joined_html, left_html, error_html, rooms_html]);
 
     let older = support::get(server.addr, "/r/lobby/history?before=2&limit=1");
     assert_eq!(older.status, 200);
@@ -870,10 +886,20 @@ fn protocol_room_list_over_a_real_server() {
     std::fs::write(data.path().join("lobby.jsonl"), lines("lobby", 120)).unwrap();
     std::fs::write(data.path().join("kitchen.jsonl"), lines("kitchen", 8)).unwrap();
     let server = TestServer::start(&["--data-dir", data.path().to_str().unwrap()]);
-    let _three: Vec<Client> = (0..3).map(|_| Client::join_json(&server.ws_url("/connect")).0).collect();
+    let mut three: Vec<Client> = (0..3).map(|_| Client::join_json(&server.ws_url("/connect")).0).collect();
     let rooms = support::get(server.addr, "/api/rooms");
     assert_eq!(rooms.status, 200);
     check(PROTOCOL, "room-list", &rooms.body_text());
+    // The same list, live: the `rooms` event once all three are in.
+    let until = std::time::Instant::now() + support::TIMEOUT;
+    let live = loop {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        let text = three[0].recv_room_list(left).expect("a room list with all three in the lobby");
+        if text.contains(r#"{"name":"lobby","members":3,"#) {
+            break text;
+        }
+    };
+    check(PROTOCOL, "rooms-event", &live);
 }
 
 // ---------------------------------------------------------------------------------------------

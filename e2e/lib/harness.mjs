@@ -66,6 +66,14 @@ export class World {
    */
   async open(name, path, contextOptions = {}) {
     const context = await this.browser.newContext({ ...DESKTOP, locale: 'en-GB', ...contextOptions });
+    return this.openIn(context, name, path);
+  }
+
+  /**
+   * Opens `path` in a new page of `context` (the same person, cookies and local storage as a
+   * page opened before in it), and waits for the welcome like `open`.
+   */
+  async openIn(context, name, path) {
     const page = await context.newPage();
     const entry = { name, page, context, requests: [], errors: [], badResponses: [], excused: [] };
     context.on('request', (r) => entry.requests.push(r.url()));

@@ -4,10 +4,12 @@
 //! - [`room`]: one room's members and history, the relay, and batched joins and leaves;
 //! - [`member`]: one WebSocket peer: its socket, its write lock, its phase;
 //! - [`history`]: the recent messages in memory and the append-only log per room;
+//! - [`directory`]: the list of public rooms, sent to every member when it changes;
 //! - [`disk`]: whether the logs can be written, for `/healthz`;
 //! - [`names`]: members' names (unique per room) and room names;
 //! - [`mentions`]: which members a message calls with `@name`.
 
+pub(crate) mod directory;
 pub(crate) mod disk;
 pub mod history;
 pub(crate) mod member;

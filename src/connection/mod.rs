@@ -58,6 +58,9 @@ pub fn spawn(stream: TcpStream, peer: SocketAddr, id: u64, ticket: Ticket, share
         let ending =
             panic::catch_unwind(AssertUnwindSafe(|| handle(stream, peer, id, &shared))).unwrap_or(Ending::Panicked);
         log::conn(id, peer, format_args!("closed: {ending}"));
+        // glibc keeps the stacks of ended threads for the next ones; what this one touched would
+        // stay resident in the cache meanwhile.
+        crate::sys::release_stack_below_here();
     })?;
     Ok(())
 }

@@ -59,6 +59,12 @@ pub static ASSETS: &[Asset] = &[
         immutable: false,
     },
     Asset {
+        path: "/assets/alerts.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/alerts.js"),
+        immutable: false,
+    },
+    Asset {
         path: "/assets/style.css",
         content_type: "text/css; charset=utf-8",
         body: include_bytes!("../../assets/style.css"),
@@ -68,6 +74,12 @@ pub static ASSETS: &[Asset] = &[
         path: "/assets/favicon.svg",
         content_type: "image/svg+xml",
         body: include_bytes!("../../assets/favicon.svg"),
+        immutable: false,
+    },
+    Asset {
+        path: "/assets/favicon-unread.svg",
+        content_type: "image/svg+xml",
+        body: include_bytes!("../../assets/favicon-unread.svg"),
         immutable: false,
     },
     Asset {
@@ -145,6 +157,7 @@ mod tests {
             "/assets/app.js",
             "/assets/compose.js",
             "/assets/code.js",
+            "/assets/alerts.js",
             "/assets/style.css",
             "/assets/favicon.svg",
         ] {

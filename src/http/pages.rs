@@ -5,13 +5,12 @@
 //!
 //! [`template`]: crate::http::template
 
-use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use crate::chat::names::DEFAULT_ROOM;
 use crate::http::assets;
 use crate::http::template::{Markup, Template, Value};
-use crate::protocol::html::{escape_into, url_encode};
+use crate::protocol::html::{self, url_encode};
 use crate::protocol::json::RoomSummary;
 
 /// The limits the chat page's inputs announce (`maxlength`), from the server's flags.
@@ -69,7 +68,7 @@ pub fn slot_names() -> Vec<&'static str> {
 /// The chat page of `room` (a valid room name) for the person called `name`, with `notice`
 /// (why the name they asked for was refused) and the list of rooms.
 pub fn chat(room: &str, name: &str, notice: Option<&str>, rooms: &[RoomSummary], limits: PageLimits) -> String {
-    let room_path = room_url(room);
+    let room_path = html::room_url(room);
     let socket = if room == DEFAULT_ROOM { "/connect".to_string() } else { format!("{room_path}/connect") };
     let connect = format!("{socket}?name={}", url_encode(name));
     let (max_text, max_name) = (limits.max_text.to_string(), limits.max_name.to_string());
@@ -98,34 +97,10 @@ pub fn access(next: &str, error: Option<&str>) -> String {
     ACCESS.fill(&[("next", Value::Plain(next)), ("error", Value::Plain(error.unwrap_or("")))])
 }
 
-/// The page's URL for a room: the lobby is `/`.
-fn room_url(room: &str) -> String {
-    if room == DEFAULT_ROOM {
-        "/".into()
-    } else {
-        format!("/r/{room}")
-    }
-}
-
-/// The items of the room list, `room` marked as the current one. Room names are checked to be
-/// `[a-z0-9_-]` before any room exists, but they are escaped anyway: this is markup that goes
-/// into the page as it is, so it must not depend on a check made elsewhere.
+/// The items of the room list, `room` marked as the current one ([`html::room_items`]).
 fn room_list(rooms: &[RoomSummary], room: &str) -> Markup {
     let mut list = String::new();
-    for summary in rooms {
-        list.push_str(r#"<li><a href=""#);
-        escape_into(&mut list, &room_url(&summary.name));
-        list.push('"');
-        if summary.name == room {
-            list.push_str(r#" aria-current="page""#);
-        }
-        list.push_str(">#");
-        escape_into(&mut list, &summary.name);
-        let _ = write!(list, r#"</a> <span class="count" title="people here">{}</span></li>"#, summary.members);
-    }
-    if rooms.is_empty() {
-        list.push_str(r#"<li class="empty">No other rooms yet.</li>"#);
-    }
+    html::room_items(&mut list, rooms, Some(room));
     Markup::trusted(list)
 }
 

@@ -14,7 +14,8 @@
 use std::fmt::Write as _;
 
 use super::format::format_into;
-use super::{ChatMessage, Presence, Roster, ServerEvent, Welcome, HEARTBEAT_REPLY};
+use super::json::RoomSummary;
+use super::{ChatMessage, Presence, Roster, ServerEvent, Welcome, DEFAULT_ROOM, HEARTBEAT_REPLY};
 use crate::protocol::frame::EncodedFrame;
 use crate::time::rfc3339;
 
@@ -43,6 +44,11 @@ pub fn fragment(room: &str, event: &ServerEvent<'_>) -> String {
         ServerEvent::Presence(presence) => presence_into(&mut out, presence),
         ServerEvent::Error(text) => notice_into(&mut out, text, "error"),
         ServerEvent::Pong => out.push_str(HEARTBEAT_REPLY),
+        ServerEvent::Rooms(rooms) => {
+            out.push_str(r#"<ul id="rooms" hx-swap-oob="true">"#);
+            room_items(&mut out, rooms, None);
+            out.push_str("</ul>");
+        }
     }
     out
 }
@@ -85,6 +91,38 @@ pub fn url_encode(text: &str) -> String {
         }
     }
     out
+}
+
+/// The page's URL for a room: the lobby is `/`.
+pub fn room_url(room: &str) -> String {
+    if room == DEFAULT_ROOM {
+        "/".into()
+    } else {
+        format!("/r/{room}")
+    }
+}
+
+/// The items of the side bar's room list (`<ul id="rooms">`), each with how many people are in
+/// it, and `current` marked (`aria-current`) when it is given: the chat page marks its own room,
+/// while the live `rooms` event, the same bytes for every member, leaves the marking to the
+/// page's script. Room names are checked to be `[a-z0-9_-]` before any room exists, but they are
+/// escaped anyway: this is markup that goes into the page as it is, so it must not depend on a
+/// check made elsewhere.
+pub fn room_items(out: &mut String, rooms: &[RoomSummary], current: Option<&str>) {
+    for summary in rooms {
+        out.push_str(r#"<li><a href=""#);
+        escape_into(out, &room_url(&summary.name));
+        out.push('"');
+        if current == Some(summary.name.as_str()) {
+            out.push_str(r#" aria-current="page""#);
+        }
+        out.push_str(">#");
+        escape_into(out, &summary.name);
+        let _ = write!(out, r#"</a> <span class="count" title="people here">{}</span></li>"#, summary.members);
+    }
+    if rooms.is_empty() {
+        out.push_str(r#"<li class="empty">No other rooms yet.</li>"#);
+    }
 }
 
 /// One message as a list item. The `<time>` holds UTC; the page's script shows it in local time.
@@ -330,6 +368,24 @@ mod tests {
         assert!(html.contains(r#"<li class="more">and 248 more</li></ul>"#), "{html}");
         let small = page(&ServerEvent::Presence(Presence { changes: &changes[..2], roster }));
         assert_eq!(small.matches("<li class=\"event join\">").count(), 2);
+    }
+
+    #[test]
+    fn the_room_list_replaces_the_side_bars_and_marks_no_room() {
+        let rooms = [
+            RoomSummary { name: "lobby".into(), members: 2, messages: 40 },
+            RoomSummary { name: "kitchen".into(), members: 0, messages: 3 },
+        ];
+        assert_eq!(
+            page(&ServerEvent::Rooms(&rooms)),
+            concat!(
+                r#"<ul id="rooms" hx-swap-oob="true">"#,
+                r#"<li><a href="/">#lobby</a> <span class="count" title="people here">2</span></li>"#,
+                r#"<li><a href="/r/kitchen">#kitchen</a> <span class="count" title="people here">0</span></li>"#,
+                "</ul>"
+            )
+        );
+        assert!(page(&ServerEvent::Rooms(&[])).contains(r#"<li class="empty">No other rooms yet.</li>"#));
     }
 
     #[test]

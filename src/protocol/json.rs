@@ -58,6 +58,11 @@ pub enum Event<'a> {
         /// Why, in one sentence.
         text: Cow<'a, str>,
     },
+    /// The public rooms, as `GET /api/rooms` lists them, whenever the list has changed.
+    Rooms {
+        /// Busiest first.
+        rooms: Cow<'a, [RoomSummary]>,
+    },
 }
 
 /// A chat message as JSON clients see it: in a `message` event, and in `history` lists.
@@ -167,6 +172,7 @@ pub fn encode(room: &str, event: &ServerEvent<'_>, frames: &mut Vec<u8>) {
         ServerEvent::Presence(presence) => presence_into(frames, room, presence),
         ServerEvent::Error(text) => push(frames, &Event::Error { text: (*text).into() }),
         ServerEvent::Pong => EncodedFrame::push_text(frames, HEARTBEAT_REPLY),
+        ServerEvent::Rooms(rooms) => push(frames, &Event::Rooms { rooms: Cow::Borrowed(rooms) }),
     }
 }
 
@@ -251,6 +257,11 @@ mod tests {
                 r#"{"type":"leave","room":"x","ts":"1970-01-01T00:00:00.000Z","name":"bob"}"#,
                 r#"{"type":"roster","room":"x","members":["a"],"count":5}"#
             ]
+        );
+        let rooms = [RoomSummary { name: "lobby".into(), members: 2, messages: 40 }];
+        assert_eq!(
+            texts(&ServerEvent::Rooms(&rooms)),
+            [r#"{"type":"rooms","rooms":[{"name":"lobby","members":2,"messages":40}]}"#]
         );
     }
 

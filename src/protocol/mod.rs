@@ -39,6 +39,9 @@ use serde::{Deserialize, Serialize};
 use frame::EncodedFrame;
 pub use inbound::{ClientEvent, Rejected, HEARTBEAT};
 
+/// The room behind `/` and `/connect`: it always exists and is always listed.
+pub const DEFAULT_ROOM: &str = "lobby";
+
 /// The subprotocol a JSON client asks for (`Sec-WebSocket-Protocol: chatroom.json`).
 pub const JSON_SUBPROTOCOL: &str = "chatroom.json";
 
@@ -123,6 +126,9 @@ pub enum ServerEvent<'a> {
     Error(&'a str),
     /// The answer to the text heartbeat.
     Pong,
+    /// The public rooms as they are now (the side bar's list, as `GET /api/rooms` has it), to
+    /// every member when it has changed.
+    Rooms(&'a [json::RoomSummary]),
 }
 
 /// What a member gets on joining.

@@ -198,6 +198,10 @@ pub fn wait_until<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
 /// A WebSocket test client over a plain TCP stream.
 pub struct Client {
     pub ws: WebSocket<MaybeTlsStream<TcpStream>>,
+    /// Room lists (`rooms` events) that came while the test waited for something else: the
+    /// server sends them to everyone when the list changes, whatever else is going on, so the
+    /// reads below set them aside (see [`Client::recv_room_list`]).
+    room_lists: std::collections::VecDeque<String>,
 }
 
 impl Client {
@@ -215,7 +219,7 @@ impl Client {
                 .insert(tungstenite::http::HeaderName::from_bytes(name.as_bytes()).unwrap(), value.parse().unwrap());
         }
         let (ws, _response) = tungstenite::connect(request)?;
-        let client = Client { ws };
+        let client = Client { ws, room_lists: Default::default() };
         client.stream().set_read_timeout(Some(Duration::from_millis(100))).unwrap();
         Ok(client)
     }
@@ -293,9 +297,36 @@ impl Client {
     }
 
     /// The next message, or `None` if nothing came within `timeout`. Panics if the connection
-    /// ended (use [`Client::expect_close`] for that).
+    /// ended (use [`Client::expect_close`] for that). Room lists are set aside (see
+    /// [`Client::recv_room_list`]).
     pub fn recv_within(&mut self, timeout: Duration) -> Option<Message> {
         let until = Instant::now() + timeout;
+        loop {
+            match self.read_until(until)? {
+                Message::Text(text) if is_room_list(text.as_str()) => self.room_lists.push_back(text.to_string()),
+                message => return Some(message),
+            }
+        }
+    }
+
+    /// The next room list (a `rooms` event, in either dialect) as the server wrote it, perhaps
+    /// one that came while the test read something else; `None` if none comes within `timeout`.
+    /// Other messages that come meanwhile are dropped.
+    pub fn recv_room_list(&mut self, timeout: Duration) -> Option<String> {
+        let until = Instant::now() + timeout;
+        loop {
+            if let Some(list) = self.room_lists.pop_front() {
+                return Some(list);
+            }
+            match self.read_until(until)? {
+                Message::Text(text) if is_room_list(text.as_str()) => return Some(text.to_string()),
+                _ => {}
+            }
+        }
+    }
+
+    /// The next message but pings and pongs, or `None` at `until`.
+    fn read_until(&mut self, until: Instant) -> Option<Message> {
         loop {
             match self.ws.read() {
                 Ok(Message::Ping(_)) | Ok(Message::Pong(_)) => {}
@@ -363,6 +394,11 @@ impl Client {
             }
         }
     }
+}
+
+/// Whether a text frame is a room list: the `rooms` event, as the page or a JSON client gets it.
+pub fn is_room_list(text: &str) -> bool {
+    text.starts_with(r#"<ul id="rooms""#) || text.starts_with(r#"{"type":"rooms""#)
 }
 
 /// A chat message as the page's ws extension sends it: the form as JSON, with htmx's headers.

@@ -38,8 +38,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::random;
 
-/// The room behind `/` and `/connect`: it always exists and is always listed.
-pub const DEFAULT_ROOM: &str = "lobby";
+pub use crate::protocol::DEFAULT_ROOM;
 
 /// Longest room name.
 pub const MAX_ROOM_CHARS: usize = 32;

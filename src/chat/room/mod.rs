@@ -1,5 +1,6 @@
 //! A [`Room`]: who is in it, its history, and relaying. (The registry of rooms is
-//! [`super::rooms`]; announcing joins and leaves in batches is `presence.rs`, beside this file.)
+//! [`super::rooms`]; announcing joins and leaves in batches is `presence.rs`, beside this file,
+//! and writing to every member is `relay.rs`.)
 //!
 //! The relay is the heart of the server, and it is deliberately plain: the sender's own thread
 //! takes the room lock, appends the message to the history (and its log), encodes one frame per
@@ -18,6 +19,7 @@
 //! lock. A thread never takes a room lock while holding a member's write lock.
 
 mod presence;
+mod relay;
 
 use std::collections::HashSet;
 use std::io;
@@ -28,7 +30,7 @@ use presence::Pending;
 
 use crate::chat::disk::DiskHealth;
 use crate::chat::history::{History, Log};
-use crate::chat::member::{Delivered, Member, Undeliverable};
+use crate::chat::member::Member;
 use crate::chat::mentions;
 use crate::chat::names;
 use crate::config::FsyncPolicy;
@@ -252,77 +254,6 @@ impl Room {
                 Dialect::Json => json.as_bytes(),
             })
         });
-    }
-
-    /// Writes to every member the bytes that `pick` chooses for it (none: skip it), under the room
-    /// lock. Members that stopped reading are dropped (their sockets already shut down by
-    /// [`Member::deliver`]); their leaving is announced with the next batch.
-    /// Returns to how many members it was written (the callers count frames for the metrics).
-    fn relay<'f>(&self, state: &mut RoomState, pick: impl Fn(&Member) -> Option<&'f [u8]>) -> u64 {
-        let mut dropped = Vec::new();
-        let (mut deliveries, mut bytes, mut kept) = (0u64, 0u64, false);
-        for (i, member) in state.members.iter().enumerate() {
-            // While this member's `write` runs (microseconds in the kernel), have the CPU fetch
-            // the next member into its cache: in a big room it is long gone from there by the
-            // time its turn comes, and the miss was measured at 7% of a delivery (1,000 members).
-            if let Some(next) = state.members.get(i + 1) {
-                next.prefetch();
-            }
-            let Some(frames) = pick(member) else { continue };
-            match member.deliver(frames) {
-                Ok(delivered) => {
-                    kept |= delivered == Delivered::Kept;
-                    deliveries += 1;
-                    bytes += frames.len() as u64;
-                }
-                Err(why) => dropped.push((member.clone(), why)),
-            }
-        }
-        // Once per relay, not per delivery: the counters stay off the per-member path.
-        metrics::BYTES_SENT.add(bytes);
-        if kept {
-            self.backlogged.store(true, Ordering::Release);
-        }
-        self.drop_members(state, dropped);
-        deliveries
-    }
-
-    /// Sends what members' backlogs hold, as far as their kernel buffers take it now: called by
-    /// the housekeeping thread a few times a second, so that a backlog does not wait for the
-    /// room's next message. Members that broke meanwhile are dropped.
-    pub fn flush_backlogs(&self) {
-        if !self.backlogged.load(Ordering::Acquire) {
-            return;
-        }
-        let mut state = lock::take(&self.state);
-        let (mut still, mut dropped) = (false, Vec::new());
-        for member in &state.members {
-            match member.flush_backlog() {
-                Ok(kept) => still |= kept,
-                Err(why) => dropped.push((member.clone(), why)),
-            }
-        }
-        self.backlogged.store(still, Ordering::Release);
-        self.drop_members(&mut state, dropped);
-    }
-
-    /// Takes members that could not be written to out of the room (their sockets are already
-    /// shut down); their leaving is announced with the next batch.
-    fn drop_members(&self, state: &mut RoomState, dropped: Vec<(Arc<Member>, Undeliverable)>) {
-        if dropped.is_empty() {
-            return;
-        }
-        for (member, why) in &dropped {
-            if *why == Undeliverable::Slow {
-                metrics::DROPPED_SLOW.inc();
-                crate::log::conn(member.id, member.peer, "dropped: stopped reading (its send buffer is full)");
-            }
-        }
-        state.members.retain(|member| !dropped.iter().any(|(gone, _)| gone.id == member.id));
-        for (gone, _) in &dropped {
-            forget(state, gone);
-        }
-        self.presence_pending.store(true, Ordering::Release);
     }
 
     /// Up to `limit` messages before `before`, oldest first, and whether there are older ones:
