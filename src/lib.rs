@@ -52,7 +52,7 @@
 //! | HTTP | [`http`] | request heads and bodies, every route, the data answers ([`http::api`]), the pages ([`http::pages`], [`http::template`]: filled in one pass), embedded files, the access code's form ([`http::login`]) |
 //! | what is shared | [`shared`], [`access`] | [`Shared`]: the settings, the rooms, the caps, the access code and its sessions, the open WebSockets |
 //! | the chat | [`chat`] | rooms ([`chat::rooms`], [`chat::room`]), members ([`chat::member`]), history ([`chat::history`]), names ([`chat::names`]) |
-//! | the wire | [`protocol`] | what members send, what the server sends, one encoder per dialect, HTML escaping, frame bytes (RFC 6455 §5) |
+//! | the wire | [`protocol`] | what members send, what the server sends, one encoder per dialect, HTML escaping, links and code in a message's text ([`protocol::format`]), frame bytes (RFC 6455 §5) |
 //! | leaves | [`config`], [`limits`], [`metrics`], [`log`], [`time`], [`lan`], [`random`], [`lock`], [`sys`] | every flag (declared once); connection caps and the rate limit; counters; log lines; RFC 3339; LAN URLs; OS randomness; the lock policy; every call std lacks |
 //! | the other side | [`client`] | `chatroom join`, the terminal client, speaking the JSON dialect through [`protocol::json`] |
 //!

@@ -82,6 +82,7 @@ const MARKED: &[(&str, &[&str])] = &[
             "rooms-event",
             "error-event",
             "page-fragments",
+            "formatted-text",
             "history-page",
             "search-results",
             "room-list",
@@ -590,11 +591,11 @@ fn walkthrough_page_is_what_the_server_serves() {
 fn walkthrough_page_json_is_what_the_ws_extension_builds() {
     let json = block(WALKTHROUGH, "page-json");
     let value: serde_json::Value = serde_json::from_str(&json).expect("the page's JSON parses");
-    // The form: `<form id="send" ws-send>` with an input named `message`, no name, no hx-target.
+    // The form: `<form id="send" ws-send>` with a text area named `message`, no name, no hx-target.
     let page = include_str!("../assets/index.html");
     let form = support::element(page, "<form id=\"send\"", ">").expect("the page has the send form");
     assert!(form.contains("ws-send") && !form.contains(" name=") && !form.contains("hx-target"), "{form}");
-    assert!(page.contains(r#"<input name="message""#));
+    assert!(page.contains(r#"<textarea name="message""#));
     assert_eq!(value["message"], "tea's ready <3");
     let headers = &value["HEADERS"];
     assert_eq!(headers["HX-Request"], "true");
@@ -854,6 +855,24 @@ fn protocol_json_examples_over_a_real_server() {
     let older = support::get(server.addr, "/r/lobby/history?before=2&limit=1");
     assert_eq!(older.status, 200);
     check(PROTOCOL, "history-page", &older.body_text());
+}
+
+/// A message's text on the page: the block's first line is what is said, as a JSON string (as
+/// the server writes it to JSON clients), the second the `<span>` the page gets.
+#[test]
+fn protocol_formatted_text_over_a_real_server() {
+    let server = TestServer::start(&[]);
+    let (mut page, _) = Client::join(&server.ws_url("/connect?name=bob"));
+    let (mut ann, _) = Client::join_json(&server.ws_url("/connect?name=ann"));
+    let doc = block(PROTOCOL, "formatted-text");
+    let said: String = serde_json::from_str(doc.lines().next().unwrap()).expect("the first line is a JSON string");
+    ann.say_json(&said);
+    let (_, raw) = ann.recv_event_text_where(|e| matches!(e, Event::Message(_)));
+    let event: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    let fragment = page.recv_containing(r#"class="message""#);
+    let span = support::element(&fragment, r#"<span class="text">"#, "</span></li>").expect("the message's text");
+    let shown = format!("{}\n{}", event["text"], span.strip_suffix("</li>").unwrap());
+    check(PROTOCOL, "formatted-text", &shown);
 }
 
 #[test]

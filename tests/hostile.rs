@@ -793,8 +793,12 @@ fn payload_cases() -> Vec<(&'static str, String, Outcome)> {
         ("2,000 characters", long("x".repeat(2000)), Relayed("x".repeat(2000))),
         ("2,001 two-byte characters", long("é".repeat(2001)), Notice("it is 2001 characters long, and the limit is 2000")),
         ("blank message", r#"{"message":"   \n\t "}"#.into(), Ignored),
-        // Control characters are not a reason to refuse a message: relayed as sent.
-        ("control characters", r#"{"message":"a\u0000b\u0007c\u001b[2Jd"}"#.into(), Relayed("a\0b\x07c\x1b[2Jd".into())),
+        // Line breaks and tabs are kept, CR LF is LF; any other control character is refused
+        // (it would not show on the page, and in a terminal an ESC can clear the screen).
+        ("control characters", r#"{"message":"a\u0000b\u0007c\u001b[2Jd"}"#.into(), Notice("control character U+0000")),
+        ("an escape sequence", r#"{"message":"\u001b[2Jcleared"}"#.into(), Notice("control character U+001B")),
+        ("a C1 control", r#"{"message":"a\u009bb"}"#.into(), Notice("control character U+009B")),
+        ("lines and a tab", r#"{"message":"one\ntwo\tcols\r\nthree"}"#.into(), Relayed("one\ntwo\tcols\nthree".into())),
         ("__proto__ key beside the message", r#"{"__proto__":{"message":"polluted"},"message":"real"}"#.into(), Relayed("real".into())),
         ("__proto__ key alone", r#"{"__proto__":{"message":"polluted"}}"#.into(), Notice(NOT_CHAT_JSON)),
         ("constructor.prototype key", r#"{"constructor":{"prototype":{"admin":true}},"message":"ctor"}"#.into(), Relayed("ctor".into())),

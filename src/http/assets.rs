@@ -53,6 +53,18 @@ pub static ASSETS: &[Asset] = &[
         immutable: false,
     },
     Asset {
+        path: "/assets/compose.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/compose.js"),
+        immutable: false,
+    },
+    Asset {
+        path: "/assets/code.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/code.js"),
+        immutable: false,
+    },
+    Asset {
         path: "/assets/alerts.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../assets/alerts.js"),
@@ -150,6 +162,8 @@ mod tests {
             "/assets/htmx-ext-ws-2.0.4.js",
             "/assets/app.js",
             "/assets/search.js",
+            "/assets/compose.js",
+            "/assets/code.js",
             "/assets/alerts.js",
             "/assets/style.css",
             "/assets/favicon.svg",

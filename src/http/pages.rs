@@ -154,7 +154,7 @@ mod tests {
             r#"<form class="rename" action="/r/kitchen" method="get">"#,
             r#"<input name="name" value="ann b" maxlength="32" aria-label="Your name" required>"#,
             r#"<p id="notice" class="" role="alert"></p>"#,
-            r#"<input name="message" maxlength="2000" "#,
+            r#"<textarea name="message" maxlength="2000" rows="1" "#,
             concat!(
                 r#"<ul id="rooms"><li><a href="/">#lobby</a> <span class="count" title="people here">2</span></li>"#,
                 r#"<li><a href="/r/kitchen" aria-current="page">#kitchen</a> "#,

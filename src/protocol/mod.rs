@@ -29,6 +29,7 @@
 //! in the room, never once per member, so the same bytes go to everyone: which messages are
 //! mine, or mention me, is worked out by the page's script from `data-` attributes.
 
+pub mod format;
 pub mod frame;
 pub mod html;
 mod inbound;
