@@ -7,7 +7,6 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::os::fd::AsRawFd;
 
 use base64::Engine;
 use chatroom::protocol::ChatMessage;
@@ -266,18 +265,7 @@ fn a_large_export_is_streamed_and_a_client_that_stops_reading_is_cut_off() {
 
     let mut stalled = connect(server.addr);
     // A small receive window, so that the server's writes wait soon.
-    let small: libc::c_int = 4096;
-    // SAFETY: setsockopt with a valid descriptor and an int option of the right size.
-    let set = unsafe {
-        libc::setsockopt(
-            stalled.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUF,
-            (&small as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(set, 0);
+    support::sys::set_receive_buffer(&stalled, 4096);
     write!(stalled, "GET /r/big/export?format=jsonl HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr).unwrap();
     // (Reading what was sent before the cut would take long through a 4 KiB window: not done.)
     server.wait_for_log("closed: http, 1 requests, Resource temporarily unavailable");
