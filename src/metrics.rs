@@ -147,6 +147,19 @@ pub fn render(gauges: Gauges) -> String {
         "Failed appends to a room's history log.",
         &[("", HISTORY_WRITE_ERRORS.get().to_string())],
     );
+    let heap = crate::sys::heap_usage();
+    metric(
+        "heap_in_use_bytes",
+        "gauge",
+        "Bytes in live heap allocations (a leak grows this).",
+        &[("", heap.in_use.to_string())],
+    );
+    metric(
+        "heap_held_bytes",
+        "gauge",
+        "Bytes the allocator holds from the kernel for the heap, freed memory kept for reuse included.",
+        &[("", heap.held.to_string())],
+    );
     metric("uptime_seconds", "gauge", "Seconds since the server started.", &[("", format!("{uptime:.3}"))]);
     out
 }

@@ -59,12 +59,17 @@ pub struct Server {
     shared: Arc<Shared>,
 }
 
+/// Heaps the allocator may keep (see [`sys::limit_heap_arenas`]): one per core of a small
+/// machine, enough that the housekeeping and accept threads rarely wait for the connections'.
+const HEAP_ARENAS: i32 = 2;
+
 impl Server {
     /// Opens the data directory (loading every room's history) and binds the listening socket.
     /// Nothing is accepted until [`Server::run`].
     pub fn bind(config: Config) -> Result<Server, StartError> {
         let bind = config.bind;
         metrics::start_clock();
+        sys::limit_heap_arenas(HEAP_ARENAS);
         match limits::raise_open_files_limit() {
             Ok(files) => {
                 // A few descriptors go to the listener, logs and standard streams.

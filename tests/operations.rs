@@ -29,6 +29,10 @@ fn metrics_count_what_happens() {
         sample(&text, name);
     }
     assert!(text.contains("# TYPE chatroom_messages_relayed_total counter"));
+    // The heap: something is in use (the rooms, the listener's buffers), and the allocator holds
+    // at least that much from the kernel.
+    let (in_use, held) = (sample(&text, "chatroom_heap_in_use_bytes"), sample(&text, "chatroom_heap_held_bytes"));
+    assert!(in_use > 0.0 && held >= in_use, "heap in use {in_use}, held {held}");
 
     let (mut a, _) = Client::join(&server.ws_url("/connect?name=a"));
     let (mut b, _) = Client::join(&server.ws_url("/connect?name=b"));

@@ -64,6 +64,25 @@ pub struct Report {
     pub bad_unexpected: u64,
 }
 
+impl Report {
+    /// Both runs' counts together.
+    pub fn and(self, other: Report) -> Report {
+        Report {
+            unconfirmed: self.unconfirmed + other.unconfirmed,
+            sent: self.sent + other.sent,
+            received: self.received + other.received,
+            lost: self.lost + other.lost,
+            duplicated: self.duplicated + other.duplicated,
+            joins: self.joins + other.joins,
+            slowloris_cut: self.slowloris_cut + other.slowloris_cut,
+            flood_notices: self.flood_notices + other.flood_notices,
+            stuck_cut: self.stuck_cut + other.stuck_cut,
+            bad_closed: self.bad_closed + other.bad_closed,
+            bad_unexpected: self.bad_unexpected + other.bad_unexpected,
+        }
+    }
+}
+
 impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

@@ -155,6 +155,38 @@ pub(crate) fn interface_addresses() -> io::Result<Vec<IpAddr>> {
 
 // --- Memory and cache ----------------------------------------------------------------------------
 
+/// Lets glibc's allocator keep at most `arenas` heaps (`mallopt(M_ARENA_MAX)`). By default it
+/// makes up to eight per core as threads contend, and with a thread per connection it soon has
+/// them all: each keeps the memory its threads freed, in pages pinned by the few long-lived
+/// allocations (history, names) that landed among short-lived ones. Measured in the soak, 16
+/// arenas held 8.5 MiB of RSS for 0.4 MiB in use. Threads allocate little while relaying (a
+/// relay's frames are encoded once, and each thread's own cache serves small allocations without
+/// the arena's lock), so fewer arenas cost no measurable time. Returns whether glibc accepted it.
+pub(crate) fn limit_heap_arenas(arenas: i32) -> bool {
+    // SAFETY: mallopt takes two integers and changes the allocator's own settings, under its own
+    // lock; called at startup, before the connection threads exist.
+    unsafe { libc::mallopt(libc::M_ARENA_MAX, arenas) == 1 }
+}
+
+/// What the allocator holds: bytes in live allocations, and bytes it has from the kernel for
+/// them (its arenas and its separately mapped large blocks). Their difference is freed memory the
+/// allocator keeps for reuse, which RSS counts too: a leak grows `in_use`, fragmentation only
+/// `held`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct HeapUsage {
+    pub(crate) in_use: u64,
+    pub(crate) held: u64,
+}
+
+/// Reads [`HeapUsage`] (`mallinfo2(3)`, glibc 2.33 and later), summed over every arena.
+pub(crate) fn heap_usage() -> HeapUsage {
+    // SAFETY: mallinfo2 takes no arguments and returns a struct by value; it reads the
+    // allocator's own statistics under the allocator's locks.
+    let info = unsafe { libc::mallinfo2() };
+    let mapped = info.hblkhd as u64;
+    HeapUsage { in_use: info.uordblks as u64 + mapped, held: info.arena as u64 + mapped }
+}
+
 /// Gives the heap's free memory back to the operating system (`malloc_trim(3)`, glibc). glibc
 /// keeps freed memory in its arenas for reuse, and std has no way to ask it to let go.
 pub(crate) fn trim_heap() {
