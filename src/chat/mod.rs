@@ -5,10 +5,12 @@
 //! - [`member`]: one WebSocket peer: its socket, its write lock, its phase;
 //! - [`history`]: the recent messages in memory and the append-only log per room;
 //! - [`directory`]: the list of public rooms, sent to every member when it changes;
+//! - [`data_dir`]: the data directory's lock, one process at a time;
 //! - [`disk`]: whether the logs can be written, for `/healthz`;
 //! - [`names`]: members' names (unique per room) and room names;
 //! - [`mentions`]: which members a message calls with `@name`.
 
+pub mod data_dir;
 pub(crate) mod directory;
 pub(crate) mod disk;
 pub mod history;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::chat::data_dir::{DataDirLock, LockError};
 use crate::chat::disk::DiskHealth;
 use crate::chat::history::{self, Archive, History, Log, Snapshot};
 use crate::chat::names::{self, DEFAULT_ROOM};
@@ -43,6 +44,8 @@ pub enum StorageError {
     OpenLog(PathBuf, io::Error),
     /// The access code's session secret could not be read or made.
     Secret(PathBuf, io::Error),
+    /// Another process holds the data directory, or its lock file cannot be made.
+    Locked(LockError),
 }
 
 impl std::fmt::Display for StorageError {
@@ -64,6 +67,7 @@ impl std::fmt::Display for StorageError {
                 "cannot read or create the session secret {}: {e} (check the data directory's permissions)",
                 path.display()
             ),
+            StorageError::Locked(e) => e.fmt(f),
             StorageError::OpenLog(path, e) => write!(
                 f,
                 "cannot open the history log {}: {e} (check its permissions; move it away to start that room afresh)",
@@ -122,6 +126,8 @@ pub struct Rooms {
     storage: Storage,
     /// Problems writing the logs, shared with every room and reported by `/healthz`.
     pub disk: Arc<DiskHealth>,
+    /// The data directory's lock, held for the life of the server (`None` with `--memory`).
+    _dir_lock: Option<DataDirLock>,
 }
 
 /// What the registry lock guards.
@@ -136,13 +142,22 @@ impl Rooms {
     /// each log is opened, a torn last line cut off (with a warning), its last message read, and
     /// closed again. An error here is a startup error: it names the path and the server does not
     /// start.
+    ///
+    /// The data directory is locked first ([`DataDirLock`]) and stays locked for as long as the
+    /// rooms exist: a second server, or `chatroom compact`, is refused with a clear message.
     pub fn open(storage: Storage) -> Result<Rooms, StorageError> {
-        let rooms = Rooms { registry: Mutex::new(Registry::default()), storage, disk: Arc::new(DiskHealth::default()) };
+        let mut rooms = Rooms {
+            registry: Mutex::new(Registry::default()),
+            storage,
+            disk: Arc::new(DiskHealth::default()),
+            _dir_lock: None,
+        };
         let Some(dir) = rooms.storage.data_dir.clone() else { return Ok(rooms) };
         if dir.exists() && !dir.is_dir() {
             return Err(StorageError::NotADirectory(dir));
         }
         std::fs::create_dir_all(&dir).map_err(|e| StorageError::CreateDir(dir.clone(), e))?;
+        rooms._dir_lock = Some(DataDirLock::take(&dir).map_err(StorageError::Locked)?);
         let entries = std::fs::read_dir(&dir).map_err(|e| StorageError::ReadDir(dir.clone(), e))?;
         let mut registry = rooms.lock();
         for entry in entries {
