@@ -5,10 +5,11 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 
 use super::Ending;
-use crate::chat::member::Member;
+use crate::chat::member::{Member, Who};
 use crate::chat::names;
 use crate::chat::room::Room;
 use crate::http::routes::Endpoint;
+use crate::identity::MemberId;
 use crate::limits::TokenBucket;
 use crate::protocol::frame::EncodedFrame;
 use crate::protocol::{Dialect, Roster, ServerEvent, Welcome};
@@ -63,15 +64,23 @@ fn enter(
     let config = &shared.config;
     // Only the echo endpoint's own writes may wait: nobody relays to it.
     let echo = endpoint == Endpoint::Echo;
+    let who = match &endpoint {
+        Endpoint::Chat { member, host, .. } => {
+            // No id, or a malformed one: a fresh id for this connection.
+            let member = member.clone().unwrap_or_else(MemberId::fresh);
+            Who { author: shared.identities.author(&member), host: *host }
+        }
+        Endpoint::Echo => Who::default(),
+    };
     let member = match Member::new(id, peer, dialect, stream, config.send_buffer, config.tcp_nodelay, echo) {
-        Ok(member) => Arc::new(member),
+        Ok(member) => Arc::new(member.with_who(who)),
         Err(e) => return Err(Ending::NotStarted(e)),
     };
     shared.register(&member);
     let mut membership = Membership { shared, member: member.clone(), room: None };
     match endpoint {
         Endpoint::Echo => member.go_live(&[]).map_err(Ending::NotStarted)?,
-        Endpoint::Chat { room, name } => {
+        Endpoint::Chat { room, name, .. } => {
             let room = match shared.rooms.get_or_create(&room) {
                 Ok(room) => room,
                 // RFC 6455 §7.4.1: 1013, try again later; the page reconnects by itself.

@@ -298,7 +298,14 @@ mod tests {
     use crate::protocol::{Change, Dialect};
 
     fn msg(text: &str) -> ChatMessage {
-        ChatMessage { seq: 7, ts: 1_764_190_800_123, name: "<ann>".into(), text: text.into(), mentions: vec![] }
+        ChatMessage {
+            seq: 7,
+            ts: 1_764_190_800_123,
+            name: "<ann>".into(),
+            text: text.into(),
+            mentions: vec![],
+            by: String::new(),
+        }
     }
 
     fn page(event: &ServerEvent<'_>) -> String {

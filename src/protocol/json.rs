@@ -257,6 +257,7 @@ mod tests {
             name: "<ann>".into(),
             text: "a \"quote\"".into(),
             mentions: vec!["bob".into()],
+            by: "0123abcd".into(),
         };
         assert_eq!(
             texts(&ServerEvent::Message(&m)),
@@ -283,7 +284,8 @@ mod tests {
 
     #[test]
     fn what_the_server_writes_a_client_reads_back() {
-        let m = ChatMessage { seq: 1, ts: 0, name: "ann".into(), text: "hi".into(), mentions: vec![] };
+        let m =
+            ChatMessage { seq: 1, ts: 0, name: "ann".into(), text: "hi".into(), mentions: vec![], by: String::new() };
         let roster = Roster { names: &["ann"], count: 1 };
         let welcome = Welcome { you: "ann", history: &[m], more: false, roster, notice: "hello", alert: false };
         let read: Vec<Event<'static>> =

@@ -71,6 +71,11 @@ pub struct ChatMessage {
     /// before mentions existed read as mentioning no one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<String>,
+    /// Its author: the keyed hash of the sender's member id (`crate::identity`), never the id.
+    /// It decides who may edit or delete the message; the relay never sends it. Empty in logs
+    /// from before member ids (such messages can be deleted by the host only).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub by: String,
 }
 
 /// Which of the two dialects a member speaks.
@@ -218,7 +223,8 @@ mod tests {
 
     #[test]
     fn a_relay_encodes_only_the_dialects_present() {
-        let said = ChatMessage { seq: 1, ts: 0, name: "ann".into(), text: "hi".into(), mentions: vec![] };
+        let said =
+            ChatMessage { seq: 1, ts: 0, name: "ann".into(), text: "hi".into(), mentions: vec![], by: String::new() };
         let mut only_json = Outgoing::new(false, true);
         only_json.push("lobby", &ServerEvent::Message(&said));
         assert!(only_json.for_dialect(Dialect::Html).is_none());

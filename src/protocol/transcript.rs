@@ -105,7 +105,14 @@ mod tests {
     use super::*;
 
     fn message(text: &str) -> ChatMessage {
-        ChatMessage { seq: 7, ts: 1_764_190_805_123, name: "<ann>".into(), text: text.into(), mentions: vec![] }
+        ChatMessage {
+            seq: 7,
+            ts: 1_764_190_805_123,
+            name: "<ann>".into(),
+            text: text.into(),
+            mentions: vec![],
+            by: String::new(),
+        }
     }
 
     #[test]

@@ -253,7 +253,15 @@ impl Client {
     /// Joins a chat room as a JSON client and reads its first three events, checking that they
     /// are `history`, `roster` and `notice`, in that order, about one room.
     pub fn join_json(url: &str) -> (Client, JsonWelcome) {
-        let mut client = Client::connect_json(url);
+        Client::join_json_with(url, &[])
+    }
+
+    /// [`Client::join_json`] with extra request headers (a `Cookie` with a member id, an
+    /// `Authorization` with the host key).
+    pub fn join_json_with(url: &str, headers: &[(&str, &str)]) -> (Client, JsonWelcome) {
+        let mut all = vec![("Sec-WebSocket-Protocol", "chatroom.json")];
+        all.extend_from_slice(headers);
+        let mut client = Client::try_connect(url, &all).unwrap_or_else(|e| panic!("connect {url}: {e}"));
         let history = client.recv_event();
         let Event::History { room, messages, more } = history else { panic!("first event: {history:?}") };
         let roster = client.recv_event();

@@ -91,7 +91,14 @@ pub fn rfc3339(ms: u64) -> String {
 
 /// One line of a room log, as the server writes it: a [`ChatMessage`] as JSON, then a newline.
 pub fn log_line(seq: u64, ts: u64, name: &str, text: &str) -> String {
-    let mut line = json::to_text(&ChatMessage { seq, ts, name: name.into(), text: text.into(), mentions: vec![] });
+    let mut line = json::to_text(&ChatMessage {
+        seq,
+        ts,
+        name: name.into(),
+        text: text.into(),
+        mentions: vec![],
+        by: String::new(),
+    });
     line.push('\n');
     line
 }

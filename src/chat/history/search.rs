@@ -142,7 +142,7 @@ mod tests {
     use super::*;
 
     fn message(seq: u64, name: &str, text: &str) -> ChatMessage {
-        ChatMessage { seq, ts: 1_000 + seq, name: name.into(), text: text.into(), mentions: vec![] }
+        ChatMessage { seq, ts: 1_000 + seq, name: name.into(), text: text.into(), mentions: vec![], by: String::new() }
     }
 
     fn log_of(tag: &str, lines: &[u8]) -> Archive {

@@ -83,6 +83,8 @@ struct Said {
     from: u64,
     name: String,
     text: String,
+    /// Its author (`Member::who`), logged with it.
+    by: String,
 }
 
 /// What a member needs to write to its own socket after [`Room::join`], outside the lock.
@@ -176,7 +178,9 @@ impl Room {
     /// Puts a chat message from `from` in the room's inbox, to go out with the next relay
     /// ([`Room::relay_posted`]). Cheap: it takes only the inbox lock, never the room lock.
     pub fn post(&self, from: &Member, text: &str) {
-        lock::take(&self.inbox).push(Said { from: from.id, name: from.name().to_string(), text: text.to_string() });
+        let said =
+            Said { from: from.id, name: from.name().to_string(), text: text.to_string(), by: from.who.author.clone() };
+        lock::take(&self.inbox).push(said);
     }
 
     /// Numbers, logs and relays every message waiting in the inbox, in the order they were posted.
@@ -205,23 +209,23 @@ impl Room {
         let mut refused = Vec::new();
         for said in &batch {
             let mentions = mentions::find(&said.text, state.members.iter().map(|m| m.name()));
-            let (message, written) = match state.history.append(now_ms(), &said.name, &said.text, mentions, self.fsync)
-            {
-                Ok(appended) => appended,
-                Err(e) => {
-                    // No number could be reserved for it: relaying it could reuse one after a
-                    // restart, so it is not relayed, and its sender is told.
-                    metrics::HISTORY_WRITE_ERRORS.inc();
-                    if let Some(log) = &self.log {
-                        self.disk.set(
-                            log.path(),
-                            format!("cannot reserve message numbers for {}: {e}", log.path().display()),
-                        );
+            let (message, written) =
+                match state.history.append(now_ms(), &said.name, &said.text, mentions, &said.by, self.fsync) {
+                    Ok(appended) => appended,
+                    Err(e) => {
+                        // No number could be reserved for it: relaying it could reuse one after a
+                        // restart, so it is not relayed, and its sender is told.
+                        metrics::HISTORY_WRITE_ERRORS.inc();
+                        if let Some(log) = &self.log {
+                            self.disk.set(
+                                log.path(),
+                                format!("cannot reserve message numbers for {}: {e}", log.path().display()),
+                            );
+                        }
+                        refused.push(said.from);
+                        continue;
                     }
-                    refused.push(said.from);
-                    continue;
-                }
-            };
+                };
             if let Some(log) = &self.log {
                 if written.is_err() {
                     metrics::HISTORY_WRITE_ERRORS.inc();
