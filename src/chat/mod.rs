@@ -8,6 +8,7 @@
 //! - [`data_dir`]: the data directory's lock, one process at a time;
 //! - [`disk`]: whether the logs can be written, for `/healthz`;
 //! - [`names`]: members' names (unique per room) and room names;
+//! - [`storage_error`]: why the data directory could not be opened at start;
 //! - [`mentions`]: which members a message calls with `@name`.
 
 pub mod data_dir;
@@ -19,3 +20,4 @@ pub mod mentions;
 pub mod names;
 pub(crate) mod room;
 pub(crate) mod rooms;
+pub(crate) mod storage_error;

@@ -296,14 +296,14 @@ fn chat_page(request: &Request, shared: &Shared, room: &str) -> Response {
     let limits = pages::PageLimits { max_text: shared.config.max_text, max_name };
     let html = pages::chat(room, &name, notice.as_deref(), &shared.rooms.summaries(), limits);
     let mut response = Response::html(200, html.into_bytes());
-    if hosting::member_id(request).is_none() {
-        response = response.with_header("Set-Cookie", hosting::id_cookie(&MemberId::fresh()));
-    }
     if remember {
         response = response.with_header(
             "Set-Cookie",
             format!("{NAME_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", url_encode(&name)),
         );
+    }
+    if hosting::member_id(request).is_none() {
+        response = response.with_header("Set-Cookie", hosting::id_cookie(&MemberId::fresh()));
     }
     response
 }

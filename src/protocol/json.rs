@@ -63,6 +63,41 @@ pub enum Event<'a> {
         /// Busiest first.
         rooms: Cow<'a, [RoomSummary]>,
     },
+    /// A private message (`/msg`): to its sender and its recipient only, never saved.
+    Direct {
+        /// Who sent it.
+        from: Cow<'a, str>,
+        /// Who it is for.
+        to: Cow<'a, str>,
+        /// What it says.
+        text: Cow<'a, str>,
+        /// When, RFC 3339 in UTC.
+        ts: Cow<'a, str>,
+    },
+    /// A message's new text (`/edit`).
+    Edit {
+        /// The room.
+        room: Cow<'a, str>,
+        /// The message.
+        seq: u64,
+        /// Its new text.
+        text: Cow<'a, str>,
+    },
+    /// A message was deleted (`/delete`).
+    Delete {
+        /// The room.
+        room: Cow<'a, str>,
+        /// The message.
+        seq: u64,
+    },
+    /// The room's banner (`/announce`): on joining when there is one, and whenever it changes;
+    /// empty text: no banner.
+    Announce {
+        /// The room.
+        room: Cow<'a, str>,
+        /// The banner.
+        text: Cow<'a, str>,
+    },
 }
 
 /// A chat message as JSON clients see it: in a `message` event, and in `history` lists.
@@ -82,6 +117,16 @@ pub struct Message<'a> {
     /// rings for the messages whose list holds its own name.
     #[serde(default)]
     pub mentions: Vec<Cow<'a, str>>,
+    /// Said with `/me`: shown as "* ann TEXT". Only there when true.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub action: bool,
+    /// Its text was changed with `/edit`. Only there when true.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub edited: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 impl<'a> Message<'a> {
@@ -94,6 +139,8 @@ impl<'a> Message<'a> {
             name: message.name.as_str().into(),
             text: message.text.as_str().into(),
             mentions: message.mentions.iter().map(|name| name.as_str().into()).collect(),
+            action: message.action,
+            edited: message.edited,
         }
     }
 }
@@ -189,15 +236,36 @@ pub fn encode(room: &str, event: &ServerEvent<'_>, frames: &mut Vec<u8>) {
         ServerEvent::Error(text) => push(frames, &Event::Error { text: (*text).into() }),
         ServerEvent::Pong => EncodedFrame::push_text(frames, HEARTBEAT_REPLY),
         ServerEvent::Rooms(rooms) => push(frames, &Event::Rooms { rooms: Cow::Borrowed(rooms) }),
+        ServerEvent::Notice(text) | ServerEvent::Happened { text, .. } => {
+            push(frames, &Event::Notice { text: (*text).into(), name: None })
+        }
+        ServerEvent::Direct(direct) => push(
+            frames,
+            &Event::Direct {
+                from: direct.from.into(),
+                to: direct.to.into(),
+                text: direct.text.into(),
+                ts: rfc3339(direct.ts).into(),
+            },
+        ),
+        ServerEvent::Edit { seq, text } => {
+            push(frames, &Event::Edit { room: room.into(), seq: *seq, text: (*text).into() })
+        }
+        ServerEvent::Delete(seq) => push(frames, &Event::Delete { room: room.into(), seq: *seq }),
+        ServerEvent::Announce(text) => push(frames, &Event::Announce { room: room.into(), text: (*text).into() }),
     }
 }
 
-/// `history`, `roster`, then a `notice` that carries the member's name: three frames.
+/// `history`, `roster`, then a `notice` that carries the member's name: three frames; and the
+/// banner, if the room has one.
 fn welcome_into(frames: &mut Vec<u8>, room: &str, welcome: &Welcome<'_>) {
     let messages = welcome.history.iter().map(|m| Entry::Message(Message::of(room, m))).collect();
     push(frames, &Event::History { room: room.into(), messages, more: welcome.more });
     push(frames, &roster(room, &welcome.roster));
     push(frames, &Event::Notice { text: welcome.notice.into(), name: Some(welcome.you.into()) });
+    if !welcome.announce.is_empty() {
+        push(frames, &Event::Announce { room: room.into(), text: welcome.announce.into() });
+    }
 }
 
 /// A `join` or `leave` per change, then the roster.
@@ -258,6 +326,7 @@ mod tests {
             text: "a \"quote\"".into(),
             mentions: vec!["bob".into()],
             by: "0123abcd".into(),
+            ..ChatMessage::default()
         };
         assert_eq!(
             texts(&ServerEvent::Message(&m)),
@@ -284,10 +353,26 @@ mod tests {
 
     #[test]
     fn what_the_server_writes_a_client_reads_back() {
-        let m =
-            ChatMessage { seq: 1, ts: 0, name: "ann".into(), text: "hi".into(), mentions: vec![], by: String::new() };
+        let m = ChatMessage {
+            seq: 1,
+            ts: 0,
+            name: "ann".into(),
+            text: "hi".into(),
+            mentions: vec![],
+            ..ChatMessage::default()
+        };
         let roster = Roster { names: &["ann"], count: 1 };
-        let welcome = Welcome { you: "ann", history: &[m], more: false, roster, notice: "hello", alert: false };
+        let welcome = Welcome {
+            you: "ann",
+            history: &[m],
+            more: false,
+            roster,
+            notice: "hello",
+            alert: false,
+            announce: "",
+            tag: "",
+            host: false,
+        };
         let read: Vec<Event<'static>> =
             texts(&ServerEvent::Welcome(welcome)).iter().map(|t| serde_json::from_str(t).unwrap()).collect();
         assert!(matches!(&read[0], Event::History { messages, more: false, .. } if messages[0].message().text == "hi"));

@@ -111,7 +111,7 @@ mod tests {
             name: "<ann>".into(),
             text: text.into(),
             mentions: vec![],
-            by: String::new(),
+            ..ChatMessage::default()
         }
     }
 

@@ -84,7 +84,7 @@ fn protocol_json_examples_over_a_real_server() {
     bob.say_json("<b>hello</b> & welcome, @ANN");
     let message = text_of_event(&mut ann2, |e| matches!(e, Event::Message(_)));
     check(PROTOCOL, "message-event", &with_doc_clock(&message, &block(PROTOCOL, "message-event")));
-    let message_html = page.recv_containing(r#"data-seq="42""#);
+    let message_html = page.recv_tagged_containing(r#"data-seq="42""#);
 
     // Carol comes, bob goes.
     let (_carol, _) = Client::join_json(&url("carol"));

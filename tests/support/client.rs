@@ -161,8 +161,14 @@ impl Client {
         }
     }
 
-    /// The next text message, whatever it is; fails the test after [`TIMEOUT`].
+    /// The next text message, whatever it is, without the page's author tags (see
+    /// [`without_tags`]); fails the test after [`TIMEOUT`].
     pub fn recv_raw_text(&mut self) -> String {
+        super::wire::without_tags(&self.recv_tagged_text())
+    }
+
+    /// The next text message exactly as it came, author tags and all.
+    pub fn recv_tagged_text(&mut self) -> String {
         match self.recv_within(TIMEOUT) {
             Some(Message::Text(text)) => text.to_string(),
             Some(other) => panic!("expected a text message, got {other:?}"),
@@ -183,6 +189,11 @@ impl Client {
 
     /// Reads text messages until one contains `needle`; returns it. Fails after [`TIMEOUT`].
     pub fn recv_containing(&mut self, needle: &str) -> String {
+        super::wire::without_tags(&self.recv_tagged_containing(needle))
+    }
+
+    /// [`Client::recv_containing`], author tags and all.
+    pub fn recv_tagged_containing(&mut self, needle: &str) -> String {
         let until = Instant::now() + TIMEOUT;
         loop {
             let left = until.saturating_duration_since(Instant::now());
