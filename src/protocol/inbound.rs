@@ -109,6 +109,12 @@ impl<'a> ClientEvent<'a> {
         })))
     }
 
+    /// The text frame that sends `line` as a person typed it: a command stays a command
+    /// (the terminal client).
+    pub fn typed(line: &str) -> String {
+        super::json::to_text(&Said { message: Cow::Borrowed(line) })
+    }
+
     /// The text frame that sends this event, as a JSON client writes it (the terminal client,
     /// tests): the inverse of [`ClientEvent::parse`].
     pub fn to_frame_text(&self) -> String {

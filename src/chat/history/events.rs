@@ -93,11 +93,14 @@ pub fn is_event(line: &[u8]) -> bool {
 pub struct Amendments {
     deleted: HashSet<u64>,
     edited: HashMap<u64, String>,
+    /// Whether the log holds any event line at all (the host's decisions too).
+    events: bool,
 }
 
 impl Amendments {
     /// Takes an event in: an edit or a delete changes what readers see; other events do not.
     pub fn record(&mut self, event: &LogEvent) {
+        self.events = true;
         match event {
             LogEvent::Edit { seq, text, .. } => {
                 self.edited.insert(*seq, text.clone());
@@ -134,9 +137,10 @@ impl Amendments {
         !self.edited.is_empty()
     }
 
-    /// Whether there is nothing to apply.
+    /// Whether the log holds no event line at all: its lines are then all messages, as they are
+    /// (a `jsonl` export may copy it byte for byte).
     pub fn is_empty(&self) -> bool {
-        self.deleted.is_empty() && self.edited.is_empty()
+        !self.events
     }
 }
 
