@@ -17,6 +17,10 @@ fn main() -> ExitCode {
         args.remove(0);
         return client::main(args);
     }
+    if args.first().is_some_and(|a| a == "compact") {
+        args.remove(0);
+        return chatroom::chat::history::compact::main(args);
+    }
     let config = match Config::from_args(args) {
         Ok(Command::Serve(config)) => *config,
         Ok(Command::Print(text)) => {

@@ -338,7 +338,8 @@ pub fn help() -> String {
         "chatroom {}: a LAN chat server in one binary\n\n\
          USAGE:\n    \
          chatroom [FLAGS]\n    \
-         chatroom join URL ...   the terminal client (see chatroom join --help)\n\n{}",
+         chatroom join URL ...   the terminal client (see chatroom join --help)\n    \
+         chatroom compact ...    fold edits and deletes into the logs (see chatroom compact --help)\n\n{}",
         env!("CARGO_PKG_VERSION"),
         flag_table()
     )

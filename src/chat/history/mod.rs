@@ -24,6 +24,7 @@
 //! that can match ([`search`]).
 
 pub mod archive;
+pub mod compact;
 pub mod events;
 mod log;
 pub mod reserve;
