@@ -289,8 +289,8 @@ fn check_escaping(text: &str) {
     // Every fragment with user text in it has exactly the markup its template has: the same
     // number of '<', '>', '"' and '\'' as with harmless text.
     let ts = text.len() as u64 * 1_000_003;
-    let user = ChatMessage { seq: 7, ts, name: text.to_string(), text: text.to_string(), mentions: vec![] };
-    let harmless = ChatMessage { seq: 7, ts, name: "ann".into(), text: "hi".into(), mentions: vec![] };
+    let user = ChatMessage { seq: 7, ts, name: text.to_string(), text: text.to_string(), mentions: vec![], file: None };
+    let harmless = ChatMessage { seq: 7, ts, name: "ann".into(), text: "hi".into(), mentions: vec![], file: None };
     let page = |event: &ServerEvent<'_>| html::fragment("x", event);
     same_markup(&page(&ServerEvent::Message(&user)), &page(&ServerEvent::Message(&harmless)));
     same_markup(&page(&ServerEvent::Error(text)), &page(&ServerEvent::Error("hi")));

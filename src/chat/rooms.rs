@@ -197,6 +197,11 @@ impl Rooms {
         Ok(room)
     }
 
+    /// The room called `name` if it is in memory (a room that is not has nobody in it).
+    pub fn live(&self, name: &str) -> Option<Arc<Room>> {
+        self.lock().live.get(name).cloned()
+    }
+
     /// Up to `limit` messages of room `name` before `before`, oldest first, and whether there are
     /// older ones, whether the room is in memory or not (then from its log, if it has one).
     pub fn page_before(&self, name: &str, before: u64, limit: usize) -> io::Result<(Vec<ChatMessage>, bool)> {

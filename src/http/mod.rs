@@ -13,6 +13,7 @@
 //! | [`assets`] | the embedded files: the page's script and style, vendored htmx |
 //! | [`login`] | the access code over HTTP: the form, the session cookie, bearer tokens |
 //! | [`response`] | writing one response |
+//! | [`upload`], [`download`], [`range`] | shared files: `POST /r/ROOM/files`, `GET /files/HASH/NAME` by `sendfile(2)`, `Range` |
 //!
 //! Simplification: GET and HEAD, and one POST (the access-code form), whose body is small and
 //! framed by a plain `Content-Length`: no chunked bodies, no `Expect: 100-continue`, and so no
@@ -21,10 +22,13 @@
 pub(crate) mod api;
 pub(crate) mod assets;
 pub mod body;
+pub(crate) mod download;
 pub mod head;
 pub(crate) mod host;
 pub mod login;
 pub mod pages;
+pub(crate) mod range;
 pub mod response;
 pub mod routes;
 pub(crate) mod template;
+pub(crate) mod upload;

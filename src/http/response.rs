@@ -2,11 +2,14 @@
 //!
 //! Every response carries an exact `Content-Length` (so keep-alive works without chunking), a
 //! `Content-Type`, and `X-Content-Type-Options: nosniff`. HTML pages also carry the strict
-//! Content-Security-Policy below.
+//! Content-Security-Policy below. A shared file's download is sent from its file
+//! ([`FileBody`], by `sendfile(2)`), with its length as the `Content-Length`.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
 use std::net::TcpStream;
+
+use super::download::FileBody;
 
 /// The policy for every HTML page: everything from this server only, no inline script or style,
 /// no plugins, no framing. `connect-src 'self'` also covers `ws://` to the same host and port
@@ -15,7 +18,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// An HTTP response, ready to write.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Response {
     /// The status code; [`reason`] gives its phrase.
     pub status: u16,
@@ -25,6 +28,9 @@ pub struct Response {
     pub body: Cow<'static, [u8]>,
     /// Close the connection after this response (errors where the stream may be out of step).
     pub close: bool,
+    /// A body sent from a file instead of `body` (a shared file's download): its length is the
+    /// `Content-Length`.
+    pub file: Option<FileBody>,
 }
 
 impl Response {
@@ -35,6 +41,7 @@ impl Response {
             headers: vec![("Content-Type", Cow::Borrowed(content_type))],
             body: body.into(),
             close: false,
+            file: None,
         }
     }
 
@@ -73,7 +80,8 @@ impl Response {
         for (name, value) in &self.headers {
             write!(out, "{name}: {value}\r\n")?;
         }
-        write!(out, "Content-Length: {}\r\n", self.body.len())?;
+        let length = self.file.as_ref().map_or(self.body.len() as u64, |file| file.length);
+        write!(out, "Content-Length: {length}\r\n")?;
         out.extend_from_slice(b"X-Content-Type-Options: nosniff\r\n");
         out.extend_from_slice(if keep_alive && !self.close {
             b"Connection: keep-alive\r\n"
@@ -84,7 +92,11 @@ impl Response {
         if !head_only {
             out.extend_from_slice(&self.body);
         }
-        stream.write_all(&out)
+        stream.write_all(&out)?;
+        match &self.file {
+            Some(file) if !head_only => file.send(stream),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -92,7 +104,10 @@ impl Response {
 pub fn reason(status: u16) -> &'static str {
     match status {
         101 => "Switching Protocols",
+        100 => "Continue",
         200 => "OK",
+        201 => "Created",
+        206 => "Partial Content",
         303 => "See Other",
         304 => "Not Modified",
         308 => "Permanent Redirect",
@@ -102,9 +117,11 @@ pub fn reason(status: u16) -> &'static str {
         404 => "Not Found",
         405 => "Method Not Allowed",
         408 => "Request Timeout",
+        409 => "Conflict",
         411 => "Length Required",
         413 => "Content Too Large",
         415 => "Unsupported Media Type",
+        416 => "Range Not Satisfiable",
         421 => "Misdirected Request",
         426 => "Upgrade Required",
         429 => "Too Many Requests",
@@ -112,6 +129,7 @@ pub fn reason(status: u16) -> &'static str {
         500 => "Internal Server Error",
         503 => "Service Unavailable",
         505 => "HTTP Version Not Supported",
+        507 => "Insufficient Storage",
         _ => "Unknown",
     }
 }

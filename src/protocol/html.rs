@@ -11,6 +11,7 @@
 
 use std::fmt::Write as _;
 
+use super::attachment;
 use super::json::RoomSummary;
 use super::{ChatMessage, Presence, Roster, ServerEvent, Welcome, DEFAULT_ROOM, HEARTBEAT_REPLY};
 use crate::protocol::frame::EncodedFrame;
@@ -136,6 +137,7 @@ pub fn room_items(out: &mut String, rooms: &[RoomSummary], current: Option<&str>
 ///     name: "ann".into(),
 ///     text: "@bob tea's ready <3".into(),
 ///     mentions: vec!["bob".into()],
+///     file: None,
 /// };
 /// let mut item = String::new();
 /// html::message_item(&mut item, &said);
@@ -162,7 +164,12 @@ pub fn message_item(out: &mut String, message: &ChatMessage) {
     escape_into(out, &message.name);
     out.push_str(r#"</b> <span class="text">"#);
     escape_into(out, &message.text);
-    out.push_str("</span></li>");
+    out.push_str("</span>");
+    // A shared file: its thumbnail or card after the (empty) text.
+    if let Some(file) = &message.file {
+        attachment::html_into(out, file);
+    }
+    out.push_str("</li>");
 }
 
 /// What a page gets on joining, in one frame: the recent history *replacing* the message list
@@ -293,7 +300,14 @@ mod tests {
     use crate::protocol::{Change, Dialect};
 
     fn msg(text: &str) -> ChatMessage {
-        ChatMessage { seq: 7, ts: 1_764_190_800_123, name: "<ann>".into(), text: text.into(), mentions: vec![] }
+        ChatMessage {
+            seq: 7,
+            ts: 1_764_190_800_123,
+            name: "<ann>".into(),
+            text: text.into(),
+            mentions: vec![],
+            file: None,
+        }
     }
 
     fn page(event: &ServerEvent<'_>) -> String {
