@@ -29,8 +29,8 @@ use tungstenite::protocol::frame::CloseFrame;
 use tungstenite::protocol::{Role, WebSocket};
 use tungstenite::{Error as WsError, Message};
 
-use crate::protocol::html::url_encode;
 use crate::protocol::attachment::human_size;
+use crate::protocol::html::url_encode;
 use crate::protocol::json::{Arrival, Event, Message as Said};
 use crate::protocol::{ClientEvent, HEARTBEAT_REPLY, JSON_SUBPROTOCOL};
 use crate::random;

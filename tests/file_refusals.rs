@@ -108,6 +108,12 @@ fn without_a_data_directory_there_is_no_file_sharing() {
     let server = TestServer::start(&["--memory"]);
     let _ann = member(&server, "x", "ann");
     refused(&upload(server.addr, "x", "a.txt", "text/plain", b"hi"), 409, "needs a data directory");
+    // The page shows no attach button then.
+    let page = support::get(server.addr, "/r/x").body_text();
+    assert!(page.contains(r#"id="attach" class="attach off""#), "{page}");
+    let with_files = TestServer::start(&[]);
+    let page = support::get(with_files.addr, "/").body_text();
+    assert!(page.contains(r#"class="attach" data-upload="/r/lobby/files" data-max-upload="26214400""#), "{page}");
     refused(&request(server.addr, "GET", &format!("/files/{}/a.txt", "0".repeat(64)), ""), 404, "No such file");
 }
 

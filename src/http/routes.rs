@@ -296,7 +296,8 @@ fn chat_page(request: &Request, shared: &Shared, room: &str) -> Response {
             }
         }
     };
-    let limits = pages::PageLimits { max_text: shared.config.max_text, max_name };
+    let max_upload = shared.files.as_ref().map(|_| shared.config.max_upload);
+    let limits = pages::PageLimits { max_text: shared.config.max_text, max_name, max_upload };
     let html = pages::chat(room, &name, notice.as_deref(), &shared.rooms.summaries(), limits);
     let mut response = Response::html(200, html.into_bytes());
     if remember {

@@ -56,7 +56,7 @@ impl SharedFile {
 ///     out,
 ///     concat!(
 ///         r#"<a class="file card" href="/files/ab12/notes%20%3C1%3E.txt" target="_blank" rel="noopener">"#,
-///         r#"<span class="icon" aria-hidden="true">📝</span> <span class="file-name">notes &lt;1&gt;.txt</span> "#,
+///         r#"<span class="icon" aria-hidden="true">TXT</span> <span class="file-name">notes &lt;1&gt;.txt</span> "#,
 ///         r#"<span class="size">2.0 KiB</span></a>"#,
 ///     )
 /// );
@@ -80,24 +80,28 @@ pub fn html_into(out: &mut String, file: &SharedFile) {
     } else {
         out.push_str(r#"" download>"#);
     }
-    let _ = write!(out, r#"<span class="icon" aria-hidden="true">{}</span> <span class="file-name">"#, icon(file));
+    let _ = write!(out, r#"<span class="icon" aria-hidden="true">{}</span> <span class="file-name">"#, label(file));
     escape_into(out, &file.name);
     let _ = write!(out, r#"</span> <span class="size">{}</span></a>"#, human_size(file.size));
 }
 
-/// A picture for the card, by the file's type, or its name's ending when the type says little.
-fn icon(file: &SharedFile) -> &'static str {
-    let extension = file.name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
-    let (kind, _) = file.media_type.split_once('/').unwrap_or(("", ""));
-    match (kind, extension.as_str()) {
-        (_, "pdf") => "📕",
-        ("text", _) | (_, "txt" | "md" | "rs" | "py" | "js" | "c" | "h" | "json" | "csv" | "log") => "📝",
-        ("image", _) => "🖼️",
-        ("video", _) => "🎞️",
-        ("audio", _) => "🎵",
-        (_, "zip" | "gz" | "tgz" | "xz" | "bz2" | "7z" | "tar" | "zst") => "🗜️",
-        _ => "📄",
+/// The card's icon: a small page (drawn by the style sheet) labelled with the name's ending, as a
+/// file manager shows it (`PDF`, `ZIP`), or the kind of file when the name has no short one.
+/// Plain letters and digits only, so no font is needed beyond the page's own (emoji are missing
+/// on many machines without internet to fetch a font).
+fn label(file: &SharedFile) -> String {
+    let ending = file.name.rsplit_once('.').map_or("", |(_, ending)| ending);
+    if (1..=4).contains(&ending.len()) && ending.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return ending.to_ascii_uppercase();
     }
+    match file.media_type.split_once('/').map_or("", |(kind, _)| kind) {
+        "text" => "TXT",
+        "image" => "IMG",
+        "video" => "VID",
+        "audio" => "SND",
+        _ => "FILE",
+    }
+    .to_string()
 }
 
 /// A size for people: bytes under 1 KiB, then KiB, MiB, GiB with one decimal.
@@ -136,10 +140,13 @@ mod tests {
         );
         // An SVG is an image, but never a picture here: it is served as an attachment.
         for (name, media_type, icon) in [
-            ("x.svg", "image/svg+xml", "🖼️"),
-            ("r.pdf", "application/pdf", "📕"),
-            ("<b>.html", "text/html", "📝"),
-            ("a.bin", "application/octet-stream", "📄"),
+            ("x.svg", "image/svg+xml", ">SVG<"),
+            ("r.pdf", "application/pdf", ">PDF<"),
+            ("<b>.html", "text/html", ">HTML<"),
+            ("a.bin", "application/octet-stream", ">BIN<"),
+            ("archive.tar.zst-part", "application/octet-stream", ">FILE<"),
+            ("notes", "text/x-rust", ">TXT<"),
+            ("a.<b>", "image/x-thing", ">IMG<"),
         ] {
             let mut out = String::new();
             html_into(&mut out, &file(name, media_type));
