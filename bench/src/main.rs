@@ -38,7 +38,8 @@ USAGE:
     bench/run.sh [FLAGS]        (builds both release binaries, raises ulimit -n, runs this)
 
 FLAGS:
-    --scenarios LIST   comma-separated, from S1,S2,S3,SAT,C10K,STALL0,STALL50 [default: all]
+    --scenarios LIST   comma-separated, from S1,S2,S3,SAT,C10K,STALL0,STALL50 [default: all], and
+                       S1FILES (S1 with 25 MiB uploads and downloads beside it; chatroom only)
     --runs N           runs of each scenario per server; figures are medians [default: 3]
     --quick            every scenario at most 3 s, and 1 run unless --runs is given
     --smoke            CI check: 300 clients, 2 senders x 20 msg/s, 3 s, 1 run, both servers;
@@ -320,7 +321,8 @@ fn choose(options: &Options) -> Result<(Vec<Scenario>, usize, Vec<Kind>), String
     if options.smoke {
         return Ok((vec![scenario::smoke()], options.runs.unwrap_or(1), servers));
     }
-    let all = scenario::all();
+    let mut all = scenario::all();
+    all.push(scenario::s1_with_transfers());
     let mut chosen = match &options.scenarios {
         None => all,
         Some(names) => names

@@ -56,6 +56,9 @@ pub struct Scenario {
     /// The pause between everyone having the last probe and the memory readings ([`SETTLE`], or
     /// [`IDLE_SETTLE`] where memory per idle connection is the point).
     pub settle: Duration,
+    /// Whether a 25 MiB upload and download keep running in another room during the send phase
+    /// (`S1FILES`: the `files --side-load` helper, against chatroom only).
+    pub transfers: bool,
 }
 
 /// What a stall scenario adds to a room: senders apart from the measured receivers, a member that
@@ -120,6 +123,7 @@ pub fn all() -> Vec<Scenario> {
             text_bytes: 0,
             stall: None,
             settle: SETTLE,
+            transfers: false,
         },
         Scenario {
             name: "S2",
@@ -132,6 +136,7 @@ pub fn all() -> Vec<Scenario> {
             text_bytes: 0,
             stall: None,
             settle: SETTLE,
+            transfers: false,
         },
         Scenario {
             name: "S3",
@@ -144,6 +149,7 @@ pub fn all() -> Vec<Scenario> {
             text_bytes: 0,
             stall: None,
             settle: IDLE_SETTLE,
+            transfers: false,
         },
         Scenario {
             name: "SAT",
@@ -156,6 +162,7 @@ pub fn all() -> Vec<Scenario> {
             text_bytes: 0,
             stall: None,
             settle: SETTLE,
+            transfers: false,
         },
         Scenario {
             name: "C10K",
@@ -168,6 +175,7 @@ pub fn all() -> Vec<Scenario> {
             text_bytes: 0,
             stall: None,
             settle: SETTLE,
+            transfers: false,
         },
     ];
     all.push(stall(0));
@@ -199,6 +207,21 @@ pub fn stall(stuck: usize) -> Scenario {
             stuck,
         }),
         settle: SETTLE,
+        transfers: false,
+    }
+}
+
+/// S1 while a 25 MiB upload and a 25 MiB download run one after the other, for ever, in another
+/// room of the same server (issue 15): a transfer must never hold a room lock, so S1's p99 should
+/// stay within 1.2× of S1's alone. Chatroom only (the baseline shares no files); not in the
+/// default set: `--scenarios S1,S1FILES --servers chatroom`.
+pub fn s1_with_transfers() -> Scenario {
+    let s1 = all().into_iter().next().expect("S1 is first");
+    Scenario {
+        name: "S1FILES",
+        about: "S1 while files go up and down in another room: transfers hold no room lock",
+        transfers: true,
+        ..s1
     }
 }
 
@@ -215,6 +238,7 @@ pub fn smoke() -> Scenario {
         text_bytes: 0,
         stall: None,
         settle: SETTLE,
+        transfers: false,
     }
 }
 
@@ -337,6 +361,9 @@ async fn measure(scenario: &Scenario, spec: &Spec, env: &Env, workdir: &Path, lo
     let loaded = proc::status(pid).map_err(|e| format!("reading /proc/{pid}/status: {e}"))?;
     let mem_loaded = proc::meminfo().map_err(|e| format!("reading /proc/meminfo: {e}"))?;
 
+    // S1FILES: the transfers start before the send phase and end with the run (the guard).
+    let transfers = if scenario.transfers { Some(server::side_load(server.addr)?) } else { None };
+
     // The send phase, bracketed by the server's CPU time and ours.
     let ticks_before = proc::cpu_ticks(pid).map_err(|e| e.to_string())?;
     let own_before = proc::own_cpu_seconds();
@@ -349,6 +376,7 @@ async fn measure(scenario: &Scenario, spec: &Spec, env: &Env, workdir: &Path, lo
     }
     let expected = sent * scenario.clients as u64;
     let drain_time = clients.drain(expected, sent, scenario.drain).await;
+    drop(transfers);
     let ticks_after = proc::cpu_ticks(pid).map_err(|e| format!("server gone before the end of the run: {e}"))?;
     let own_after = proc::own_cpu_seconds();
     let machine_after = proc::machine_ticks().unwrap_or_default();

@@ -40,6 +40,24 @@ pub use rate::UploadRate;
 use crate::config::FsyncPolicy;
 use crate::lock;
 
+/// The CPU priority (nice value) of a connection's thread while it moves a big file, and until
+/// the connection ends (it cannot be raised again; the connection is closed after the transfer).
+/// Hashing 25 MiB takes tens of milliseconds of CPU; chat relays must not wait behind it. With
+/// nice 10 the scheduler gives a relaying thread about ten times the transfer's share of a busy
+/// core (`bench/README.md`, S1FILES).
+pub const TRANSFER_NICE: i32 = 10;
+
+/// Transfers larger than this run at [`TRANSFER_NICE`]: a thumbnail is not worth a connection.
+pub const BIG_TRANSFER: u64 = 1 << 20;
+
+/// Lowers this thread's priority for a big transfer (see [`TRANSFER_NICE`]); a failure only
+/// costs the room's latency, so it is logged and the transfer goes on.
+pub fn yield_to_chat() {
+    if let Err(e) = crate::sys::lower_thread_priority(TRANSFER_NICE) {
+        crate::log::warn(format_args!("cannot lower a transfer's CPU priority: {e}"));
+    }
+}
+
 /// The folder under `--data-dir` that holds the shared files.
 pub const FOLDER: &str = "files";
 

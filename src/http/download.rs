@@ -19,7 +19,7 @@ use std::fs::File;
 use std::io;
 use std::net::TcpStream;
 
-use crate::files::{media, name};
+use crate::files::{self, media, name};
 use crate::http::head::{percent_decode, Request};
 use crate::http::range::{self, Wanted};
 use crate::http::response::Response;
@@ -109,6 +109,12 @@ pub fn download(request: &Request, shared: &Shared, rest: &str) -> Response {
         response = response.with_header("Content-Range", format!("bytes {first}-{}/{length}", first + count - 1));
     }
     response.file = Some(FileBody { file, offset: first, length: count });
+    // A big body is sent at a lower CPU priority, and its connection then closes (see
+    // `files::TRANSFER_NICE`). A HEAD sends nothing.
+    if count > files::BIG_TRANSFER && request.method == "GET" {
+        files::yield_to_chat();
+        response = response.closing();
+    }
     response
 }
 

@@ -80,6 +80,12 @@ pub fn upload(request: &Request, peer: IpAddr, body: &mut Body<'_>, shared: &Sha
         return Response::text(429, format!("Too many uploads from your address; try again in {secs} s."))
             .with_header("Retry-After", secs.to_string());
     }
+    // A big body is received at a lower CPU priority, and its connection then closes (see
+    // `files::TRANSFER_NICE`).
+    let big = size > files::BIG_TRANSFER;
+    if big {
+        files::yield_to_chat();
+    }
     let stored = match receive(request, body, files, name) {
         Ok(stored) => stored,
         Err(refused) => return refused,
@@ -93,7 +99,12 @@ pub fn upload(request: &Request, peer: IpAddr, body: &mut Body<'_>, shared: &Sha
     let answer = serde_json::to_string(&file).expect("a shared file always serialises");
     let location = file.url.clone();
     live.post_file(&member, file);
-    Response::new(201, "application/json", answer.into_bytes()).with_header("Location", location)
+    let created = Response::new(201, "application/json", answer.into_bytes()).with_header("Location", location);
+    if big {
+        created.closing()
+    } else {
+        created
+    }
 }
 
 /// Reads the body into the store, and stores it under `name`.

@@ -173,6 +173,15 @@ pub(crate) fn interface_addresses() -> io::Result<Vec<IpAddr>> {
     Ok(found)
 }
 
+/// Lowers the calling thread's CPU priority to `nice` (`setpriority(2)` on its own thread id; on
+/// Linux a nice value belongs to a thread). An unprivileged process may lower a priority but not
+/// raise it again, so a thread that calls this stays lower until it ends. std has no priorities.
+pub(crate) fn lower_thread_priority(nice: i32) -> io::Result<()> {
+    // SAFETY: gettid takes nothing and returns this thread's id; setpriority takes three integers,
+    // no pointers, and changes only that thread's scheduling weight.
+    check(unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, nice) })
+}
+
 // --- Memory and cache ----------------------------------------------------------------------------
 
 /// Gives the heap's free memory back to the operating system (`malloc_trim(3)`, glibc). glibc
