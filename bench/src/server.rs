@@ -106,7 +106,12 @@ impl Drop for SideLoad {
 /// upload, a small part of S1's six seconds.
 pub fn side_load(addr: SocketAddr) -> Result<SideLoad, String> {
     let binary = find_binary("files")?;
-    let child = Command::new(&binary)
+    // The helper shares the load generator's CPU: it must not be what delays the measured
+    // deliveries, so it runs at the lowest priority (`nice`, coreutils). What S1FILES shows is
+    // then the server's part.
+    let child = Command::new("nice")
+        .args(["-n", "19"])
+        .arg(&binary)
         .arg("--side-load")
         .arg(addr.to_string())
         .stdin(Stdio::null())

@@ -276,10 +276,6 @@ fn sha256sum_and_cp(source: &Path, copy: &Path) -> Result<(), String> {
 /// killed (at most 10 minutes, or 2,000 rounds).
 fn side_load(addr: &str) -> Result<(), String> {
     let addr: SocketAddr = addr.parse().map_err(|_| format!("{addr:?} is not IP:PORT"))?;
-    // This helper shares the load generator's CPU: it must not be what delays the measured
-    // deliveries, so it runs at the lowest priority. What is measured is the server's part.
-    // SAFETY: setpriority takes three integers and changes only this process's priority.
-    unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
     let files: Vec<Vec<u8>> = (0..4).map(|i| variant(25 * MIB, 1_000 + i)).collect();
     let _member = join(addr, "transfers")?;
     let until = Instant::now() + Duration::from_secs(600);
