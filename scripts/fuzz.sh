@@ -64,6 +64,7 @@ dict_for() {
     case "$1" in
         head | route) echo "$root/fuzz/dicts/http.dict" ;;
         inbound) echo "$root/fuzz/dicts/json.dict" ;;
+        format) echo "$root/fuzz/dicts/format.dict" ;;
         history_tail) echo "$root/fuzz/dicts/history.dict" ;;
     esac
 }

@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use support::{chat_message, Client, TestServer};
@@ -53,27 +52,11 @@ fn bad_json_gets_a_notice_and_the_socket_stays_open() {
     assert!(b.recv_text().contains(">valid<"));
 }
 
-/// Shrinks a client's receive buffer so that a client that does not read fills up quickly.
-fn shrink_receive_buffer(client: &Client) {
-    let size: libc::c_int = 4096;
-    // SAFETY: a valid socket, a pointer to a c_int and its size.
-    let rc = unsafe {
-        libc::setsockopt(
-            client.stream().as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUF,
-            &size as *const libc::c_int as *const libc::c_void,
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(rc, 0);
-}
-
 #[test]
 fn a_member_that_stops_reading_is_dropped_and_the_rest_keep_going() {
     let server = TestServer::start(&["--send-buffer", "4096", "--rate-limit", "0"]);
     let stuck = Client::join(&server.ws_url("/connect")).0;
-    shrink_receive_buffer(&stuck);
+    support::sys::set_receive_buffer(stuck.stream(), 4096);
     let mut reader = Client::join(&server.ws_url("/connect")).0;
     let mut sender = Client::join(&server.ws_url("/connect")).0;
     let filler = "z".repeat(1900);
@@ -247,7 +230,7 @@ fn messages_sent_just_before_an_abrupt_end_still_reach_the_room() {
 /// the socket takes them, and never reads: the server's Pongs pile up in its send buffer. Stops
 /// when the server cuts the connection or after `count`.
 fn flood_pings(server: &TestServer, url: &str, count: usize) -> std::thread::JoinHandle<usize> {
-    let stream = connect_with_small_receive_buffer(server.addr);
+    let stream = support::sys::connect_with_receive_buffer(server.addr, 2048);
     let (mut ws, _) = tungstenite::client::client(url, stream).expect("handshake");
     std::thread::spawn(move || {
         let payload = vec![b'p'; 125]; // the most a control frame carries (RFC 6455 §5.5)
@@ -312,7 +295,7 @@ fn a_joiner_that_never_reads_its_welcome_holds_up_no_one() {
     }
     // A raw joiner that asks for the upgrade and then never reads: its welcome (half a megabyte
     // of history) cannot be written, and stays unwritten.
-    let mut joiner = connect_with_small_receive_buffer(server.addr);
+    let mut joiner = support::sys::connect_with_receive_buffer(server.addr, 2048);
     std::io::Write::write_all(
         &mut joiner,
         format!(
@@ -337,39 +320,4 @@ fn a_joiner_that_never_reads_its_welcome_holds_up_no_one() {
     }
     assert!(slowest < Duration::from_millis(500), "the room waited {slowest:?} for the joiner");
     drop(joiner);
-}
-
-/// A TCP connection whose receive buffer is set small *before* connecting, so that the window it
-/// offers is small from the start (set afterwards, the kernel has already offered a larger one).
-fn connect_with_small_receive_buffer(addr: std::net::SocketAddr) -> std::net::TcpStream {
-    use std::os::fd::FromRawFd;
-    let std::net::SocketAddr::V4(v4) = addr else { panic!("tests bind 127.0.0.1") };
-    // SAFETY: plain socket calls on a descriptor we create and then hand to TcpStream, which owns
-    // it from there on; the sockaddr_in is fully initialised and its size is passed.
-    unsafe {
-        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
-        assert!(fd >= 0);
-        let size: libc::c_int = 2048;
-        let rc = libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUF,
-            &size as *const libc::c_int as *const libc::c_void,
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        );
-        assert_eq!(rc, 0);
-        let sin = libc::sockaddr_in {
-            sin_family: libc::AF_INET as libc::sa_family_t,
-            sin_port: v4.port().to_be(),
-            sin_addr: libc::in_addr { s_addr: u32::from(*v4.ip()).to_be() },
-            sin_zero: [0; 8],
-        };
-        let rc = libc::connect(
-            fd,
-            &sin as *const libc::sockaddr_in as *const libc::sockaddr,
-            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
-        );
-        assert_eq!(rc, 0, "connect: {}", std::io::Error::last_os_error());
-        std::net::TcpStream::from_raw_fd(fd)
-    }
 }

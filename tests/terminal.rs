@@ -131,10 +131,7 @@ fn two_terminals_and_a_websocket_client_chat_in_one_room() {
     server.wait_for_log("closed: websocket, 1000 bye");
 
     // Ctrl-C: the same.
-    // SAFETY: kill(2) on our own child.
-    unsafe {
-        libc::kill(t2.child.id() as i32, libc::SIGINT);
-    }
+    support::sys::send_signal(t2.child.id(), libc::SIGINT);
     assert!(t2.wait_exit().success());
     web.recv_containing("t2</b> left");
 }

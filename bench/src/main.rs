@@ -3,20 +3,27 @@
 //! figure for both with their ratio, as a Markdown table and an SVG latency chart.
 //!
 //! Modules, in the order a run uses them:
+//! - [`cli`]: the help text and the flags;
 //! - [`proc`]: the machine and `/proc` (CPU time, RSS, threads), the open-files limit, pinning;
 //! - [`server`]: the server child (binary, lifted-limit flags, start, port, kill on every path);
 //! - [`client`]: N WebSocket clients on one event loop, K of them sending, and the [`client::Tally`];
 //! - [`token`]: the unique token in each message and finding it again in a relayed fragment;
-//! - [`scenario`]: the scenarios and one measured run;
-//! - [`report`] and [`svg`]: medians, ratios, the table and the chart.
+//! - [`scenario`]: the scenarios (load shapes);
+//! - [`mod@run`]: one measured run of one scenario against one server;
+//! - [`report`] and [`svg`]: medians, ratios, the table and the chart;
+//! - [`search`]: SEARCH, apart from the relay scenarios: a long room log searched and exported,
+//!   against `grep -ci`.
 //!
 //! The load generator is one current-thread tokio runtime, pinned to its own CPU: one event loop
 //! reads thousands of sockets without threads of its own competing with the server under test.
 
+mod cli;
 mod client;
 mod proc;
 mod report;
+mod run;
 mod scenario;
+mod search;
 mod server;
 mod svg;
 mod token;
@@ -24,119 +31,14 @@ mod token;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 
+use cli::{parse_args, Options, USAGE};
 use report::{Header, Outcome, RunRecord};
-use scenario::{Env, Scenario};
+use run::Env;
+use scenario::Scenario;
 use server::{Kind, Spec};
 
 /// File descriptors the generator needs beyond one per client (stdio, the runtime, the pipes).
 const SPARE_FDS: u64 = 64;
-
-const USAGE: &str = "\
-chatroom-bench: load generator for chatroom, measured against an axum/tokio baseline
-
-USAGE:
-    bench/run.sh [FLAGS]        (builds both release binaries, raises ulimit -n, runs this)
-
-FLAGS:
-    --scenarios LIST   comma-separated, from S1,S2,S3,SAT,C10K,STALL0,STALL50 [default: all], and
-                       S1FILES (S1 with 25 MiB uploads and downloads beside it; chatroom only)
-    --runs N           runs of each scenario per server; figures are medians [default: 3]
-    --quick            every scenario at most 3 s, and 1 run unless --runs is given
-    --smoke            CI check: 300 clients, 2 senders x 20 msg/s, 3 s, 1 run, both servers;
-                       exits 1 unless every delivery arrived exactly once
-    --duration SECS    send phase of every scenario, e.g. 10 for the issue's full length
-                       [default: per scenario, 3 to 10 s, to fit about 5 minutes]
-    --window N         SAT: messages each sender may have in flight [default: 8]
-    --servers LIST     which servers, from chatroom,baseline [default: both]
-    --chatroom PATH    the chatroom binary to test, e.g. another build to compare
-                       [default: target/release/chatroom]
-    --out DIR          where results.md, latency.svg and server logs go [default: target/bench]
-    --help             print this help
-";
-
-/// The command line.
-struct Options {
-    scenarios: Option<Vec<String>>,
-    runs: Option<usize>,
-    quick: bool,
-    smoke: bool,
-    servers: Vec<Kind>,
-    window: Option<usize>,
-    duration: Option<std::time::Duration>,
-    chatroom: Option<PathBuf>,
-    out: PathBuf,
-}
-
-fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
-    let mut options = Options {
-        scenarios: None,
-        runs: None,
-        quick: false,
-        smoke: false,
-        servers: vec![Kind::Chatroom, Kind::Baseline],
-        window: None,
-        duration: None,
-        chatroom: None,
-        out: PathBuf::from("target/bench"),
-    };
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) => (flag, Some(value.to_string())),
-            None => (arg.as_str(), None),
-        };
-        let mut value = || inline.clone().or_else(|| args.next().cloned()).ok_or(format!("{flag} needs a value"));
-        match flag {
-            "--scenarios" => {
-                options.scenarios = Some(value()?.split(',').map(|s| s.trim().to_ascii_uppercase()).collect())
-            }
-            "--runs" => {
-                let v = value()?;
-                let n: usize = v.parse().map_err(|_| format!("--runs: {v:?} is not a number"))?;
-                if !(1..=20).contains(&n) {
-                    return Err("--runs must be between 1 and 20".into());
-                }
-                options.runs = Some(n);
-            }
-            "--quick" => options.quick = true,
-            "--smoke" => options.smoke = true,
-            "--servers" => {
-                options.servers = value()?
-                    .split(',')
-                    .map(|name| match name.trim() {
-                        "chatroom" => Ok(Kind::Chatroom),
-                        "baseline" => Ok(Kind::Baseline),
-                        other => Err(format!("unknown server {other:?} (chatroom or baseline)")),
-                    })
-                    .collect::<Result<_, _>>()?;
-                if options.servers.is_empty() {
-                    return Err("--servers needs at least one server".into());
-                }
-            }
-            "--window" => {
-                let v = value()?;
-                let n: usize = v.parse().map_err(|_| format!("--window: {v:?} is not a number"))?;
-                if !(1..=1000).contains(&n) {
-                    return Err("--window must be between 1 and 1000".into());
-                }
-                options.window = Some(n);
-            }
-            "--duration" => {
-                let v = value()?;
-                let secs: u64 = v.parse().map_err(|_| format!("--duration: {v:?} is not a whole number of seconds"))?;
-                if !(1..=120).contains(&secs) {
-                    return Err("--duration must be between 1 and 120 seconds".into());
-                }
-                options.duration = Some(std::time::Duration::from_secs(secs));
-            }
-            "--chatroom" => options.chatroom = Some(PathBuf::from(value()?)),
-            "--out" => options.out = PathBuf::from(value()?),
-            "--help" | "-h" => return Ok(None),
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    Ok(Some(options))
-}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -160,8 +62,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(options: Options, args: &[String]) -> Result<ExitCode, String> {
+fn run(mut options: Options, args: &[String]) -> Result<ExitCode, String> {
     let mut notes = Vec::new();
+    // SEARCH is not a relay scenario: it runs on its own, after them (see `search`).
+    let search = options.scenarios.as_mut().is_some_and(|names| {
+        let before = names.len();
+        names.retain(|name| name != "SEARCH");
+        names.len() < before
+    });
+    let relays = !options.scenarios.as_ref().is_some_and(Vec::is_empty);
 
     // Pin first, before any thread exists, so that everything we start stays on our CPU.
     let cpus = proc::allowed_cpus();
@@ -211,6 +120,9 @@ fn run(options: Options, args: &[String]) -> Result<ExitCode, String> {
     notes.push(format!(
         "open files: soft limit {nofile} for the generator and both servers (each needs one per client)"
     ));
+    if !relays {
+        return run_search(&options, &chatroom, server_cpu);
+    }
 
     let (scenarios, runs, servers) = choose(&options)?;
     let specs: Vec<Spec> = servers
@@ -251,7 +163,7 @@ fn run(options: Options, args: &[String]) -> Result<ExitCode, String> {
             // Alternate the servers within each run, so slow drifts of the machine hit both alike.
             for spec in &specs {
                 eprint!("chatroom-bench: {} {} run {run}/{runs}: ", scenario.name, spec.kind.name());
-                let result = local.block_on(&runtime, scenario::run_once(&scenario, spec, run, &env));
+                let result = local.block_on(&runtime, run::run_once(&scenario, spec, run, &env));
                 match &result {
                     Ok(r) => eprintln!(
                         "{:.1} s (connect {:.1}, probe {:.1}, drain {:.1}, teardown {:.1}): {} deliveries/s, lost {}, \
@@ -312,7 +224,41 @@ fn run(options: Options, args: &[String]) -> Result<ExitCode, String> {
         eprintln!("chatroom-bench: {failed_runs} run(s) failed; see the table's notes");
         return Ok(ExitCode::FAILURE);
     }
+    if search || options.smoke {
+        return run_search(&options, &chatroom, server_cpu);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// SEARCH (`--smoke`: on a small log, once, for its answers): prints its table and writes it to
+/// `OUT/search.md`.
+fn run_search(options: &Options, chatroom: &std::path::Path, server_cpu: Option<usize>) -> Result<ExitCode, String> {
+    for dir in ["logs", "work"] {
+        let dir = options.out.join(dir);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let search_options = search::Options {
+        megabytes: if options.smoke { 4 } else { options.search_mb },
+        runs: options.runs.unwrap_or(5),
+        smoke: options.smoke,
+        chatroom: chatroom.to_path_buf(),
+        out: options.out.clone(),
+        server_cpu,
+    };
+    match search::run(&search_options) {
+        Ok(figures) => {
+            let table = search::report(&figures, &search_options);
+            println!("{table}");
+            let file = options.out.join("search.md");
+            std::fs::write(&file, &table).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+            eprintln!("chatroom-bench: search: answers right; table in {}", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("chatroom-bench: search FAILED: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 /// The scenarios, the number of runs and the servers the options ask for.

@@ -1,7 +1,8 @@
 //! What we read about processes and the machine: the server's CPU time, RSS and threads from
 //! `/proc`, the kernel's memory outside any process's RSS (`/proc/meminfo`), our own CPU time, the
 //! open-files limit, CPU affinity, a socket's TCP state, and the header facts (CPU model, CPUs,
-//! date).
+//! date); and the two things done to the server child (killing it, tying its life to ours). The
+//! bench's only `unsafe` is here.
 
 use std::io;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -243,6 +244,25 @@ pub fn utc_now() -> String {
 
 fn bad(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what.to_string())
+}
+
+/// Kills process `pid` at once (SIGKILL).
+pub fn kill_now(pid: i32) {
+    // SAFETY: kill has no memory preconditions; pid is the bench's own child.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+}
+
+/// Makes `command`'s child die with SIGKILL if the bench dies without running destructors (killed
+/// itself): `PR_SET_PDEATHSIG`, which survives taskset's exec.
+pub fn die_with_parent(command: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe, as pre_exec requires, and takes no pointers here.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0);
+            Ok(())
+        });
+    }
 }
 
 #[cfg(test)]

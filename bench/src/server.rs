@@ -4,12 +4,13 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
+
+use crate::proc;
 
 /// The flags that lift chatroom's caps and rate limit, so the bench measures relaying and not
 /// refusals. Each is passed only when `chatroom --help` mentions it (older builds lack them and
@@ -132,8 +133,7 @@ pub fn kill_server_on_signals() -> std::io::Result<()> {
         if let Some(signal) = signals.forever().next() {
             let pid = LIVE_SERVER.swap(0, Ordering::SeqCst);
             if pid > 0 {
-                // SAFETY: kill has no memory preconditions; pid is our own child.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
+                proc::kill_now(pid);
             }
             eprintln!("chatroom-bench: interrupted (signal {signal}); server stopped");
             std::process::exit(130);
@@ -192,14 +192,7 @@ pub fn start(spec: &Spec, cpu: Option<usize>, workdir: &Path, log: &Path) -> Res
             command.env_remove(key);
         }
     }
-    // SAFETY: prctl is async-signal-safe. PR_SET_PDEATHSIG kills the server if we die without
-    // running destructors (SIGKILL); it survives taskset's exec.
-    unsafe {
-        command.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0);
-            Ok(())
-        });
-    }
+    proc::die_with_parent(&mut command);
     let mut child = command.spawn().map_err(|e| format!("cannot start {}: {e}", spec.binary.display()))?;
     let pid = child.id();
     LIVE_SERVER.store(pid as i32, Ordering::SeqCst);

@@ -174,7 +174,7 @@ export function waitWelcome(page, timeout = WAIT_MS) {
 
 /** Types `text` into the message input and presses Enter. */
 export async function send(page, text) {
-  const input = page.locator('#send input[name="message"]');
+  const input = page.locator('#send [name="message"]');
   await input.fill(text);
   await input.press('Enter');
 }

@@ -39,7 +39,7 @@ describe('chatting in a real browser', { timeout: 60000 }, () => {
     await waitForMessage(bob, 'hi Ann, Bob here', 'Bob');
 
     // Bob answers with the Send button too.
-    await bob.locator('#send input[name="message"]').fill('and with the button');
+    await bob.locator('#send [name="message"]').fill('and with the button');
     await bob.locator('#send button[type="submit"]').click();
     await waitForMessage(ann, 'and with the button', 'Bob');
 
@@ -52,7 +52,7 @@ describe('chatting in a real browser', { timeout: 60000 }, () => {
     await send(ann, 'one more line');
     await waitForMessage(ann, 'one more line', 'Ann');
     const state = await ann.evaluate(() => {
-      const input = document.querySelector('#send input[name="message"]');
+      const input = document.querySelector('#send [name="message"]');
       return { value: input.value, focused: document.activeElement === input };
     });
     assert.deepEqual(state, { value: '', focused: true });

@@ -47,7 +47,7 @@ describe('sharing files', { timeout: 120000 }, () => {
     await ann.evaluate((png) => {
       const data = new DataTransfer();
       data.items.add(window.makeFile('screenshot.png', 'image/png', png));
-      document.querySelector('#send input[name="message"]').dispatchEvent(
+      document.querySelector('#send [name="message"]').dispatchEvent(
         new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
     }, PNG_1X1);
     const link = await waitForFile(bob, 'Ann', 'screenshot.png');
@@ -61,7 +61,7 @@ describe('sharing files', { timeout: 120000 }, () => {
     assert.equal(full.headers()['content-type'], 'image/png');
     assert.equal(full.headers()['content-disposition'], 'inline; filename="screenshot.png"');
     // Nothing was typed into the message box by the paste.
-    assert.equal(await ann.$eval('#send input[name="message"]', (i) => i.value), '');
+    assert.equal(await ann.$eval('#send [name="message"]', (i) => i.value), '');
   });
 
   it('a dropped PDF arrives as a card that downloads it', async () => {

@@ -42,7 +42,7 @@ function measure(page) {
       scrollWidth: document.documentElement.scrollWidth,
       clientWidth: document.documentElement.clientWidth,
       bodyScrollWidth: document.body.scrollWidth,
-      input: box('#send input[name="message"]'),
+      input: box('#send [name="message"]'),
       button: box('#send button[type="submit"]'),
       status: box('#status'),
       messages: box('#messages'),
@@ -113,7 +113,7 @@ describe('the page on phones and desktops, light and dark', { timeout: 60000 }, 
     // Both at once: the notice stays for a few seconds.
     await Promise.all(['phone-dark', 'desktop-light'].map(async (name) => {
       const page = pages[name];
-      const input = page.locator('#send input[name="message"]');
+      const input = page.locator('#send [name="message"]');
       // The input stops at 2,000 characters; without that limit the server refuses the message.
       await input.evaluate((el) => el.removeAttribute('maxlength'));
       await send(page, 'x'.repeat(2001));

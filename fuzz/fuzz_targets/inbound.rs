@@ -6,9 +6,11 @@
 //! The input is read as UTF-8 (lossily, so that every input exercises the code: a WebSocket text
 //! frame is valid UTF-8 by the time it reaches `parse_chat`), and used three ways:
 //! 1. as a whole text frame: `parse_chat` must agree with serde_json's own reading of it;
-//! 2. as the `message` of a well-formed frame: the text must come back trimmed, or be refused as
-//!    too long exactly when it is over `MAX_TEXT_CHARS` characters;
-//! 3. as a name, a room name, and text to escape: an accepted name shows every character it holds
+//! 2. as the `message` of a well-formed frame: the text must come back trimmed (its line breaks
+//!    as LF), or be refused for a control character other than a line break or a tab, or as too
+//!    long exactly when it is over `MAX_TEXT_CHARS` characters;
+//! 3. as a name, a room name, and text to escape (a message's text without what the `format`
+//!    target's formatter reads): an accepted name shows every character it holds
 //!    (nothing invisible, blank or stacked), names' keys are idempotent and blind to case, width
 //!    and composition; escaped text holds no raw `<`, `>`, `"` or `'`, unescapes to the input, and
 //!    the HTML fragments hold exactly the tags of their template.
@@ -59,6 +61,7 @@ fn check_frame(frame: &str) {
         }
         Ok(None) => {}
         Err(Rejected::TooLong { chars, .. }) => assert!(*chars > MAX_TEXT_CHARS),
+        Err(Rejected::ControlCharacter(c)) => assert!(refused(*c), "{c:?}"),
         Err(Rejected::NotChatJson) => {}
     }
     if let Err(rejected) = &parsed {
@@ -71,7 +74,11 @@ fn check_frame(frame: &str) {
             Err(e) => {
                 // JSON that a `Value` cannot hold, in a field that parse_chat skips: a number out
                 // of f64's range, or an unpaired surrogate escape (RFC 8259 §8.2 allows both).
-                let unrepresentable = ["number out of range", "surrogate"].iter().any(|m| e.to_string().contains(m));
+                // serde_json names a high surrogate followed by another escape than `\u`
+                // (`"\ud83d\\"`) "unexpected end of hex escape".
+                let unrepresentable = ["number out of range", "surrogate", "end of hex escape"]
+                    .iter()
+                    .any(|m| e.to_string().contains(m));
                 assert!(unrepresentable, "parse_chat accepted what is not JSON: {e}");
                 serde_json::from_str::<serde::de::IgnoredAny>(frame).expect("parse_chat accepted what is not JSON");
                 return;
@@ -83,10 +90,21 @@ fn check_frame(frame: &str) {
             .unwrap_or_else(|| panic!("parse_chat accepted a frame that is not an object with a string message: {frame:?}"));
         let trimmed = message.trim();
         match got {
-            Some(text) => assert_eq!(text.as_ref(), trimmed),
+            Some(text) => assert_eq!(text.as_ref(), lines_of(trimmed)),
             None => assert!(trimmed.is_empty()),
         }
     }
+}
+
+/// Control characters a message may not hold: all but the line break, the tab and the CR
+/// (which is read as a line break).
+fn refused(c: char) -> bool {
+    c.is_control() && !matches!(c, '\n' | '\t' | '\r')
+}
+
+/// `text` with CR LF and a lone CR as LF, as the server keeps it.
+fn lines_of(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
 }
 
 /// The input as the text of a well-formed frame, in both shapes clients send.
@@ -111,18 +129,22 @@ fn check_message_text(text: &str) {
     }
 }
 
-/// `frame` is `{"message": text}`: the text comes back trimmed, nothing if blank, or is refused
-/// as too long exactly when it is over the limit.
+/// `frame` is `{"message": text}`: the text comes back trimmed with its line breaks as LF,
+/// nothing if blank, or is refused for its first control character (other than a line break or
+/// a tab), or as too long exactly when it is over the limit.
 fn check_well_formed(frame: &str, text: &str) {
     let trimmed = text.trim();
-    let chars = trimmed.chars().count();
+    let kept = lines_of(trimmed);
+    let chars = kept.chars().count();
     let got = parse_chat(frame);
     if trimmed.is_empty() {
         assert_eq!(got, Ok(None));
+    } else if let Some(c) = trimmed.chars().find(|&c| refused(c)) {
+        assert_eq!(got, Err(Rejected::ControlCharacter(c)));
     } else if chars > MAX_TEXT_CHARS {
         assert_eq!(got, Err(Rejected::TooLong { chars, limit: MAX_TEXT_CHARS }));
     } else {
-        assert_eq!(got, Ok(Some(Cow::Borrowed(trimmed))));
+        assert_eq!(got, Ok(Some(Cow::Owned(kept))));
     }
 }
 
@@ -287,9 +309,12 @@ fn check_escaping(text: &str) {
     assert_eq!(percent_decode(&encoded).as_deref(), Some(text), "url_encode does not round-trip");
 
     // Every fragment with user text in it has exactly the markup its template has: the same
-    // number of '<', '>', '"' and '\'' as with harmless text.
+    // number of '<', '>', '"' and '\'' as with harmless text. A message's text is formatted
+    // (links and code: the `format` target reads that markup), so here it is the input without
+    // backticks and colons, which is only escaped.
     let ts = text.len() as u64 * 1_000_003;
-    let user = ChatMessage { seq: 7, ts, name: text.to_string(), text: text.to_string(), mentions: vec![], file: None };
+    let unformatted = text.replace(['`', ':'], ";");
+    let user = ChatMessage { seq: 7, ts, name: text.to_string(), text: unformatted, mentions: vec![], file: None };
     let harmless = ChatMessage { seq: 7, ts, name: "ann".into(), text: "hi".into(), mentions: vec![], file: None };
     let page = |event: &ServerEvent<'_>| html::fragment("x", event);
     same_markup(&page(&ServerEvent::Message(&user)), &page(&ServerEvent::Message(&harmless)));

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::chat::disk::DiskHealth;
-use crate::chat::history::{self, History, Log};
+use crate::chat::history::{self, Archive, History, Log, Snapshot};
 use crate::chat::names::{self, DEFAULT_ROOM};
 use crate::chat::room::Room;
 use crate::config::FsyncPolicy;
@@ -197,11 +197,6 @@ impl Rooms {
         Ok(room)
     }
 
-    /// The room called `name` if it is in memory (a room that is not has nobody in it).
-    pub fn live(&self, name: &str) -> Option<Arc<Room>> {
-        self.lock().live.get(name).cloned()
-    }
-
     /// Up to `limit` messages of room `name` before `before`, oldest first, and whether there are
     /// older ones, whether the room is in memory or not (then from its log, if it has one).
     pub fn page_before(&self, name: &str, before: u64, limit: usize) -> io::Result<(Vec<ChatMessage>, bool)> {
@@ -215,6 +210,22 @@ impl Rooms {
             },
             None => Ok((Vec::new(), false)),
         }
+    }
+
+    /// Room `name`'s whole history as it is now, to read without any lock (search, export): its
+    /// log, up to its last whole line (a room put away is read from its log, not brought back),
+    /// or with `--memory` a copy of the messages it holds. No history at all is an empty copy.
+    pub fn archive(&self, name: &str) -> io::Result<Archive> {
+        let live = self.lock().live.get(name).cloned();
+        let snapshot = match (live, &self.storage.data_dir) {
+            (Some(room), _) => match room.log() {
+                Some(log) => Some(log.snapshot()?),
+                None => return Ok(Archive::Memory(room.page_before(u64::MAX, usize::MAX)?.0)),
+            },
+            (None, Some(dir)) => Snapshot::open(&dir.join(format!("{name}.jsonl")))?,
+            (None, None) => None,
+        };
+        Ok(snapshot.map_or(Archive::Memory(Vec::new()), Archive::Log))
     }
 
     /// The rooms in memory, copied out of the registry lock.

@@ -103,12 +103,13 @@ flag::flags! {
             parse: Seconds(1, 86_400),
             help: "send a WebSocket Ping after this much silence",
         },
-        /// Time allowed for a request head to arrive, from its first byte (the slowloris defence).
+        /// Time allowed for a request head to arrive, from its first byte (the slowloris defence),
+        /// and for a client to take each write of an answer (one that stops reading an export).
         pub head_timeout: Duration {
             flag: "--head-timeout SECS",
             default: Duration::from_secs(10),
             parse: Seconds(1, 3600),
-            help: "time for a request head to arrive; slower ones get 408",
+            help: "time for a request head (slower: 408) and for each write of an answer",
         },
         /// Messages kept in memory per room and replayed on join.
         pub history: usize {

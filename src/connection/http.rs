@@ -38,7 +38,7 @@ pub(super) fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shar
             Err(HeadError::Idle) => return AfterHttp::Closed(Ending::Http { requests }),
             Err(HeadError::Io(error)) => return AfterHttp::Closed(Ending::HttpFailed { requests, error }),
             Err(refused) => {
-                let response = head_refusal(&refused, shared.config.max_head);
+                let mut response = head_refusal(&refused, shared.config.max_head);
                 let _ = response.write_to(stream, false, false);
                 return AfterHttp::Closed(Ending::Refused { requests, status: response.status });
             }
@@ -47,7 +47,7 @@ pub(super) fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shar
         let keep_alive = request.keep_alive();
         let mut body = match Body::on_socket(stream, &mut buf, &request, shared.config.head_timeout) {
             Ok(body) => body,
-            Err(refused) => {
+            Err(mut refused) => {
                 let _ = refused.write_to(stream, request.method == "HEAD", false);
                 return AfterHttp::Closed(Ending::Refused { requests, status: refused.status });
             }
@@ -56,12 +56,12 @@ pub(super) fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shar
         // A body that no route read is still on the wire: the next request cannot be found.
         let in_step = body.is_taken();
         match route {
-            Route::Respond(response) => {
-                if response.write_to(stream, request.method == "HEAD", keep_alive && in_step).is_err()
-                    || !keep_alive
-                    || !in_step
-                    || response.close
-                {
+            Route::Respond(mut response) => {
+                if let Err(error) = response.write_to(stream, request.method == "HEAD", keep_alive && in_step) {
+                    // A client that left, or stopped reading a long answer (the write timeout).
+                    return AfterHttp::Closed(Ending::HttpFailed { requests, error });
+                }
+                if !keep_alive || !in_step || response.close {
                     if !in_step {
                         linger(stream);
                     }
@@ -81,7 +81,7 @@ pub(super) fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shar
                     let dialect = Dialect::of_subprotocol(upgrade.protocol);
                     return AfterHttp::Upgraded { leftover, endpoint, dialect };
                 }
-                Err(response) => {
+                Err(mut response) => {
                     if response.write_to(stream, false, keep_alive).is_err() || !keep_alive || response.close {
                         return AfterHttp::Closed(Ending::Refused { requests, status: response.status });
                     }

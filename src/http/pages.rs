@@ -79,6 +79,8 @@ pub fn chat(room: &str, name: &str, notice: Option<&str>, rooms: &[RoomSummary],
     CHAT.fill(&[
         ("room", Value::Plain(room)),
         ("room_path", Value::Plain(&room_path)),
+        // Where the room's data answers are (search, export), the lobby's too: `/r/ROOM`.
+        ("room_api", Value::Plain(&format!("/r/{room}"))),
         ("connect", Value::Plain(&connect)),
         ("name", Value::Plain(name)),
         ("notice_class", Value::Plain(if notice.is_some() { "notice error" } else { "" })),
@@ -132,6 +134,7 @@ mod tests {
             [
                 "room",
                 "rooms",
+                "room_api",
                 "connect",
                 "name",
                 "room_path",
@@ -145,7 +148,7 @@ mod tests {
             ]
         );
         let all = slot_names();
-        assert_eq!(all.len(), 15, "{all:?}");
+        assert_eq!(all.len(), 16, "{all:?}");
         assert!(all.ends_with(&["rule", "error", "next"]), "bad-room adds rule, access adds error and next: {all:?}");
     }
 
@@ -160,7 +163,7 @@ mod tests {
             r#"<form class="rename" action="/r/kitchen" method="get">"#,
             r#"<input name="name" value="ann b" maxlength="32" aria-label="Your name" required>"#,
             r#"<p id="notice" class="" role="alert"></p>"#,
-            r#"<input name="message" maxlength="2000" "#,
+            r#"<textarea name="message" maxlength="2000" rows="1" "#,
             concat!(
                 r#"<ul id="rooms"><li><a href="/">#lobby</a> <span class="count" title="people here">2</span></li>"#,
                 r#"<li><a href="/r/kitchen" aria-current="page">#kitchen</a> "#,

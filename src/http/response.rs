@@ -2,14 +2,17 @@
 //!
 //! Every response carries an exact `Content-Length` (so keep-alive works without chunking), a
 //! `Content-Type`, and `X-Content-Type-Options: nosniff`. HTML pages also carry the strict
-//! Content-Security-Policy below. A shared file's download is sent from its file
-//! ([`FileBody`], by `sendfile(2)`), with its length as the `Content-Length`.
+//! Content-Security-Policy below. The exceptions are bodies too large to hold: a room's export is
+//! [`Streamed`], made and written in pieces, framed as [`super::streamed`] says; a shared file's
+//! download is sent from its file ([`FileBody`], by `sendfile(2)`), its length the
+//! `Content-Length`.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
 use std::net::TcpStream;
 
 use super::download::FileBody;
+use super::streamed::{Framing, Streamed};
 
 /// The policy for every HTML page: everything from this server only, no inline script or style,
 /// no plugins, no framing. `connect-src 'self'` also covers `ws://` to the same host and port
@@ -28,6 +31,8 @@ pub struct Response {
     pub body: Cow<'static, [u8]>,
     /// Close the connection after this response (errors where the stream may be out of step).
     pub close: bool,
+    /// A body made while it is written, instead of `body` (which is then empty).
+    pub streamed: Option<Streamed>,
     /// A body sent from a file instead of `body` (a shared file's download): its length is the
     /// `Content-Length`.
     pub file: Option<FileBody>,
@@ -41,8 +46,16 @@ impl Response {
             headers: vec![("Content-Type", Cow::Borrowed(content_type))],
             body: body.into(),
             close: false,
+            streamed: None,
             file: None,
         }
+    }
+
+    /// A response whose body is made while it is written. One whose end is told by closing the
+    /// connection closes it.
+    pub fn streamed(status: u16, content_type: &'static str, streamed: Streamed) -> Response {
+        let close = streamed.framing == Framing::UntilClose;
+        Response { close, streamed: Some(streamed), ..Response::new(status, content_type, &b""[..]) }
     }
 
     /// A short plain-text answer, one line: what went wrong and what to do.
@@ -74,14 +87,17 @@ impl Response {
 
     /// Serialises and writes the response. `head_only` is for HEAD requests: same headers,
     /// including the Content-Length the body would have had, and no body (RFC 9110 §9.3.2).
-    pub fn write_to(&self, mut stream: &TcpStream, head_only: bool, keep_alive: bool) -> io::Result<()> {
+    pub fn write_to(&mut self, mut stream: &TcpStream, head_only: bool, keep_alive: bool) -> io::Result<()> {
         let mut out = Vec::with_capacity(256 + if head_only { 0 } else { self.body.len() });
         write!(out, "HTTP/1.1 {} {}\r\n", self.status, reason(self.status))?;
         for (name, value) in &self.headers {
             write!(out, "{name}: {value}\r\n")?;
         }
-        let length = self.file.as_ref().map_or(self.body.len() as u64, |file| file.length);
-        write!(out, "Content-Length: {length}\r\n")?;
+        match (&self.streamed, &self.file) {
+            (Some(streamed), _) => streamed.framing_header(&mut out)?,
+            (None, Some(file)) => write!(out, "Content-Length: {}\r\n", file.length)?,
+            (None, None) => write!(out, "Content-Length: {}\r\n", self.body.len())?,
+        }
         out.extend_from_slice(b"X-Content-Type-Options: nosniff\r\n");
         out.extend_from_slice(if keep_alive && !self.close {
             b"Connection: keep-alive\r\n"
@@ -93,8 +109,9 @@ impl Response {
             out.extend_from_slice(&self.body);
         }
         stream.write_all(&out)?;
-        match &self.file {
-            Some(file) if !head_only => file.send(stream),
+        match (&mut self.streamed, &self.file) {
+            (Some(streamed), _) if !head_only => streamed.write_body(stream),
+            (None, Some(file)) if !head_only => file.send(stream),
             _ => Ok(()),
         }
     }

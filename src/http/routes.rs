@@ -7,6 +7,8 @@
 //! | `GET /r/ROOM` | the chat page of ROOM (1–32 of `[a-z0-9_-]` after lower-casing; else 404) |
 //! | `GET /r/ROOM/connect` | its WebSocket (`?name=` gives the member's name) |
 //! | `GET /r/ROOM/history?before=SEQ&limit=N` | older messages as JSON (`&format=html` for the page) |
+//! | `GET /r/ROOM/search?q=TEXT&limit=N&before=SEQ` | the messages that hold TEXT, newest first, as JSON |
+//! | `GET /r/ROOM/export?format=txt\|jsonl\|html` | the whole history as a file to download, streamed |
 //! | `GET /new` | a new private room: a redirect to `/r/` + 26 random base32 characters |
 //! | `POST /r/ROOM/files?name=NAME` | share a file in ROOM: the body is the file ([`upload`]) |
 //! | `GET /files/HASH/NAME` | a shared file, by `sendfile(2)`, one `Range` honoured ([`download`]) |
@@ -30,7 +32,7 @@ use crate::chat::names::{self, DEFAULT_ROOM};
 use crate::http::body::Body;
 use crate::http::head::{percent_decode, Request};
 use crate::http::response::Response;
-use crate::http::{api, assets, download, host, login, pages, upload};
+use crate::http::{api, assets, download, export, host, login, pages, search, upload};
 use crate::protocol::html::url_encode;
 use crate::shared::Shared;
 
@@ -181,6 +183,8 @@ fn room_route(request: &Request, shared: &Shared, rest: &str) -> Route {
         "" => Route::Respond(chat_page(request, shared, &room)),
         "connect" => websocket(request, shared, Endpoint::Chat { room, name: asked_name(request) }),
         "history" => Route::Respond(api::history(request, shared, &room)),
+        "search" => Route::Respond(search::search(request, shared, &room)),
+        "export" => Route::Respond(export::export(request, shared, &room)),
         _ => Route::Respond(not_found(&request.path)),
     }
 }
@@ -254,9 +258,11 @@ fn access_check(request: &Request, peer: IpAddr, shared: &Shared) -> Option<Resp
         return None;
     }
     let wants_socket = path == "/connect" || path.ends_with("/connect") || path == "/echo";
-    // Shared files get a plain 401 too: the page's script or an <img> asked, not a person.
+    // The data answers get a plain 401, not the form: a script asked, not a person. So do shared
+    // files: the page's script or an <img> asked.
+    let wants_data = ["/history", "/search", "/export"].iter().any(|tail| path.ends_with(tail));
     let wants_file = path.starts_with("/files/") || upload_room(path).is_some();
-    Some(if wants_socket || wants_file || path.starts_with("/api/") || path.ends_with("/history") {
+    Some(if wants_socket || path.starts_with("/api/") || wants_data || wants_file {
         Response::text(
             401,
             "This server needs an access code: open it in a browser first, or send Authorization: Bearer CODE.",

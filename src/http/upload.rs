@@ -62,7 +62,8 @@ pub fn upload(request: &Request, peer: IpAddr, body: &mut Body<'_>, shared: &Sha
         return Response::text(413, line);
     }
     let wanted = request.query_param("member");
-    let live = shared.rooms.live(room);
+    // A room that is not in memory has nobody in it.
+    let live = shared.rooms.all().into_iter().find(|live| live.name == room);
     let member = live.as_ref().and_then(|live| live.member_at(peer, wanted.as_deref()));
     let (Some(live), Some(member)) = (live, member) else {
         let why = match wanted {

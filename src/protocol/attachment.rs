@@ -38,8 +38,9 @@ impl SharedFile {
     }
 }
 
-/// Appends the page's view of `file`: a lazy-loaded thumbnail that links to the full picture, or
-/// a card that downloads the file (or, for plain text, opens it).
+/// Appends the page's view of `file`, if there is one (a message's, after its text): a lazy-loaded
+/// thumbnail that links to the full picture, or a card that downloads the file (or, for plain
+/// text, opens it).
 ///
 /// ```
 /// use chatroom::protocol::attachment::{html_into, SharedFile};
@@ -51,7 +52,7 @@ impl SharedFile {
 ///     media_type: "text/plain".into(),
 /// };
 /// let mut out = String::new();
-/// html_into(&mut out, &file);
+/// html_into(&mut out, Some(&file));
 /// assert_eq!(
 ///     out,
 ///     concat!(
@@ -61,7 +62,8 @@ impl SharedFile {
 ///     )
 /// );
 /// ```
-pub fn html_into(out: &mut String, file: &SharedFile) {
+pub fn html_into(out: &mut String, file: Option<&SharedFile>) {
+    let Some(file) = file else { return };
     if file.is_picture() {
         out.push_str(r#"<a class="file picture" href=""#);
         escape_into(out, &file.url);
@@ -130,7 +132,7 @@ mod tests {
     #[test]
     fn pictures_are_thumbnails_and_the_rest_cards() {
         let mut out = String::new();
-        html_into(&mut out, &file("a\".png", "image/png"));
+        html_into(&mut out, Some(&file("a\".png", "image/png")));
         assert_eq!(
             out,
             concat!(
@@ -149,7 +151,7 @@ mod tests {
             ("a.<b>", "image/x-thing", ">IMG<"),
         ] {
             let mut out = String::new();
-            html_into(&mut out, &file(name, media_type));
+            html_into(&mut out, Some(&file(name, media_type)));
             assert!(out.starts_with(r#"<a class="file card""#), "{out}");
             assert!(out.contains(r#"" download><span class="icon""#), "{out}");
             assert!(out.contains(icon), "{out}");

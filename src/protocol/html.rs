@@ -6,14 +6,16 @@
 //! can append a message, replace the roster and clear the notice at once.
 //!
 //! Every piece of user text goes into HTML through [`escape_into`], here and nowhere else, so
-//! this file is the one place to audit. Personal touches (my own messages) are the page's
-//! business: fragments carry `data-` attributes, never "you".
+//! this file is the one place to audit; a message's text goes through [`format_into`], which
+//! escapes it the same way and then marks up its links and code (`format.rs`, the other place to
+//! audit). Personal touches (my own messages) are the page's business: fragments carry `data-`
+//! attributes, never "you".
 
 use std::fmt::Write as _;
 
-use super::attachment;
+use super::format::format_into;
 use super::json::RoomSummary;
-use super::{ChatMessage, Presence, Roster, ServerEvent, Welcome, DEFAULT_ROOM, HEARTBEAT_REPLY};
+use super::{attachment, ChatMessage, Presence, Roster, ServerEvent, Welcome, DEFAULT_ROOM, HEARTBEAT_REPLY};
 use crate::protocol::frame::EncodedFrame;
 use crate::time::rfc3339;
 
@@ -123,7 +125,9 @@ pub fn room_items(out: &mut String, rooms: &[RoomSummary], current: Option<&str>
     }
 }
 
-/// One message as a list item. The `<time>` holds UTC; the page's script shows it in local time.
+/// One message as a list item, and the file it shares, if any ([`attachment::html_into`]). The `<time>` holds UTC; the page's script shows it in local time.
+/// The text is escaped, with its links and code as markup ([`format_into`]); the name is only
+/// escaped.
 /// `data-name` lets the page mark its own messages (names are unique in a room), and
 /// `data-mentions` (only there when someone is mentioned: a JSON array of names) lets it mark
 /// the messages that call its member.
@@ -163,12 +167,9 @@ pub fn message_item(out: &mut String, message: &ChatMessage) {
     let _ = write!(out, r#""><time datetime="{iso}">{} UTC</time> <b class="name">"#, &iso[11..16]);
     escape_into(out, &message.name);
     out.push_str(r#"</b> <span class="text">"#);
-    escape_into(out, &message.text);
+    format_into(out, &message.text);
     out.push_str("</span>");
-    // A shared file: its thumbnail or card after the (empty) text.
-    if let Some(file) = &message.file {
-        attachment::html_into(out, file);
-    }
+    attachment::html_into(out, message.file.as_ref());
     out.push_str("</li>");
 }
 
@@ -300,14 +301,8 @@ mod tests {
     use crate::protocol::{Change, Dialect};
 
     fn msg(text: &str) -> ChatMessage {
-        ChatMessage {
-            seq: 7,
-            ts: 1_764_190_800_123,
-            name: "<ann>".into(),
-            text: text.into(),
-            mentions: vec![],
-            file: None,
-        }
+        let (name, text) = ("<ann>".into(), text.into());
+        ChatMessage { seq: 7, ts: 1_764_190_800_123, name, text, mentions: vec![], file: None }
     }
 
     fn page(event: &ServerEvent<'_>) -> String {
@@ -335,6 +330,20 @@ mod tests {
                 r#"<span class="text">&lt;b&gt;hi&lt;/b&gt;</span></li></ul>"#
             )
         );
+    }
+
+    #[test]
+    fn the_text_is_formatted_and_the_name_is_not() {
+        let mut said = msg("see `x` at https://x.org");
+        said.name = "`ann` https://y.org".into();
+        let mut item = String::new();
+        message_item(&mut item, &said);
+        assert!(item.contains(r#"data-name="`ann` https://y.org"><time"#), "{item}");
+        assert!(item.contains(r#"<b class="name">`ann` https://y.org</b>"#), "{item}");
+        assert!(item.contains(concat!(
+            r#"<span class="text">see <code>x</code> at <a href="https://x.org" "#,
+            r#"rel="noopener noreferrer nofollow" target="_blank">https://x.org</a></span></li>"#
+        )));
     }
 
     #[test]

@@ -30,6 +30,10 @@ pub enum ClientEvent<'a> {
 pub enum Rejected {
     /// Not JSON, or not an object with a string `message`.
     NotChatJson,
+    /// Holds a control character other than a line break or a tab (C0 and C1 controls, DEL):
+    /// it would not show on the page, and in a terminal it could move the cursor, clear the
+    /// screen or pass for someone else's line.
+    ControlCharacter(char),
     /// Longer than the limit after trimming.
     TooLong {
         /// How long it was, in characters.
@@ -44,6 +48,10 @@ impl Rejected {
     pub fn explain(&self) -> String {
         match self {
             Rejected::NotChatJson => r#"Could not read that message: send JSON like {"message": "hello"}."#.to_string(),
+            Rejected::ControlCharacter(c) => format!(
+                "Message not sent: it holds the control character U+{:04X}; only line breaks and tabs may be sent.",
+                u32::from(*c)
+            ),
             Rejected::TooLong { chars, limit } => {
                 format!("Message not sent: it is {chars} characters long, and the limit is {limit}.")
             }
@@ -56,6 +64,9 @@ impl<'a> ClientEvent<'a> {
     /// refused (an empty submit is not an error). `max_text` is the longest chat message in
     /// characters (`--max-text`): characters, not bytes, so a long message in Japanese is as
     /// long as one in English.
+    ///
+    /// A message may hold several lines: line breaks and tabs inside it are kept (the ends are
+    /// trimmed), CR LF and a lone CR become LF, and any other control character is refused.
     pub fn parse(frame_text: &'a str, max_text: usize) -> Result<Option<ClientEvent<'a>>, Rejected> {
         if frame_text == HEARTBEAT {
             return Ok(Some(ClientEvent::Heartbeat));
@@ -65,18 +76,18 @@ impl<'a> ClientEvent<'a> {
             return Err(Rejected::NotChatJson);
         }
         let said: Said<'_> = serde_json::from_str(frame_text).map_err(|_| Rejected::NotChatJson)?;
-        let trimmed = said.message.trim();
-        if trimmed.is_empty() {
+        if said.message.trim().is_empty() {
             return Ok(None);
         }
-        let chars = trimmed.chars().count();
+        let text = lines_of(match said.message {
+            Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
+            Cow::Owned(s) => Cow::Owned(s.trim().to_string()),
+        })?;
+        let chars = text.chars().count();
         if chars > max_text {
             return Err(Rejected::TooLong { chars, limit: max_text });
         }
-        Ok(Some(ClientEvent::Chat(match said.message {
-            Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
-            Cow::Owned(s) => Cow::Owned(s.trim().to_string()),
-        })))
+        Ok(Some(ClientEvent::Chat(text)))
     }
 
     /// The text frame that sends this event, as a JSON client writes it (the terminal client,
@@ -87,6 +98,25 @@ impl<'a> ClientEvent<'a> {
             ClientEvent::Heartbeat => HEARTBEAT.to_string(),
         }
     }
+}
+
+/// `text` with its line breaks as LF alone, or the first control character in it that is not a
+/// line break or a tab. CR LF and a lone CR are read as LF, as a browser reads a text area's
+/// value (WHATWG HTML, "normalize newlines"): a JSON client on Windows says the same thing as the
+/// page, and a CR can never send a terminal's cursor back over the name at the start of a line.
+fn lines_of(text: Cow<'_, str>) -> Result<Cow<'_, str>, Rejected> {
+    // Most messages hold no control character at all: one pass over the bytes says so. (0xC2
+    // leads the UTF-8 of U+0080–U+00BF, which holds the C1 controls.)
+    if !text.bytes().any(|b| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7F || b == 0xC2) {
+        return Ok(text);
+    }
+    if let Some(c) = text.chars().find(|&c| c.is_control() && !matches!(c, '\n' | '\t' | '\r')) {
+        return Err(Rejected::ControlCharacter(c));
+    }
+    if !text.contains('\r') {
+        return Ok(text);
+    }
+    Ok(Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n")))
 }
 
 #[cfg(test)]
@@ -142,6 +172,35 @@ mod tests {
         }
         let deep = "[".repeat(10_000);
         assert_eq!(chat(&deep), Err(Rejected::NotChatJson));
+    }
+
+    #[test]
+    fn lines_and_tabs_are_kept_and_other_controls_refused() {
+        assert_eq!(chat(r#"{"message":" a\n\tb\n\nc \n"}"#).unwrap().as_deref(), Some("a\n\tb\n\nc"));
+        let plain = ClientEvent::parse(r#"{"message":"line\nbreak"}"#, LIMIT).unwrap();
+        assert_eq!(plain, Some(ClientEvent::Chat("line\nbreak".into())));
+        assert_eq!(chat(r#"{"message":"a\r\nb\rc\r\n\rd"}"#).unwrap().as_deref(), Some("a\nb\nc\n\nd"));
+        assert_eq!(chat(r#"{"message":"\r\n"}"#).unwrap(), None);
+        for (frame, c) in [
+            (r#"{"message":"a\u0000b"}"#, '\0'),
+            (r#"{"message":"bell\u0007"}"#, '\u{7}'),
+            (r#"{"message":"\u001b[2Jcleared"}"#, '\u{1b}'),
+            (r#"{"message":"a\u000bb"}"#, '\u{b}'),
+            (r#"{"message":"a\u007fb"}"#, '\u{7f}'),
+            (r#"{"message":"a\u009bb"}"#, '\u{9b}'),
+            // JSON allows DEL and C1 controls unescaped (RFC 8259 §7), but not C0 ones.
+            ("{\"message\":\"raw \u{7f} byte\"}", '\u{7f}'),
+            ("{\"message\":\"a\u{85}b\"}", '\u{85}'),
+        ] {
+            assert_eq!(chat(frame), Err(Rejected::ControlCharacter(c)), "{frame}");
+        }
+        assert!(Rejected::ControlCharacter('\u{1b}').explain().contains("U+001B"));
+        assert_eq!(chat("{\"message\":\"raw \u{1b} byte\"}"), Err(Rejected::NotChatJson));
+        // Non-control characters of the same UTF-8 lead byte, and other scripts, pass.
+        assert_eq!(chat(r#"{"message":"¡ © ± ¿ é 日本"}"#).unwrap().as_deref(), Some("¡ © ± ¿ é 日本"));
+        // Counted after CR LF became LF.
+        let crlf = format!(r#"{{"message":"{}"}}"#, "a\\r\\n".repeat(LIMIT / 2));
+        assert_eq!(chat(&crlf).unwrap().map(|t| t.chars().count()), Some(LIMIT - 1));
     }
 
     #[test]

@@ -142,6 +142,22 @@ pub struct HistoryPage<'a> {
     pub more: bool,
 }
 
+/// `GET /r/ROOM/search`: the messages whose text or name holds `q` (case ignored), newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchResults<'a> {
+    /// The room.
+    pub room: Cow<'a, str>,
+    /// What was looked for, as it was matched (without surrounding spaces).
+    pub q: Cow<'a, str>,
+    /// The matching messages, newest first.
+    pub messages: Vec<Entry<'a>>,
+    /// Whether older messages match too.
+    pub more: bool,
+    /// When `more`: the `before` to ask with for the next page (the last `seq` here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<u64>,
+}
+
 /// `GET /api/rooms`: the public rooms that have people or history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomList {

@@ -17,6 +17,7 @@
 //! | a numbered chat message | [`ChatMessage`] | the room; it is also one line of the room's log |
 //! | one relay, for everyone | [`Outgoing`] | each event encoded once per dialect present |
 //! | the bytes of a server frame | [`frame::EncodedFrame`] | once, unmasked, for any number of sockets (RFC 6455 §5) |
+//! | a room's history as a file | text lines, a standalone page | [`transcript`], for `/r/ROOM/export` |
 //! | a file shared in a message | [`attachment::SharedFile`] | the upload (`http::upload`); the page's thumbnail or card |
 //!
 //! **Adding an event** the server sends: a variant of [`ServerEvent`], its arm in
@@ -30,10 +31,12 @@
 //! mine, or mention me, is worked out by the page's script from `data-` attributes.
 
 pub mod attachment;
+pub mod format;
 pub mod frame;
 pub mod html;
 mod inbound;
 pub mod json;
+pub mod transcript;
 
 use serde::{Deserialize, Serialize};
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use super::archive::Snapshot;
 use super::{FsyncPolicy, MAX_SEQ};
 use crate::protocol::ChatMessage;
 
@@ -80,6 +81,13 @@ impl Log {
     pub fn is_deleted(&self) -> bool {
         use std::os::unix::fs::MetadataExt;
         self.file.metadata().is_ok_and(|m| m.nlink() == 0)
+    }
+
+    /// The log as it is now, up to its last whole line, through a handle of its own (a
+    /// duplicate of the log's, so it reads the same file even if the path was since unlinked):
+    /// for search and export, which read it without the room lock while appends go on.
+    pub fn snapshot(&self) -> io::Result<Snapshot> {
+        Snapshot::of_file(self.file.try_clone()?)
     }
 
     /// Up to `limit` messages with `seq < before`, oldest first, and whether older ones exist.
@@ -165,7 +173,7 @@ fn load_tail(file: &File, path: &Path, keep: usize) -> io::Result<(Vec<ChatMessa
 }
 
 /// The offset just after the last `\n` in the first `len` bytes (0 if none).
-fn end_of_last_full_line(file: &File, len: u64) -> io::Result<u64> {
+pub(super) fn end_of_last_full_line(file: &File, len: u64) -> io::Result<u64> {
     let mut end = len;
     let mut buf = vec![0u8; CHUNK];
     while end > 0 {
@@ -255,9 +263,31 @@ struct SeqOnly {
 fn page_before(file: &File, before: u64, limit: usize) -> io::Result<(Vec<ChatMessage>, bool)> {
     let len = file.metadata()?.len();
     let len = end_of_last_full_line(file, len)?; // ignore a line being appended right now
-                                                 // Binary search for `end`: the start of the first line with seq >= before (or len).
-                                                 // Invariant: every line starting before `lo` has seq < before; the line at `hi` (if any) has
-                                                 // seq >= before.
+    let end = start_of_seq(file, len, before)?;
+    let mut page = Vec::with_capacity(limit);
+    let mut more = false;
+    for line in lines_backwards(file, end) {
+        let line = line?;
+        let Ok(message) = serde_json::from_slice::<ChatMessage>(&line) else { continue };
+        if message.seq >= before {
+            continue;
+        }
+        if page.len() == limit {
+            more = true;
+            break;
+        }
+        page.push(message);
+    }
+    page.reverse();
+    Ok((page, more))
+}
+
+/// The start of the first line with `seq >= before` in the first `len` bytes of the log (which
+/// end with a whole line), or `len`: a binary search by byte offset, since sequence numbers grow
+/// along the file. Search and paging read backwards from there.
+pub(super) fn start_of_seq(file: &File, len: u64, before: u64) -> io::Result<u64> {
+    // Invariant: every line starting before `lo` has seq < before; the line at `hi` (if any) has
+    // seq >= before.
     let (mut lo, mut hi) = (0u64, len);
     while hi - lo > CHUNK as u64 {
         let mid = lo + (hi - lo) / 2;
@@ -282,20 +312,5 @@ fn page_before(file: &File, before: u64, limit: usize) -> io::Result<(Vec<ChatMe
             None => break,
         }
     }
-    let mut page = Vec::with_capacity(limit);
-    let mut more = false;
-    for line in lines_backwards(file, end) {
-        let line = line?;
-        let Ok(message) = serde_json::from_slice::<ChatMessage>(&line) else { continue };
-        if message.seq >= before {
-            continue;
-        }
-        if page.len() == limit {
-            more = true;
-            break;
-        }
-        page.push(message);
-    }
-    page.reverse();
-    Ok((page, more))
+    Ok(end)
 }

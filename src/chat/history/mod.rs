@@ -17,15 +17,23 @@
 //! **Paging back** (`/r/ROOM/history?before=SEQ`) binary-searches the log by byte offset, since
 //! sequence numbers grow along the file, then reads the page backwards from there: a few reads,
 //! whatever the depth, and never the whole log in memory.
+//!
+//! **Search and export** (`/r/ROOM/search`, `/r/ROOM/export`) read the whole log, without the
+//! room lock, through an [`Archive`]: a snapshot of the file up to its last whole line, read in
+//! regions of bounded size ([`archive`]); search reads it backwards and parses only the lines
+//! that can match ([`search`]).
 
+pub mod archive;
 mod log;
 pub mod reserve;
+pub mod search;
 
 use std::collections::VecDeque;
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use archive::{Archive, Snapshot};
 pub use log::{last_message, page_before_in, Log};
 use reserve::Reservation;
 
