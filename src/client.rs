@@ -29,6 +29,7 @@ use tungstenite::protocol::frame::CloseFrame;
 use tungstenite::protocol::{Role, WebSocket};
 use tungstenite::{Error as WsError, Message};
 
+use crate::protocol::attachment::human_size;
 use crate::protocol::html::url_encode;
 use crate::protocol::json::{Arrival, Event, Message as Said};
 use crate::protocol::{ClientEvent, HEARTBEAT_REPLY, JSON_SUBPROTOCOL};
@@ -126,7 +127,7 @@ fn run(target: &Target, code: Option<&str>) -> Result<(), String> {
         signal_hook::flag::register(signal, stop.clone()).map_err(|e| e.to_string())?;
     }
     let typed = read_lines()?;
-    let mut screen = Screen::new(io::stdout().lock());
+    let mut screen = Screen::new(io::stdout().lock(), format!("http://{}", target.host));
     loop {
         match ws.read() {
             Ok(Message::Text(text)) => screen.event(text.as_str()),
@@ -276,11 +277,13 @@ struct Screen<W: Write> {
     out: W,
     /// Our name in the room, from the welcome's notice.
     me: Option<String>,
+    /// `http://host:port` of the server, to print a shared file's full URL.
+    base: String,
 }
 
 impl<W: Write> Screen<W> {
-    fn new(out: W) -> Screen<W> {
-        Screen { out, me: None }
+    fn new(out: W, base: String) -> Screen<W> {
+        Screen { out, me: None, base }
     }
 
     /// Prints one event. A message that mentions us (not one we sent) rings the terminal bell
@@ -288,7 +291,15 @@ impl<W: Write> Screen<W> {
     /// replayed on joining.
     fn event(&mut self, text: &str) {
         let out = &mut self.out;
-        let said = |out: &mut W, m: &Said<'_>| writeln!(out, "{} {}: {}", local_hhmm(&m.ts), m.name, m.text);
+        let base = &self.base;
+        let said = |out: &mut W, m: &Said<'_>| match &m.file {
+            // A shared file: its name, size and the full URL, which terminals make clickable.
+            Some(file) => {
+                let size = human_size(file.size);
+                writeln!(out, "{} {}: [file] {} ({size}) {base}{}", local_hhmm(&m.ts), m.name, file.name, file.url)
+            }
+            None => writeln!(out, "{} {}: {}", local_hhmm(&m.ts), m.name, m.text),
+        };
         let _ = match serde_json::from_str::<Event<'_>>(text) {
             Ok(Event::Message(m)) => {
                 let me = self.me.as_deref();
@@ -349,11 +360,17 @@ mod tests {
 
     #[test]
     fn events_print_as_lines() {
-        let mut screen = Screen::new(Vec::new());
+        let mut screen = Screen::new(Vec::new(), "http://h:1".into());
         screen.event(r#"{"type":"roster","room":"x","members":["a","b"]}"#);
         screen.event(r#"{"type":"error","text":"no"}"#);
         screen.event("pong");
-        assert_eq!(String::from_utf8(screen.out).unwrap(), "* here: a, b\n! no\n");
+        screen.event(concat!(
+            r#"{"type":"message","room":"x","seq":2,"ts":"2026-11-27T10:00:00.000Z","name":"ann","text":"","#,
+            r#""file":{"url":"/files/ab/a%20b.png","name":"a b.png","size":2048,"type":"image/png"}}"#
+        ));
+        let shown = String::from_utf8(screen.out).unwrap();
+        assert!(shown.starts_with("* here: a, b\n! no\n"), "{shown}");
+        assert!(shown.ends_with(" ann: [file] a b.png (2.0 KiB) http://h:1/files/ab/a%20b.png\n"), "{shown}");
     }
 
     #[test]
@@ -363,7 +380,7 @@ mod tests {
                 r#"{{"type":"message","room":"x","seq":1,"ts":"2026-11-27T10:00:00.000Z","name":"{name}","text":"@t","mentions":{mentions}}}"#
             )
         };
-        let mut screen = Screen::new(Vec::new());
+        let mut screen = Screen::new(Vec::new(), "http://h:1".into());
         // Before the welcome we do not know who we are: no bell.
         screen.event(&message("bob", r#"["ann"]"#));
         screen.event(r#"{"type":"notice","text":"You are ann.","name":"ann"}"#);

@@ -9,6 +9,7 @@ use crate::chat::directory::Directory;
 use crate::chat::member::Member;
 use crate::chat::rooms::{Rooms, Storage, StorageError};
 use crate::config::Config;
+use crate::files::Files;
 use crate::limits::{Gate, Rates};
 use crate::lock;
 
@@ -26,6 +27,8 @@ pub struct Shared {
     pub(crate) rates: Rates,
     /// The optional access code and its sessions.
     pub(crate) access: Access,
+    /// The shared files, unless `--memory` (then there is no file sharing).
+    pub(crate) files: Option<Files>,
     /// Every open WebSocket, chat or echo, by connection id: for shutdown, which must reach them all.
     members: Mutex<HashMap<u64, Arc<Member>>>,
 }
@@ -45,7 +48,15 @@ impl Shared {
         let access = Access::new(config.access_code.clone(), dir)
             .map_err(|e| StorageError::Secret(dir.unwrap_or(Path::new(".")).join(crate::access::SECRET_FILE), e))?;
         let directory = Directory::default();
-        Ok(Shared { config, rooms, directory, gate, rates, access, members: Mutex::new(HashMap::new()) })
+        let files = match dir {
+            Some(dir) => Some(
+                Files::open(dir, config.files_quota, config.upload_rate, config.fsync)
+                    .map_err(|e| StorageError::CreateDir(dir.join(crate::files::FOLDER), e))?,
+            ),
+            None => None,
+        };
+        let members = Mutex::new(HashMap::new());
+        Ok(Shared { config, rooms, directory, gate, rates, access, files, members })
     }
 
     fn members(&self) -> MutexGuard<'_, HashMap<u64, Arc<Member>>> {

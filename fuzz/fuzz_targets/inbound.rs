@@ -314,8 +314,8 @@ fn check_escaping(text: &str) {
     // backticks and colons, which is only escaped.
     let ts = text.len() as u64 * 1_000_003;
     let unformatted = text.replace(['`', ':'], ";");
-    let user = ChatMessage { seq: 7, ts, name: text.to_string(), text: unformatted, mentions: vec![] };
-    let harmless = ChatMessage { seq: 7, ts, name: "ann".into(), text: "hi".into(), mentions: vec![] };
+    let user = ChatMessage { seq: 7, ts, name: text.to_string(), text: unformatted, mentions: vec![], file: None };
+    let harmless = ChatMessage { seq: 7, ts, name: "ann".into(), text: "hi".into(), mentions: vec![], file: None };
     let page = |event: &ServerEvent<'_>| html::fragment("x", event);
     same_markup(&page(&ServerEvent::Message(&user)), &page(&ServerEvent::Message(&harmless)));
     same_markup(&page(&ServerEvent::Error(text)), &page(&ServerEvent::Error("hi")));

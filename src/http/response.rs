@@ -2,13 +2,16 @@
 //!
 //! Every response carries an exact `Content-Length` (so keep-alive works without chunking), a
 //! `Content-Type`, and `X-Content-Type-Options: nosniff`. HTML pages also carry the strict
-//! Content-Security-Policy below. The one exception is a body too large to hold (a room's
-//! export): it is [`Streamed`], made and written in pieces, framed as [`super::streamed`] says.
+//! Content-Security-Policy below. The exceptions are bodies too large to hold: a room's export is
+//! [`Streamed`], made and written in pieces, framed as [`super::streamed`] says; a shared file's
+//! download is sent from its file ([`FileBody`], by `sendfile(2)`), its length the
+//! `Content-Length`.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
 use std::net::TcpStream;
 
+use super::download::FileBody;
 use super::streamed::{Framing, Streamed};
 
 /// The policy for every HTML page: everything from this server only, no inline script or style,
@@ -30,6 +33,9 @@ pub struct Response {
     pub close: bool,
     /// A body made while it is written, instead of `body` (which is then empty).
     pub streamed: Option<Streamed>,
+    /// A body sent from a file instead of `body` (a shared file's download): its length is the
+    /// `Content-Length`.
+    pub file: Option<FileBody>,
 }
 
 impl Response {
@@ -41,6 +47,7 @@ impl Response {
             body: body.into(),
             close: false,
             streamed: None,
+            file: None,
         }
     }
 
@@ -86,9 +93,10 @@ impl Response {
         for (name, value) in &self.headers {
             write!(out, "{name}: {value}\r\n")?;
         }
-        match &self.streamed {
-            Some(streamed) => streamed.framing_header(&mut out)?,
-            None => write!(out, "Content-Length: {}\r\n", self.body.len())?,
+        match (&self.streamed, &self.file) {
+            (Some(streamed), _) => streamed.framing_header(&mut out)?,
+            (None, Some(file)) => write!(out, "Content-Length: {}\r\n", file.length)?,
+            (None, None) => write!(out, "Content-Length: {}\r\n", self.body.len())?,
         }
         out.extend_from_slice(b"X-Content-Type-Options: nosniff\r\n");
         out.extend_from_slice(if keep_alive && !self.close {
@@ -101,8 +109,9 @@ impl Response {
             out.extend_from_slice(&self.body);
         }
         stream.write_all(&out)?;
-        match &mut self.streamed {
-            Some(streamed) if !head_only => streamed.write_body(stream),
+        match (&mut self.streamed, &self.file) {
+            (Some(streamed), _) if !head_only => streamed.write_body(stream),
+            (None, Some(file)) if !head_only => file.send(stream),
             _ => Ok(()),
         }
     }
@@ -112,7 +121,10 @@ impl Response {
 pub fn reason(status: u16) -> &'static str {
     match status {
         101 => "Switching Protocols",
+        100 => "Continue",
         200 => "OK",
+        201 => "Created",
+        206 => "Partial Content",
         303 => "See Other",
         304 => "Not Modified",
         308 => "Permanent Redirect",
@@ -122,9 +134,11 @@ pub fn reason(status: u16) -> &'static str {
         404 => "Not Found",
         405 => "Method Not Allowed",
         408 => "Request Timeout",
+        409 => "Conflict",
         411 => "Length Required",
         413 => "Content Too Large",
         415 => "Unsupported Media Type",
+        416 => "Range Not Satisfiable",
         421 => "Misdirected Request",
         426 => "Upgrade Required",
         429 => "Too Many Requests",
@@ -132,6 +146,7 @@ pub fn reason(status: u16) -> &'static str {
         500 => "Internal Server Error",
         503 => "Service Unavailable",
         505 => "HTTP Version Not Supported",
+        507 => "Insufficient Storage",
         _ => "Unknown",
     }
 }

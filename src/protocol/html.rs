@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 
 use super::format::format_into;
 use super::json::RoomSummary;
-use super::{ChatMessage, Presence, Roster, ServerEvent, Welcome, DEFAULT_ROOM, HEARTBEAT_REPLY};
+use super::{attachment, ChatMessage, Presence, Roster, ServerEvent, Welcome, DEFAULT_ROOM, HEARTBEAT_REPLY};
 use crate::protocol::frame::EncodedFrame;
 use crate::time::rfc3339;
 
@@ -125,7 +125,7 @@ pub fn room_items(out: &mut String, rooms: &[RoomSummary], current: Option<&str>
     }
 }
 
-/// One message as a list item. The `<time>` holds UTC; the page's script shows it in local time.
+/// One message as a list item, and the file it shares, if any ([`attachment::html_into`]). The `<time>` holds UTC; the page's script shows it in local time.
 /// The text is escaped, with its links and code as markup ([`format_into`]); the name is only
 /// escaped.
 /// `data-name` lets the page mark its own messages (names are unique in a room), and
@@ -141,6 +141,7 @@ pub fn room_items(out: &mut String, rooms: &[RoomSummary], current: Option<&str>
 ///     name: "ann".into(),
 ///     text: "@bob tea's ready <3".into(),
 ///     mentions: vec!["bob".into()],
+///     file: None,
 /// };
 /// let mut item = String::new();
 /// html::message_item(&mut item, &said);
@@ -167,7 +168,9 @@ pub fn message_item(out: &mut String, message: &ChatMessage) {
     escape_into(out, &message.name);
     out.push_str(r#"</b> <span class="text">"#);
     format_into(out, &message.text);
-    out.push_str("</span></li>");
+    out.push_str("</span>");
+    attachment::html_into(out, message.file.as_ref());
+    out.push_str("</li>");
 }
 
 /// What a page gets on joining, in one frame: the recent history *replacing* the message list
@@ -298,7 +301,8 @@ mod tests {
     use crate::protocol::{Change, Dialect};
 
     fn msg(text: &str) -> ChatMessage {
-        ChatMessage { seq: 7, ts: 1_764_190_800_123, name: "<ann>".into(), text: text.into(), mentions: vec![] }
+        let (name, text) = ("<ann>".into(), text.into());
+        ChatMessage { seq: 7, ts: 1_764_190_800_123, name, text, mentions: vec![], file: None }
     }
 
     fn page(event: &ServerEvent<'_>) -> String {

@@ -12,6 +12,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+use super::attachment::SharedFile;
 use super::{ChatMessage, Presence, Roster, ServerEvent, Welcome, HEARTBEAT_REPLY};
 use crate::protocol::frame::EncodedFrame;
 use crate::time::rfc3339;
@@ -82,6 +83,9 @@ pub struct Message<'a> {
     /// rings for the messages whose list holds its own name.
     #[serde(default)]
     pub mentions: Vec<Cow<'a, str>>,
+    /// The file it shares (`url`, `name`, `size`, `type`), if any: its text is then empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<Cow<'a, SharedFile>>,
 }
 
 impl<'a> Message<'a> {
@@ -94,6 +98,7 @@ impl<'a> Message<'a> {
             name: message.name.as_str().into(),
             text: message.text.as_str().into(),
             mentions: message.mentions.iter().map(|name| name.as_str().into()).collect(),
+            file: message.file.as_ref().map(Cow::Borrowed),
         }
     }
 }
@@ -257,12 +262,24 @@ mod tests {
             name: "<ann>".into(),
             text: "a \"quote\"".into(),
             mentions: vec!["bob".into()],
+            file: None,
         };
         assert_eq!(
             texts(&ServerEvent::Message(&m)),
             [
                 r#"{"type":"message","room":"x","seq":7,"ts":"2025-11-26T21:00:00.123Z","name":"<ann>","text":"a \"quote\"","mentions":["bob"]}"#
             ]
+        );
+        let file =
+            SharedFile { url: "/files/ab/a.png".into(), name: "a.png".into(), size: 3, media_type: "image/png".into() };
+        let shared =
+            ChatMessage { seq: 8, ts: 0, name: "ann".into(), text: String::new(), mentions: vec![], file: Some(file) };
+        assert_eq!(
+            texts(&ServerEvent::Message(&shared)),
+            [concat!(
+                r#"{"type":"message","room":"x","seq":8,"ts":"1970-01-01T00:00:00.000Z","name":"ann","text":"","mentions":[],"#,
+                r#""file":{"url":"/files/ab/a.png","name":"a.png","size":3,"type":"image/png"}}"#
+            )]
         );
         assert_eq!(texts(&ServerEvent::Error("no")), [r#"{"type":"error","text":"no"}"#]);
         let changes = [Change { name: "bob".into(), joined: false, ts: 0 }];
@@ -283,7 +300,7 @@ mod tests {
 
     #[test]
     fn what_the_server_writes_a_client_reads_back() {
-        let m = ChatMessage { seq: 1, ts: 0, name: "ann".into(), text: "hi".into(), mentions: vec![] };
+        let m = ChatMessage { seq: 1, ts: 0, name: "ann".into(), text: "hi".into(), mentions: vec![], file: None };
         let roster = Roster { names: &["ann"], count: 1 };
         let welcome = Welcome { you: "ann", history: &[m], more: false, roster, notice: "hello", alert: false };
         let read: Vec<Event<'static>> =

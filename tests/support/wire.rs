@@ -47,7 +47,15 @@ pub fn read_whole<T: DeserializeOwned + Serialize>(what: &str, text: &str) -> T 
 /// A message as JSON clients get it (in `message` events, `history` lists and the history API),
 /// to compare with what they got.
 pub fn json_message(room: &str, seq: u64, ts: &str, name: &str, text: &str) -> json::Message<'static> {
-    json::Message { room: owned(room), seq, ts: owned(ts), name: owned(name), text: owned(text), mentions: vec![] }
+    json::Message {
+        room: owned(room),
+        seq,
+        ts: owned(ts),
+        name: owned(name),
+        text: owned(text),
+        mentions: vec![],
+        file: None,
+    }
 }
 
 /// `text` as the owned `Cow` that the protocol's types hold when they are read.
@@ -91,7 +99,8 @@ pub fn rfc3339(ms: u64) -> String {
 
 /// One line of a room log, as the server writes it: a [`ChatMessage`] as JSON, then a newline.
 pub fn log_line(seq: u64, ts: u64, name: &str, text: &str) -> String {
-    let mut line = json::to_text(&ChatMessage { seq, ts, name: name.into(), text: text.into(), mentions: vec![] });
+    let mut line =
+        json::to_text(&ChatMessage { seq, ts, name: name.into(), text: text.into(), mentions: vec![], file: None });
     line.push('\n');
     line
 }

@@ -38,6 +38,7 @@ pub use log::{last_message, page_before_in, Log};
 use reserve::Reservation;
 
 pub use crate::config::FsyncPolicy; // a setting (`--fsync`), used here
+use crate::protocol::attachment::SharedFile;
 use crate::protocol::ChatMessage;
 
 /// The largest sequence number: 2^53, the largest integer that JSON readers everywhere hold
@@ -112,12 +113,14 @@ impl History {
         name: &str,
         text: &str,
         mentions: Vec<String>,
+        file: Option<SharedFile>,
         fsync: FsyncPolicy,
     ) -> io::Result<(ChatMessage, io::Result<()>)> {
         if let Some(reservation) = &mut self.reservation {
             reservation.cover(self.next_seq, fsync)?;
         }
-        let message = ChatMessage { seq: self.next_seq, ts, name: name.to_string(), text: text.to_string(), mentions };
+        let (name, text) = (name.to_string(), text.to_string());
+        let message = ChatMessage { seq: self.next_seq, ts, name, text, mentions, file };
         self.next_seq += 1;
         let written = match &self.log {
             Some(log) => log.append(&message, fsync),
@@ -183,6 +186,7 @@ mod tests {
                     "ann",
                     &format!("message {i} {}", "x".repeat((i % 50) as usize)),
                     Vec::new(),
+                    None,
                     FsyncPolicy::Never,
                 )
                 .unwrap();
@@ -212,7 +216,7 @@ mod tests {
         file.write_all(br#"{"seq":6,"ts":1,"name":"a","te"#).unwrap();
         let mut history = History::open(&path, 100).unwrap();
         assert_eq!(history.next_seq(), 6);
-        history.append(7, "bob", "after", Vec::new(), FsyncPolicy::Never).unwrap().1.unwrap();
+        history.append(7, "bob", "after", Vec::new(), None, FsyncPolicy::Never).unwrap().1.unwrap();
         let history = History::open(&path, 100).unwrap();
         let seqs: Vec<u64> = history.recent().map(|m| m.seq).collect();
         assert_eq!(seqs, vec![1, 2, 3, 4, 5, 6]);
@@ -241,7 +245,7 @@ mod tests {
         file.write_all(b"{\"seq\":18446744073709551614,\"ts\":1,\"name\":\"a\",\"text\":\"b\"}\n").unwrap();
         let mut history = History::open(&path, 10).unwrap();
         assert_eq!(history.next_seq(), 3);
-        history.append(5, "a", "next", Vec::new(), FsyncPolicy::Never).unwrap().1.unwrap();
+        history.append(5, "a", "next", Vec::new(), None, FsyncPolicy::Never).unwrap().1.unwrap();
     }
 
     #[test]
@@ -283,14 +287,14 @@ mod tests {
         // deleted file, here: cut back), and the server dies without a clean stop.
         let mut history = History::open(&path, 10).unwrap();
         for i in 4..=10 {
-            assert_eq!(history.append(i, "a", "t", Vec::new(), FsyncPolicy::Never).unwrap().0.seq, i);
+            assert_eq!(history.append(i, "a", "t", Vec::new(), None, FsyncPolicy::Never).unwrap().0.seq, i);
         }
         drop(history);
         let three_lines: usize = std::fs::read_to_string(&path).unwrap().lines().take(3).map(|l| l.len() + 1).sum();
         OpenOptions::new().write(true).open(&path).unwrap().set_len(three_lines as u64).unwrap();
         let mut history = History::open(&path, 10).unwrap();
         assert_eq!(history.recent().last().unwrap().seq, 3, "the log holds 1 to 3");
-        let next = history.append(11, "a", "t", Vec::new(), FsyncPolicy::Never).unwrap().0.seq;
+        let next = history.append(11, "a", "t", Vec::new(), None, FsyncPolicy::Never).unwrap().0.seq;
         assert!(next > 10, "number {next} was already seen for another message");
         assert!(next <= 3 + reserve::BLOCK + 1, "a crash jumps by at most a block");
         // After a clean stop the numbering goes on exactly where it was.
@@ -303,7 +307,7 @@ mod tests {
     fn memory_pages() {
         let mut history = History::in_memory(5);
         for i in 1..=8 {
-            history.append(i, "a", "t", Vec::new(), FsyncPolicy::Never).unwrap().1.unwrap();
+            history.append(i, "a", "t", Vec::new(), None, FsyncPolicy::Never).unwrap().1.unwrap();
         }
         let (page, more) = history.page_in_memory(7, 10);
         assert_eq!(page.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![4, 5, 6]);

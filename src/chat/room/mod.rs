@@ -23,6 +23,7 @@ mod relay;
 
 use std::collections::HashSet;
 use std::io;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -36,6 +37,7 @@ use crate::chat::names;
 use crate::config::FsyncPolicy;
 use crate::lock;
 use crate::metrics;
+use crate::protocol::attachment::SharedFile;
 use crate::protocol::json::RoomSummary;
 use crate::protocol::{ChatMessage, Dialect, Outgoing, ServerEvent};
 use crate::time::now_ms;
@@ -83,6 +85,8 @@ struct Said {
     from: u64,
     name: String,
     text: String,
+    /// The file it shares, if it is one (`Room::post_file`).
+    file: Option<SharedFile>,
 }
 
 /// What a member needs to write to its own socket after [`Room::join`], outside the lock.
@@ -176,7 +180,30 @@ impl Room {
     /// Puts a chat message from `from` in the room's inbox, to go out with the next relay
     /// ([`Room::relay_posted`]). Cheap: it takes only the inbox lock, never the room lock.
     pub fn post(&self, from: &Member, text: &str) {
-        lock::take(&self.inbox).push(Said { from: from.id, name: from.name().to_string(), text: text.to_string() });
+        let said = Said { from: from.id, name: from.name().to_string(), text: text.to_string(), file: None };
+        lock::take(&self.inbox).push(said);
+    }
+
+    /// Posts a message from `from` that shares `file` (already stored), and relays it: the room
+    /// lock is taken only now, after the transfer, to number, log and relay it.
+    pub fn post_file(&self, from: &Member, file: SharedFile) {
+        let said = Said { from: from.id, name: from.name().to_string(), text: String::new(), file: Some(file) };
+        lock::take(&self.inbox).push(said);
+        self.relay_posted();
+    }
+
+    /// The member of this room connected from `ip` that an upload from there speaks for: the one
+    /// called `name` if given, else the one that came first. `None` if there is no such member.
+    ///
+    /// Until members carry an identity of their own (issue 14), being connected from the same
+    /// address right now is what makes an uploader a member of the room.
+    pub fn member_at(&self, ip: IpAddr, name: Option<&str>) -> Option<Arc<Member>> {
+        let state = lock::take(&self.state);
+        let mut here = state.members.iter().filter(|m| m.peer.ip() == ip);
+        match name {
+            Some(name) => here.find(|m| m.name() == name).cloned(),
+            None => here.next().cloned(),
+        }
     }
 
     /// Numbers, logs and relays every message waiting in the inbox, in the order they were posted.
@@ -205,23 +232,23 @@ impl Room {
         let mut refused = Vec::new();
         for said in &batch {
             let mentions = mentions::find(&said.text, state.members.iter().map(|m| m.name()));
-            let (message, written) = match state.history.append(now_ms(), &said.name, &said.text, mentions, self.fsync)
-            {
-                Ok(appended) => appended,
-                Err(e) => {
-                    // No number could be reserved for it: relaying it could reuse one after a
-                    // restart, so it is not relayed, and its sender is told.
-                    metrics::HISTORY_WRITE_ERRORS.inc();
-                    if let Some(log) = &self.log {
-                        self.disk.set(
-                            log.path(),
-                            format!("cannot reserve message numbers for {}: {e}", log.path().display()),
-                        );
+            let (message, written) =
+                match state.history.append(now_ms(), &said.name, &said.text, mentions, said.file.clone(), self.fsync) {
+                    Ok(appended) => appended,
+                    Err(e) => {
+                        // No number could be reserved for it: relaying it could reuse one after a
+                        // restart, so it is not relayed, and its sender is told.
+                        metrics::HISTORY_WRITE_ERRORS.inc();
+                        if let Some(log) = &self.log {
+                            self.disk.set(
+                                log.path(),
+                                format!("cannot reserve message numbers for {}: {e}", log.path().display()),
+                            );
+                        }
+                        refused.push(said.from);
+                        continue;
                     }
-                    refused.push(said.from);
-                    continue;
-                }
-            };
+                };
             if let Some(log) = &self.log {
                 if written.is_err() {
                     metrics::HISTORY_WRITE_ERRORS.inc();
