@@ -11,18 +11,14 @@
 //!   nothing, in an origin of its own;
 //! - `Accept-Ranges: bytes`, and one range honoured ([`super::range`]).
 //!
-//! The bytes never pass through this process: [`FileBody::send`] asks the kernel to copy them
+//! The bytes never pass through this process: [`FileBody::send`] (in [`super::response`]) asks the kernel to copy them
 //! from the page cache to the socket, bounded by the connection's write timeout, so a client that
 //! stops reading is cut off like any other. No room lock is ever taken here.
-
-use std::fs::File;
-use std::io;
-use std::net::TcpStream;
 
 use crate::files::{self, media, name};
 use crate::http::head::{percent_decode, Request};
 use crate::http::range::{self, Wanted};
-use crate::http::response::Response;
+use crate::http::response::{FileBody, Response};
 use crate::shared::Shared;
 
 /// The policy for a downloaded file: nothing to load, nothing to run, an origin of its own.
@@ -30,37 +26,6 @@ pub const FILE_POLICY: &str = "default-src 'none'; sandbox";
 
 /// How long a browser may keep a file without asking again: a year, as it never changes.
 const CACHE_CONTROL: &str = "private, max-age=31536000, immutable";
-
-/// A response body sent from a file by `sendfile(2)`: `length` bytes from `offset` on.
-#[derive(Debug)]
-pub struct FileBody {
-    /// The open file.
-    pub file: File,
-    /// The first byte to send.
-    pub offset: u64,
-    /// How many bytes to send: the response's `Content-Length`.
-    pub length: u64,
-}
-
-impl FileBody {
-    /// Sends the bytes, in as many `sendfile` calls as the socket needs. A write timeout that
-    /// runs out, or a file that turns out shorter than it was, is an error: the connection then
-    /// ends, and the client sees a body shorter than its `Content-Length`, never a wrong one.
-    pub fn send(&self, stream: &TcpStream) -> io::Result<()> {
-        let (mut at, end) = (self.offset, self.offset + self.length);
-        while at < end {
-            // At most 1 GiB a call, well under what Linux takes in one (2 GiB less a page).
-            let count = (end - at).min(1 << 30) as usize;
-            match crate::sys::send_file(stream, &self.file, at, count) {
-                Ok(0) => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the file is shorter than it was")),
-                Ok(n) => at += n as u64,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
-    }
-}
 
 /// `GET` or `HEAD /files/HASH/NAME`; `rest` is the path after `/files/`.
 pub fn download(request: &Request, shared: &Shared, rest: &str) -> Response {

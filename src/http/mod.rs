@@ -30,6 +30,7 @@ pub(crate) mod export;
 pub mod head;
 pub(crate) mod host;
 pub mod login;
+pub(crate) mod origin;
 pub mod pages;
 pub(crate) mod range;
 pub mod response;

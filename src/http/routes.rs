@@ -31,7 +31,8 @@ use std::net::IpAddr;
 use crate::chat::names::{self, DEFAULT_ROOM};
 use crate::http::body::Body;
 use crate::http::head::{percent_decode, Request};
-use crate::http::response::Response;
+use crate::http::origin::check_origin;
+use crate::http::response::{printable, Response};
 use crate::http::{api, assets, download, export, host, login, pages, search, upload};
 use crate::protocol::html::url_encode;
 use crate::shared::Shared;
@@ -209,31 +210,6 @@ fn websocket(request: &Request, shared: &Shared, endpoint: Endpoint) -> Route {
     }
 }
 
-/// Cross-site WebSocket hijacking defence (RFC 6455 §10.2): browsers always send `Origin` with a
-/// WebSocket handshake, and a page on another site must not be able to chat as our visitor (with
-/// their cookies). Same-origin pages and clients that send no `Origin` (bots, the terminal client)
-/// pass; `--allow-origin` adds origins, e.g. the public name of a reverse proxy.
-pub(crate) fn check_origin(request: &Request, allowed: &[String]) -> Result<(), Response> {
-    // Browsers send one Origin; more than one is not a browser we can reason about.
-    if request.header_count("Origin") > 1 {
-        return Err(Response::text(403, "Cross-origin WebSocket refused: more than one Origin header."));
-    }
-    let Some(origin) = request.header_str("Origin") else { return Ok(()) };
-    let origin = origin.to_ascii_lowercase();
-    let host = request.header_str("Host").unwrap_or("").to_ascii_lowercase();
-    let same = !host.is_empty() && (origin == format!("http://{host}") || origin == format!("https://{host}"));
-    if same || allowed.contains(&origin) {
-        return Ok(());
-    }
-    Err(Response::text(
-        403,
-        format!(
-            "Cross-origin WebSocket refused: pages from {} may not connect here (see --allow-origin).",
-            printable(&origin)
-        ),
-    ))
-}
-
 /// With `--access-code`, everything but the form, its stylesheet and `/healthz` needs a session
 /// (or the code as a bearer token). Returns the answer for a request that may not pass (or for
 /// `GET /login` itself).
@@ -318,9 +294,4 @@ fn chat_page(request: &Request, shared: &Shared, room: &str) -> Response {
 /// The name a WebSocket asks for: `?name=`, else the page's name cookie. Validated on join.
 fn asked_name(request: &Request) -> Option<String> {
     request.query_param("name").or_else(|| request.cookie(NAME_COOKIE))
-}
-
-/// Text cut short and with anything but printable ASCII replaced, fit for a one-line answer.
-fn printable(text: &str) -> String {
-    text.chars().take(80).map(|c| if c.is_ascii_graphic() { c } else { '?' }).collect()
 }

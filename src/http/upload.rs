@@ -42,7 +42,7 @@ use crate::shared::Shared;
 pub fn upload(request: &Request, peer: IpAddr, body: &mut Body<'_>, shared: &Shared, room: &str) -> Response {
     // A page of another site must not share files as our visitor (with their cookies); browsers
     // send `Origin` with every POST, so the WebSocket's rule applies as it is.
-    if super::routes::check_origin(request, &shared.config.allow_origins).is_err() {
+    if super::origin::check_origin(request, &shared.config.allow_origins).is_err() {
         return Response::text(403, "Cross-site upload refused: only this server's own pages may share files here.");
     }
     let Some(files) = &shared.files else {

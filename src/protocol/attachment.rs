@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use super::html::escape_into;
+use super::escape::escape_into;
 
 /// The types the server serves `inline` once the bytes' signature agrees (`files::media`); the
 /// page shows these as pictures. The server never gives a file one of them unless its bytes are

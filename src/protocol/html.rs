@@ -13,6 +13,7 @@
 
 use std::fmt::Write as _;
 
+pub use super::escape::{escape, escape_into, url_encode};
 use super::format::format_into;
 use super::json::RoomSummary;
 use super::{attachment, ChatMessage, Presence, Roster, ServerEvent, Welcome, DEFAULT_ROOM, HEARTBEAT_REPLY};
@@ -48,46 +49,6 @@ pub fn fragment(room: &str, event: &ServerEvent<'_>) -> String {
             out.push_str(r#"<ul id="rooms" hx-swap-oob="true">"#);
             room_items(&mut out, rooms, None);
             out.push_str("</ul>");
-        }
-    }
-    out
-}
-
-/// Appends `text` to `out` with the five HTML-significant characters escaped. Enough for element
-/// content and for attribute values in double quotes, which is everywhere we put user text.
-pub fn escape_into(out: &mut String, text: &str) {
-    let mut last = 0;
-    for (i, b) in text.bytes().enumerate() {
-        let replacement = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
-        };
-        out.push_str(&text[last..i]);
-        out.push_str(replacement);
-        last = i + 1;
-    }
-    out.push_str(&text[last..]);
-}
-
-/// `text`, HTML-escaped.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    escape_into(&mut out, text);
-    out
-}
-
-/// Percent-encodes `text` for a URL query value (everything but unreserved characters).
-pub fn url_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
         }
     }
     out

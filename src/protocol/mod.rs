@@ -31,6 +31,7 @@
 //! mine, or mention me, is worked out by the page's script from `data-` attributes.
 
 pub mod attachment;
+pub mod escape;
 pub mod format;
 pub mod frame;
 pub mod html;

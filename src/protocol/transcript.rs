@@ -19,7 +19,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use super::attachment::human_size;
-use super::html::escape_into;
+use super::escape::escape_into;
 use super::ChatMessage;
 use crate::time::rfc3339;
 
