@@ -139,7 +139,7 @@ fn run(target: &Target, bearer: Option<&str>) -> Result<(), String> {
         signal_hook::flag::register(signal, stop.clone()).map_err(|e| e.to_string())?;
     }
     let typed = read_lines()?;
-    let mut screen = Screen::new(io::stdout().lock());
+    let mut screen = Screen::new(io::stdout().lock(), format!("http://{}", target.host));
     loop {
         match ws.read() {
             Ok(Message::Text(text)) => screen.event(text.as_str()),

@@ -49,10 +49,11 @@
 //! | the process | `main.rs`, [`server`], [`shutdown`] | flags → [`server::Server`]: binding, the accept loop, housekeeping; signals → 1012 → exit |
 //! | a connection | [`connection`] | a thread per connection: HTTP keep-alive, the upgrade, joining; how it ended ([`connection::Ending`], logged in one place) |
 //! | WebSocket | [`ws`] | the handshake (RFC 6455 §4.2), done by hand; the member's read loop over tungstenite |
-//! | HTTP | [`http`] | request heads and bodies, every route, the data answers ([`http::api`]), the pages ([`http::pages`], [`http::template`]: filled in one pass), embedded files, the access code's form ([`http::login`]) |
+//! | HTTP | [`http`] | request heads and bodies, every route, the data answers ([`http::api`]), the pages ([`http::pages`], [`http::template`]: filled in one pass), embedded files, the access code's form ([`http::login`]), search and export, shared files' upload and download |
 //! | what is shared | [`shared`], [`access`], [`identity`] | [`Shared`]: the settings, the rooms, the caps, the access code and its sessions, member ids and the host key, the open WebSockets |
-//! | the chat | [`chat`] | rooms ([`chat::rooms`], [`chat::room`]), members ([`chat::member`]), history ([`chat::history`]), names ([`chat::names`]) |
-//! | the wire | [`protocol`] | what members send, what the server sends, one encoder per dialect, HTML escaping, links and code in a message's text ([`protocol::format`]), frame bytes (RFC 6455 §5) |
+//! | shared files | [`files`] | `DATA_DIR/files/`: uploads hashed and written piece by piece, stored once by SHA-256, the quota and the upload rate, what may be shown inline |
+//! | the chat | [`chat`] | rooms ([`chat::rooms`], [`chat::room`]), members ([`chat::member`]), history ([`chat::history`]), names ([`chat::names`]), mentions, the live room list, commands and the host's moderation, the data directory's lock |
+//! | the wire | [`protocol`] | what members send, what the server sends, one encoder per dialect, HTML and URL escaping ([`protocol::escape`]), links and code in a message's text ([`protocol::format`]), the exports ([`protocol::transcript`]), frame bytes (RFC 6455 §5) |
 //! | leaves | [`config`], [`limits`], [`metrics`], [`log`], [`time`], [`lan`], [`random`], [`lock`], [`sys`] | every flag (declared once); connection caps and the rate limit; counters; log lines; RFC 3339; LAN URLs; OS randomness; the lock policy; every call std lacks |
 //! | the other side | [`client`] | `chatroom join`, the terminal client, speaking the JSON dialect through [`protocol::json`] |
 //!
@@ -105,7 +106,7 @@
 //!   pages below its read loop, and the HTTP phase's frame is gone by then: 12.4 KiB per idle member.
 //!
 //! ## Simplifications, on purpose
-//! - HTTP has GET and HEAD, and one POST: the access-code form (see [`http`]).
+//! - HTTP has GET and HEAD, and two POSTs: the access-code form and a shared file (see [`http`]).
 //! - No TLS: on a LAN, or behind a reverse proxy that terminates it.
 //! - No permessage-deflate: chat messages are short, and compression costs CPU per member.
 //!
@@ -136,6 +137,7 @@ pub mod chat;
 pub mod client;
 pub mod config;
 pub(crate) mod connection;
+pub mod files;
 pub mod http;
 pub mod identity;
 pub mod lan;

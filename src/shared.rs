@@ -9,6 +9,7 @@ use crate::chat::directory::Directory;
 use crate::chat::member::Member;
 use crate::chat::rooms::{Rooms, Storage, StorageError};
 use crate::config::Config;
+use crate::files::Files;
 use crate::identity::{HostKey, Identities};
 use crate::limits::{Gate, Rates};
 use crate::lock;
@@ -31,6 +32,8 @@ pub struct Shared {
     pub(crate) identities: Identities,
     /// The host's key.
     pub(crate) host: HostKey,
+    /// The shared files, unless `--memory` (then there is no file sharing).
+    pub(crate) files: Option<Files>,
     /// Every open WebSocket, chat or echo, by connection id: for shutdown, which must reach them all.
     members: Mutex<HashMap<u64, Arc<Member>>>,
 }
@@ -54,17 +57,15 @@ impl Shared {
         let identities = Identities::new(&secret);
         let host = HostKey::new(config.host_key.as_deref(), &secret);
         let directory = Directory::default();
-        Ok(Shared {
-            config,
-            rooms,
-            directory,
-            gate,
-            rates,
-            access,
-            identities,
-            host,
-            members: Mutex::new(HashMap::new()),
-        })
+        let files = match dir {
+            Some(dir) => Some(
+                Files::open(dir, config.files_quota, config.upload_rate, config.fsync)
+                    .map_err(|e| StorageError::CreateDir(dir.join(crate::files::FOLDER), e))?,
+            ),
+            None => None,
+        };
+        let members = Mutex::new(HashMap::new());
+        Ok(Shared { config, rooms, directory, gate, rates, access, identities, host, files, members })
     }
 
     fn members(&self) -> MutexGuard<'_, HashMap<u64, Arc<Member>>> {

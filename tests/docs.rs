@@ -98,6 +98,8 @@ pub(crate) const MARKED: &[(&str, &[&str])] = &[
             "history-page",
             "search-results",
             "room-list",
+            "upload-answer",
+            "file-message-event",
         ],
     ),
 ];

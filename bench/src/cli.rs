@@ -13,7 +13,8 @@ USAGE:
 FLAGS:
     --scenarios LIST   comma-separated, from S1,S2,S3,SAT,C10K,STALL0,STALL50 [default: all],
                        and SEARCH (not in the default): a 100 MB room log searched against
-                       grep -ci, and the server's RSS while it searches and exports it
+                       grep -ci, and the server's RSS while it searches and exports it, and
+                       S1FILES (S1 with 25 MiB uploads and downloads beside it; chatroom only)
     --search-mb N      SEARCH: the log's size in MB [default: 100]
     --runs N           runs of each scenario per server; figures are medians [default: 3]
     --quick            every scenario at most 3 s, and 1 run unless --runs is given

@@ -267,7 +267,8 @@ fn choose(options: &Options) -> Result<(Vec<Scenario>, usize, Vec<Kind>), String
     if options.smoke {
         return Ok((vec![scenario::smoke()], options.runs.unwrap_or(1), servers));
     }
-    let all = scenario::all();
+    let mut all = scenario::all();
+    all.push(scenario::s1_with_transfers());
     let mut chosen = match &options.scenarios {
         None => all,
         Some(names) => names

@@ -128,6 +128,9 @@ async fn measure(scenario: &Scenario, spec: &Spec, env: &Env, workdir: &Path, lo
     let loaded = proc::status(pid).map_err(|e| format!("reading /proc/{pid}/status: {e}"))?;
     let mem_loaded = proc::meminfo().map_err(|e| format!("reading /proc/meminfo: {e}"))?;
 
+    // S1FILES: the transfers start before the send phase and end with the drain.
+    let transfers = if scenario.transfers { Some(server::side_load(server.addr)?) } else { None };
+
     // The send phase, bracketed by the server's CPU time and ours.
     let ticks_before = proc::cpu_ticks(pid).map_err(|e| e.to_string())?;
     let own_before = proc::own_cpu_seconds();
@@ -140,6 +143,7 @@ async fn measure(scenario: &Scenario, spec: &Spec, env: &Env, workdir: &Path, lo
     }
     let expected = sent * scenario.clients as u64;
     let drain_time = clients.drain(expected, sent, scenario.drain).await;
+    drop(transfers);
     let ticks_after = proc::cpu_ticks(pid).map_err(|e| format!("server gone before the end of the run: {e}"))?;
     let own_after = proc::own_cpu_seconds();
     let machine_after = proc::machine_ticks().unwrap_or_default();

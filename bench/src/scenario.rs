@@ -48,6 +48,9 @@ pub struct Scenario {
     /// The pause between everyone having the last probe and the memory readings ([`SETTLE`], or
     /// [`IDLE_SETTLE`] where memory per idle connection is the point).
     pub settle: Duration,
+    /// Whether a 25 MiB upload and download keep running in another room during the send phase
+    /// (`S1FILES`: the `files --side-load` helper, against chatroom only).
+    pub transfers: bool,
 }
 
 /// What a stall scenario adds to a room: senders apart from the measured receivers, a member that
@@ -112,6 +115,7 @@ pub fn all() -> Vec<Scenario> {
             text_bytes: 0,
             stall: None,
             settle: SETTLE,
+            transfers: false,
         },
         Scenario {
             name: "S2",
@@ -124,6 +128,7 @@ pub fn all() -> Vec<Scenario> {
             text_bytes: 0,
             stall: None,
             settle: SETTLE,
+            transfers: false,
         },
         Scenario {
             name: "S3",
@@ -136,6 +141,7 @@ pub fn all() -> Vec<Scenario> {
             text_bytes: 0,
             stall: None,
             settle: IDLE_SETTLE,
+            transfers: false,
         },
         Scenario {
             name: "SAT",
@@ -148,6 +154,7 @@ pub fn all() -> Vec<Scenario> {
             text_bytes: 0,
             stall: None,
             settle: SETTLE,
+            transfers: false,
         },
         Scenario {
             name: "C10K",
@@ -160,6 +167,7 @@ pub fn all() -> Vec<Scenario> {
             text_bytes: 0,
             stall: None,
             settle: SETTLE,
+            transfers: false,
         },
     ];
     all.push(stall(0));
@@ -191,6 +199,21 @@ pub fn stall(stuck: usize) -> Scenario {
             stuck,
         }),
         settle: SETTLE,
+        transfers: false,
+    }
+}
+
+/// S1 while a 25 MiB upload and a 25 MiB download run one after the other, for ever, in another
+/// room of the same server (issue 15): a transfer must never hold a room lock, so S1's p99 should
+/// stay within 1.2× of S1's alone. Chatroom only (the baseline shares no files); not in the
+/// default set: `--scenarios S1,S1FILES --servers chatroom`.
+pub fn s1_with_transfers() -> Scenario {
+    let s1 = all().into_iter().next().expect("S1 is first");
+    Scenario {
+        name: "S1FILES",
+        about: "S1 while files go up and down in another room: transfers hold no room lock",
+        transfers: true,
+        ..s1
     }
 }
 
@@ -207,6 +230,7 @@ pub fn smoke() -> Scenario {
         text_bytes: 0,
         stall: None,
         settle: SETTLE,
+        transfers: false,
     }
 }
 

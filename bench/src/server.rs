@@ -17,7 +17,7 @@ use crate::proc;
 /// would refuse an unknown flag). `--max-connections` must exceed the largest scenario (10,000
 /// clients) with room to spare.
 pub const LIFTED_LIMITS: &[(&str, &str)] =
-    &[("--max-per-ip", "0"), ("--rate-limit", "0"), ("--max-connections", "16384")];
+    &[("--max-per-ip", "0"), ("--rate-limit", "0"), ("--max-connections", "16384"), ("--upload-rate", "0")];
 
 /// The release directory of a native build (`cargo build --release`, no `--target`).
 const RELEASE_DIR: &str = "target/release";
@@ -90,6 +90,35 @@ pub fn lifted_limit_args(chatroom: &Path) -> Result<(Vec<String>, Vec<&'static s
         }
     }
     Ok((args, absent))
+}
+
+/// The `files --side-load` helper (`bench/src/bin/files.rs`), started beside S1FILES: a 25 MiB
+/// upload and download after another against `addr`, in a room of their own. Killed when dropped.
+pub struct SideLoad(Child);
+
+impl Drop for SideLoad {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the side load against `addr`. It needs a moment to join its room and start its first
+/// upload, a small part of S1's six seconds.
+pub fn side_load(addr: SocketAddr) -> Result<SideLoad, String> {
+    let binary = find_binary("files")?;
+    // The helper shares the load generator's CPU: it must not be what delays the measured
+    // deliveries, so it runs at the lowest priority (`nice`, coreutils). What S1FILES shows is
+    // then the server's part.
+    let child = Command::new("nice")
+        .args(["-n", "19"])
+        .arg(&binary)
+        .arg("--side-load")
+        .arg(addr.to_string())
+        .stdin(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+    Ok(SideLoad(child))
 }
 
 /// The pid of the server now running, for the signal handler (0 when none).

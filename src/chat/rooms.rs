@@ -188,7 +188,7 @@ impl Rooms {
         let live = self.lock().live.get(name).cloned();
         let snapshot = match (live, &self.storage.data_dir) {
             (Some(room), _) => match room.log() {
-                Some(log) => Some(log.snapshot()?),
+                Some(log) => Some(Snapshot::of_log(log)?),
                 None => return Ok(Archive::Memory(room.page_before(u64::MAX, usize::MAX)?.0)),
             },
             (None, Some(dir)) => Snapshot::open(&dir.join(format!("{name}.jsonl")))?,

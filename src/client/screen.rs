@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use crate::protocol::attachment::human_size;
 use crate::protocol::json::{Arrival, Event, Message as Said};
 use crate::protocol::HEARTBEAT_REPLY;
 
@@ -12,11 +13,13 @@ pub(super) struct Screen<W: Write> {
     pub(super) out: W,
     /// Our name in the room, from the welcome's notice.
     me: Option<String>,
+    /// `http://host:port` of the server, to print a shared file's full URL.
+    base: String,
 }
 
 impl<W: Write> Screen<W> {
-    pub(super) fn new(out: W) -> Screen<W> {
-        Screen { out, me: None }
+    pub(super) fn new(out: W, base: String) -> Screen<W> {
+        Screen { out, me: None, base }
     }
 
     /// Prints one event. A message that mentions us (not one we sent) rings the terminal bell
@@ -24,11 +27,18 @@ impl<W: Write> Screen<W> {
     /// replayed on joining.
     pub(super) fn event(&mut self, text: &str) {
         let out = &mut self.out;
+        let base = &self.base;
         let said = |out: &mut W, m: &Said<'_>| {
+            let time = local_hhmm(&m.ts);
             let edited = if m.edited { " (edited)" } else { "" };
-            match m.action {
-                true => writeln!(out, "{} * {} {}{edited}", local_hhmm(&m.ts), m.name, m.text),
-                false => writeln!(out, "{} {}: {}{edited}", local_hhmm(&m.ts), m.name, m.text),
+            match (&m.file, m.action) {
+                // A shared file: its name, size and the full URL, which terminals make clickable.
+                (Some(file), _) => {
+                    let size = human_size(file.size);
+                    writeln!(out, "{time} {}: [file] {} ({size}) {base}{}", m.name, file.name, file.url)
+                }
+                (None, true) => writeln!(out, "{time} * {} {}{edited}", m.name, m.text),
+                (None, false) => writeln!(out, "{time} {}: {}{edited}", m.name, m.text),
             }
         };
         let _ = match serde_json::from_str::<Event<'_>>(text) {
@@ -84,16 +94,25 @@ mod tests {
 
     #[test]
     fn events_print_as_lines() {
-        let mut screen = Screen::new(Vec::new());
+        let mut screen = Screen::new(Vec::new(), "http://h:1".into());
         screen.event(r#"{"type":"roster","room":"x","members":["a","b"]}"#);
         screen.event(r#"{"type":"error","text":"no"}"#);
         screen.event("pong");
+        screen.event(concat!(
+            r#"{"type":"message","room":"x","seq":2,"ts":"2026-11-27T10:00:00.000Z","name":"ann","text":"","#,
+            r#""file":{"url":"/files/ab/a%20b.png","name":"a b.png","size":2048,"type":"image/png"}}"#
+        ));
         screen.event(r#"{"type":"direct","from":"a","to":"b","text":"psst","ts":"x"}"#);
         screen.event(r#"{"type":"delete","room":"x","seq":4}"#);
         screen.event(r#"{"type":"announce","room":"x","text":"Test at 10"}"#);
-        assert_eq!(
-            String::from_utf8(screen.out).unwrap(),
-            "* here: a, b\n! no\n--:-- [private] a -> b: psst  (never saved)\n* message #4 was deleted\n=== Test at 10 ===\n"
+        let shown = String::from_utf8(screen.out).unwrap();
+        assert!(shown.starts_with("* here: a, b\n! no\n"), "{shown}");
+        assert!(shown.contains(" ann: [file] a b.png (2.0 KiB) http://h:1/files/ab/a%20b.png\n"), "{shown}");
+        assert!(
+            shown.ends_with(
+                "--:-- [private] a -> b: psst  (never saved)\n* message #4 was deleted\n=== Test at 10 ===\n"
+            ),
+            "{shown}"
         );
     }
 
@@ -104,7 +123,7 @@ mod tests {
                 r#"{{"type":"message","room":"x","seq":1,"ts":"2026-11-27T10:00:00.000Z","name":"{name}","text":"@t","mentions":{mentions}}}"#
             )
         };
-        let mut screen = Screen::new(Vec::new());
+        let mut screen = Screen::new(Vec::new(), "http://h:1".into());
         // Before the welcome we do not know who we are: no bell.
         screen.event(&message("bob", r#"["ann"]"#));
         screen.event(r#"{"type":"notice","text":"You are ann.","name":"ann"}"#);

@@ -180,6 +180,30 @@ flag::flags! {
             parse: Number(1, 1_000_000),
             help: "frames a member may send at once before the rate applies",
         },
+        /// Largest file a member may share, in bytes: a bigger upload gets 413, decided from its
+        /// `Content-Length` before a byte of it is read.
+        pub max_upload: u64 {
+            flag: "--max-upload BYTES",
+            default: 25 << 20,
+            parse: Number(0, 1 << 40),
+            help: "largest shared file (POST /r/ROOM/files); larger ones get 413",
+        },
+        /// What all shared files together may take on disk (`DATA_DIR/files/`), in bytes: an
+        /// upload that would go past it gets 507. A file already stored costs nothing again.
+        pub files_quota: u64 {
+            flag: "--files-quota BYTES",
+            default: 2 << 30,
+            parse: Number(0, 1 << 50),
+            help: "disk space for all shared files together; past it, uploads get 507",
+        },
+        /// Uploads one IP address may start in 10 minutes (0 = no limit); more get 429 with
+        /// `Retry-After`.
+        pub upload_rate: u32 {
+            flag: "--upload-rate N",
+            default: 20,
+            parse: Number(0, 1_000_000),
+            help: "uploads per IP address per 10 minutes; more get 429 (0 = no limit)",
+        },
         /// Origins, besides the server's own, whose pages may open a WebSocket (`--allow-origin`).
         pub allow_origins: Vec<String> {
             flag: "--allow-origin ORIGIN",

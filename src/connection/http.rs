@@ -1,9 +1,10 @@
 //! The HTTP phase of a connection: requests, kept alive, until the connection closes or one of
 //! them upgrades to a WebSocket.
 
-use std::io::Write;
-use std::net::{SocketAddr, TcpStream};
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use super::{AfterHttp, Ending, KEEP_ALIVE_IDLE};
 use crate::http::body::Body;
@@ -61,6 +62,9 @@ pub(super) fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shar
                     return AfterHttp::Closed(Ending::HttpFailed { requests, error });
                 }
                 if !keep_alive || !in_step || response.close {
+                    if !in_step {
+                        linger(stream);
+                    }
                     return AfterHttp::Closed(Ending::Http { requests });
                 }
             }
@@ -83,6 +87,31 @@ pub(super) fn serve_http(stream: &TcpStream, peer: SocketAddr, shared: &Arc<Shar
                     }
                 }
             },
+        }
+    }
+}
+
+/// How long [`linger`] keeps reading a refused body.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// After an answer that left a request's body unread (an upload refused from its head), reads
+/// and drops what the client still sends, for [`LINGER`] at most, before the connection closes:
+/// closing a socket with unread bytes in it sends a reset, which can destroy the answer before
+/// the client has read it (RFC 9112 §9.6). The client, having read the answer, usually stops
+/// sending and closes first.
+fn linger(stream: &TcpStream) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let until = Instant::now() + LINGER;
+    // On the heap: the connection's stack is small.
+    let mut sink = vec![0u8; 16 * 1024];
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return;
+        }
+        match (&*stream).read(&mut sink) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
         }
     }
 }

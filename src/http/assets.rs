@@ -77,6 +77,12 @@ pub static ASSETS: &[Asset] = &[
         immutable: false,
     },
     Asset {
+        path: "/assets/files.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/files.js"),
+        immutable: false,
+    },
+    Asset {
         path: "/assets/style.css",
         content_type: "text/css; charset=utf-8",
         body: include_bytes!("../../assets/style.css"),
@@ -172,6 +178,7 @@ mod tests {
             "/assets/code.js",
             "/assets/alerts.js",
             "/assets/people.js",
+            "/assets/files.js",
             "/assets/style.css",
             "/assets/favicon.svg",
         ] {

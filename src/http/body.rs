@@ -9,7 +9,7 @@
 //! head's deadline and a size cap of its own. A route that does not leaves it unread, and the
 //! connection is then closed after the answer, since the client's next bytes are that body.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
@@ -100,6 +100,70 @@ impl<'a> Body<'a> {
     }
 }
 
+/// Why a body read piece by piece ([`Body::read_each`]) stopped before its end.
+#[derive(Debug)]
+pub enum Cut {
+    /// No byte came for the whole deadline (`--head-timeout`).
+    Stalled,
+    /// The connection ended first.
+    Ended,
+    /// What the pieces were handed to failed (a full disk).
+    Sink(io::Error),
+}
+
+/// The most of a body read at once by [`Body::read_each`]: big enough that an upload costs few
+/// system calls, small enough that a hundred at once cost little memory.
+pub const PIECE: usize = 128 * 1024;
+
+impl Body<'_> {
+    /// Tells a client that waits for it (`Expect: 100-continue`, RFC 9110 §10.1.1) to send the
+    /// body now: a route calls it once it has decided to read the body.
+    pub fn send_continue(&self) -> io::Result<()> {
+        match self.source {
+            Source::Socket(mut stream) => stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n"),
+            Source::Memory => Ok(()),
+        }
+    }
+
+    /// Reads the whole body, however large, handing it to `sink` in pieces of at most
+    /// [`PIECE`] bytes as they arrive, so that it is never held whole. Unlike [`Body::read_all`],
+    /// the deadline is per read: a long body that keeps coming may take as long as it needs,
+    /// and one that stops for the whole deadline is cut off.
+    pub fn read_each(&mut self, mut sink: impl FnMut(&[u8]) -> io::Result<()>) -> Result<(), Cut> {
+        let mut left = self.length;
+        // The body's first bytes may have come with the head.
+        let early = left.min(self.buf.len());
+        if early > 0 {
+            sink(&self.buf[..early]).map_err(Cut::Sink)?;
+            self.buf.drain(..early);
+            left -= early;
+        }
+        let mut piece = vec![0u8; PIECE.min(left)];
+        while left > 0 {
+            let stream = match self.source {
+                Source::Socket(stream) => stream,
+                Source::Memory => return Err(Cut::Ended),
+            };
+            stream.set_read_timeout(Some(self.deadline.max(Duration::from_millis(1)))).map_err(|_| Cut::Stalled)?;
+            let want = left.min(piece.len());
+            match (&*stream).read(&mut piece[..want]) {
+                Ok(0) => return Err(Cut::Ended),
+                Ok(n) => {
+                    sink(&piece[..n]).map_err(Cut::Sink)?;
+                    left -= n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                    return Err(Cut::Stalled)
+                }
+                Err(_) => return Err(Cut::Ended),
+            }
+        }
+        self.taken = true;
+        Ok(())
+    }
+}
+
 /// The length a request declares for its body, strictly: one `Content-Length` of plain digits
 /// (no sign, no leading zero, no spaces), and no `Transfer-Encoding`.
 fn declared_length(request: &Request) -> Result<usize, Response> {
@@ -144,6 +208,27 @@ mod tests {
         }
         assert_eq!(body_of(b"POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nhi"), Err(400));
         assert_eq!(body_of(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n"), Err(400));
+    }
+
+    #[test]
+    fn a_body_is_handed_over_in_pieces() {
+        let (request, used) = parse(b"POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcGET").unwrap().unwrap();
+        let mut rest = b"POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcGET"[used..].to_vec();
+        let mut body = Body::in_memory(&mut rest, &request).unwrap();
+        let mut got = Vec::new();
+        body.read_each(|piece| {
+            got.extend_from_slice(piece);
+            Ok(())
+        })
+        .unwrap();
+        assert!(body.is_taken());
+        assert_eq!(got, b"abc");
+        assert_eq!(rest, b"GET", "the next request stays");
+        let (request, used) = parse(b"POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\nabc").unwrap().unwrap();
+        let mut short = b"POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\nabc"[used..].to_vec();
+        let mut body = Body::in_memory(&mut short, &request).unwrap();
+        assert!(matches!(body.read_each(|_| Ok(())), Err(Cut::Ended)));
+        assert!(!body.is_taken());
     }
 
     #[test]

@@ -16,22 +16,28 @@
 //! | [`response`] | writing one response |
 //! | [`streamed`] | a body made while it is written, in pieces: chunked, or of a known length |
 //! | [`search`], [`export`] | a room's whole history: searched, or downloaded as a file |
+//! | [`upload`], [`download`], [`range`] | shared files: `POST /r/ROOM/files`, `GET /files/HASH/NAME` by `sendfile(2)`, `Range` |
 //!
-//! Simplification: GET and HEAD, and one POST (the access-code form), whose body is small and
-//! framed by a plain `Content-Length`: no chunked bodies, no `Expect: 100-continue`, and so no
-//! request smuggling through conflicting lengths.
+//! Simplification: GET and HEAD, and two POSTs: the access-code form, whose body is small, and a
+//! shared file, whose body is read in pieces ([`body::Body::read_each`]). Both are framed by one
+//! plain `Content-Length`: no chunked bodies, and so no request smuggling through conflicting
+//! lengths. `Expect: 100-continue` is answered only by an upload that passed its checks.
 
 pub(crate) mod api;
 pub(crate) mod assets;
 pub mod body;
+pub(crate) mod download;
 pub(crate) mod export;
 pub mod head;
 pub(crate) mod host;
 pub(crate) mod hosting;
 pub mod login;
+pub(crate) mod origin;
 pub mod pages;
+pub(crate) mod range;
 pub mod response;
 pub mod routes;
 pub(crate) mod search;
 pub mod streamed;
 pub(crate) mod template;
+pub(crate) mod upload;

@@ -20,6 +20,9 @@ pub struct PageLimits {
     pub max_text: usize,
     /// The longest name, in characters (`--max-name`).
     pub max_name: usize,
+    /// The largest file that may be shared (`--max-upload`), or `None` when files cannot be
+    /// shared at all (`--memory`): the page then shows no attach button.
+    pub max_upload: Option<u64>,
 }
 
 /// One page's template: the file it comes from (for messages), its embedded text, and the
@@ -85,6 +88,9 @@ pub fn chat(room: &str, name: &str, notice: Option<&str>, rooms: &[RoomSummary],
         ("rooms", Value::Markup(&list)),
         ("max_text", Value::Plain(&max_text)),
         ("max_name", Value::Plain(&max_name)),
+        ("attach_class", Value::Plain(if limits.max_upload.is_some() { "attach" } else { "attach off" })),
+        ("upload_path", Value::Plain(&format!("/r/{room}/files"))),
+        ("max_upload", Value::Plain(&limits.max_upload.unwrap_or(0).to_string())),
     ])
 }
 
@@ -110,7 +116,7 @@ fn room_list(rooms: &[RoomSummary], room: &str) -> Markup {
 mod tests {
     use super::*;
 
-    const LIMITS: PageLimits = PageLimits { max_text: 2000, max_name: 32 };
+    const LIMITS: PageLimits = PageLimits { max_text: 2000, max_name: 32, max_upload: Some(1024) };
 
     fn summary(name: &str, members: usize) -> RoomSummary {
         RoomSummary { name: name.into(), members, messages: 1 }
@@ -135,11 +141,14 @@ mod tests {
                 "max_name",
                 "notice_class",
                 "notice",
+                "attach_class",
+                "upload_path",
+                "max_upload",
                 "max_text"
             ]
         );
         let all = slot_names();
-        assert_eq!(all.len(), 13, "{all:?}");
+        assert_eq!(all.len(), 16, "{all:?}");
         assert!(all.ends_with(&["rule", "error", "next"]), "bad-room adds rule, access adds error and next: {all:?}");
     }
 

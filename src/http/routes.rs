@@ -10,6 +10,8 @@
 //! | `GET /r/ROOM/search?q=TEXT&limit=N&before=SEQ` | the messages that hold TEXT, newest first, as JSON |
 //! | `GET /r/ROOM/export?format=txt\|jsonl\|html` | the whole history as a file to download, streamed |
 //! | `GET /new` | a new private room: a redirect to `/r/` + 26 random base32 characters |
+//! | `POST /r/ROOM/files?name=NAME` | share a file in ROOM: the body is the file ([`upload`]) |
+//! | `GET /files/HASH/NAME` | a shared file, by `sendfile(2)`, one `Range` honoured ([`download`]) |
 //! | `GET /api/rooms` | the room list as JSON |
 //! | `GET /assets/...` | the embedded files |
 //! | `GET /healthz` | `200 ok`, or 503 saying what is wrong (how many history logs cannot be written) |
@@ -30,8 +32,9 @@ use std::net::IpAddr;
 use crate::chat::names::{self, DEFAULT_ROOM};
 use crate::http::body::Body;
 use crate::http::head::{percent_decode, Request};
-use crate::http::response::Response;
-use crate::http::{api, assets, export, host, hosting, login, pages, search};
+use crate::http::origin::check_origin;
+use crate::http::response::{printable, Response};
+use crate::http::{api, assets, download, export, host, hosting, login, pages, search, upload};
 use crate::identity::MemberId;
 use crate::protocol::html::url_encode;
 use crate::shared::Shared;
@@ -80,13 +83,19 @@ pub fn route(request: &Request, peer: IpAddr, body: &mut Body<'_>, shared: &Shar
     let path = request.path.as_str();
     match method {
         "POST" if path == "/login" => return Route::Respond(login(request, peer, body, shared)),
+        // An upload: answered below, once the access code has been checked.
+        "POST" if upload_room(path).is_some() => {}
         "GET" | "HEAD" if !body.is_empty() => {
             // RFC 9110 §9.3.1: a body on GET has no meaning; refusing it keeps us in step.
             return Route::Respond(Response::text(400, "A GET request must not have a body.").closing());
         }
         "GET" | "HEAD" => {}
         _ => {
-            let allow = if path == "/login" { "GET, HEAD, POST" } else { "GET, HEAD" };
+            let allow = match path {
+                "/login" => "GET, HEAD, POST",
+                _ if upload_room(path).is_some() => "POST",
+                _ => "GET, HEAD",
+            };
             return Route::Respond(
                 Response::text(405, format!("Method {} is not allowed here.", printable(method)))
                     .with_header("Allow", allow)
@@ -99,6 +108,9 @@ pub fn route(request: &Request, peer: IpAddr, body: &mut Body<'_>, shared: &Shar
         return Route::Respond(hosting::host_link(request, peer, shared));
     }
     if let Some(response) = access_check(request, peer, shared) {
+        return Route::Respond(response);
+    }
+    if let Some(response) = files_route(request, peer, body, shared) {
         return Route::Respond(response);
     }
     let respond = Route::Respond;
@@ -138,6 +150,28 @@ fn login(request: &Request, peer: IpAddr, body: &mut Body<'_>, shared: &Shared) 
         Ok(form) => login::login(&shared.access, peer, &form),
         Err(refused) => refused,
     }
+}
+
+/// The shared files' routes: an upload (`POST /r/ROOM/files`) and a download (`/files/...`);
+/// `None` for any other path.
+fn files_route(request: &Request, peer: IpAddr, body: &mut Body<'_>, shared: &Shared) -> Option<Response> {
+    if let Some(rest) = request.path.strip_prefix("/files/") {
+        return Some(download::download(request, shared, rest));
+    }
+    let raw_room = upload_room(&request.path)?;
+    if request.method != "POST" {
+        return Some(Response::text(405, "Share a file with POST.").with_header("Allow", "POST"));
+    }
+    let decoded = percent_decode(raw_room).unwrap_or_default();
+    Some(match names::room(&decoded) {
+        Some(room) => upload::upload(request, peer, body, shared, &room),
+        None => Response::html(404, pages::bad_room(&decoded).into_bytes()),
+    })
+}
+
+/// The room part of an upload's path, `/r/ROOM/files`.
+fn upload_room(path: &str) -> Option<&str> {
+    path.strip_prefix("/r/")?.strip_suffix("/files").filter(|room| !room.contains('/'))
 }
 
 /// `/r/ROOM` and what hangs off it: the room's page, its WebSocket and its history.
@@ -202,31 +236,6 @@ fn websocket(request: &Request, shared: &Shared, endpoint: Endpoint) -> Route {
     }
 }
 
-/// Cross-site WebSocket hijacking defence (RFC 6455 §10.2): browsers always send `Origin` with a
-/// WebSocket handshake, and a page on another site must not be able to chat as our visitor (with
-/// their cookies). Same-origin pages and clients that send no `Origin` (bots, the terminal client)
-/// pass; `--allow-origin` adds origins, e.g. the public name of a reverse proxy.
-fn check_origin(request: &Request, allowed: &[String]) -> Result<(), Response> {
-    // Browsers send one Origin; more than one is not a browser we can reason about.
-    if request.header_count("Origin") > 1 {
-        return Err(Response::text(403, "Cross-origin WebSocket refused: more than one Origin header."));
-    }
-    let Some(origin) = request.header_str("Origin") else { return Ok(()) };
-    let origin = origin.to_ascii_lowercase();
-    let host = request.header_str("Host").unwrap_or("").to_ascii_lowercase();
-    let same = !host.is_empty() && (origin == format!("http://{host}") || origin == format!("https://{host}"));
-    if same || allowed.contains(&origin) {
-        return Ok(());
-    }
-    Err(Response::text(
-        403,
-        format!(
-            "Cross-origin WebSocket refused: pages from {} may not connect here (see --allow-origin).",
-            printable(&origin)
-        ),
-    ))
-}
-
 /// With `--access-code`, everything but the form, its stylesheet and `/healthz` needs a session
 /// (or the code as a bearer token). Returns the answer for a request that may not pass (or for
 /// `GET /login` itself).
@@ -251,9 +260,11 @@ fn access_check(request: &Request, peer: IpAddr, shared: &Shared) -> Option<Resp
         return None;
     }
     let wants_socket = path == "/connect" || path.ends_with("/connect") || path == "/echo";
-    // The data answers get a plain 401, not the form: a script asked, not a person.
+    // The data answers get a plain 401, not the form: a script asked, not a person. So do shared
+    // files: the page's script or an <img> asked.
     let wants_data = ["/history", "/search", "/export"].iter().any(|tail| path.ends_with(tail));
-    Some(if wants_socket || path.starts_with("/api/") || wants_data {
+    let wants_file = path.starts_with("/files/") || upload_room(path).is_some();
+    Some(if wants_socket || path.starts_with("/api/") || wants_data || wants_file {
         Response::text(
             401,
             "This server needs an access code: open it in a browser first, or send Authorization: Bearer CODE.",
@@ -293,7 +304,8 @@ fn chat_page(request: &Request, shared: &Shared, room: &str) -> Response {
             }
         }
     };
-    let limits = pages::PageLimits { max_text: shared.config.max_text, max_name };
+    let max_upload = shared.files.as_ref().map(|_| shared.config.max_upload);
+    let limits = pages::PageLimits { max_text: shared.config.max_text, max_name, max_upload };
     let html = pages::chat(room, &name, notice.as_deref(), &shared.rooms.summaries(), limits);
     let mut response = Response::html(200, html.into_bytes());
     if remember {
@@ -311,9 +323,4 @@ fn chat_page(request: &Request, shared: &Shared, room: &str) -> Response {
 /// The name a WebSocket asks for: `?name=`, else the page's name cookie. Validated on join.
 fn asked_name(request: &Request) -> Option<String> {
     request.query_param("name").or_else(|| request.cookie(NAME_COOKIE))
-}
-
-/// Text cut short and with anything but printable ASCII replaced, fit for a one-line answer.
-fn printable(text: &str) -> String {
-    text.chars().take(80).map(|c| if c.is_ascii_graphic() { c } else { '?' }).collect()
 }

@@ -32,7 +32,7 @@
 //! fast path, which is [`escape_into`] alone. Every search runs forward and is bounded, so the
 //! whole is linear in the text, whatever the text holds.
 
-use super::html::escape_into;
+use super::escape::escape_into;
 
 /// What follows a link's `href` value: the end of it, then the attributes. A new tab, which learns nothing of the page that opened
 /// it (`noopener`: no `window.opener`; `noreferrer`: no `Referer`, which would name a private

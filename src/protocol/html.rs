@@ -15,9 +15,10 @@ mod people;
 
 use std::fmt::Write as _;
 
+pub use super::escape::{escape, escape_into, url_encode};
 use super::format::format_into;
 use super::json::RoomSummary;
-use super::{ChatMessage, Presence, Roster, ServerEvent, Welcome, DEFAULT_ROOM, HEARTBEAT_REPLY};
+use super::{attachment, ChatMessage, Presence, Roster, ServerEvent, Welcome, DEFAULT_ROOM, HEARTBEAT_REPLY};
 use crate::protocol::frame::EncodedFrame;
 use crate::time::rfc3339;
 
@@ -61,46 +62,6 @@ pub fn fragment(room: &str, event: &ServerEvent<'_>) -> String {
     out
 }
 
-/// Appends `text` to `out` with the five HTML-significant characters escaped. Enough for element
-/// content and for attribute values in double quotes, which is everywhere we put user text.
-pub fn escape_into(out: &mut String, text: &str) {
-    let mut last = 0;
-    for (i, b) in text.bytes().enumerate() {
-        let replacement = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
-        };
-        out.push_str(&text[last..i]);
-        out.push_str(replacement);
-        last = i + 1;
-    }
-    out.push_str(&text[last..]);
-}
-
-/// `text`, HTML-escaped.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    escape_into(&mut out, text);
-    out
-}
-
-/// Percent-encodes `text` for a URL query value (everything but unreserved characters).
-pub fn url_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
-
 /// The page's URL for a room: the lobby is `/`.
 pub fn room_url(room: &str) -> String {
     if room == DEFAULT_ROOM {
@@ -133,7 +94,7 @@ pub fn room_items(out: &mut String, rooms: &[RoomSummary], current: Option<&str>
     }
 }
 
-/// One message as a list item. The `<time>` holds UTC; the page's script shows it in local time.
+/// One message as a list item, and the file it shares, if any ([`attachment::html_into`]). The `<time>` holds UTC; the page's script shows it in local time.
 /// The text is escaped, with its links and code as markup ([`format_into`]); the name is only
 /// escaped.
 /// `data-name` lets the page mark its own messages (names are unique in a room), and
@@ -186,6 +147,7 @@ pub fn message_item(out: &mut String, message: &ChatMessage) {
     out.push_str(r#"</b> <span class="text">"#);
     format_into(out, &message.text);
     out.push_str("</span>");
+    attachment::html_into(out, message.file.as_ref());
     if message.edited {
         out.push_str(r#" <small class="edited">edited</small>"#);
     }

@@ -18,6 +18,7 @@
 //! | one relay, for everyone | [`Outgoing`] | each event encoded once per dialect present |
 //! | the bytes of a server frame | [`frame::EncodedFrame`] | once, unmasked, for any number of sockets (RFC 6455 §5) |
 //! | a room's history as a file | text lines, a standalone page | [`transcript`], for `/r/ROOM/export` |
+//! | a file shared in a message | [`attachment::SharedFile`] | the upload (`http::upload`); the page's thumbnail or card |
 //!
 //! **Adding an event** the server sends: a variant of [`ServerEvent`], its arm in
 //! [`html::encode`] (and `assets/app.js` if the page does more than swap it in), its type in
@@ -29,7 +30,9 @@
 //! in the room, never once per member, so the same bytes go to everyone: which messages are
 //! mine, or mention me, is worked out by the page's script from `data-` attributes.
 
+pub mod attachment;
 pub mod command;
+pub mod escape;
 pub mod format;
 pub mod frame;
 pub mod html;
@@ -39,6 +42,7 @@ pub mod transcript;
 
 use serde::{Deserialize, Serialize};
 
+use attachment::SharedFile;
 use frame::EncodedFrame;
 pub use inbound::{ClientEvent, Rejected, HEARTBEAT};
 
@@ -72,6 +76,10 @@ pub struct ChatMessage {
     /// before mentions existed read as mentioning no one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<String>,
+    /// The file this message shares (`POST /r/ROOM/files`), if any; its text is then empty.
+    /// Left out of the log line when there is none, so logs from before files read the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<SharedFile>,
     /// Its author: the keyed hash of the sender's member id (`crate::identity`), never the id.
     /// It decides who may edit or delete the message; the relay never sends it. Empty in logs
     /// from before member ids (such messages can be deleted by the host only).

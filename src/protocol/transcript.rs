@@ -18,7 +18,8 @@ use std::sync::OnceLock;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use super::html::escape_into;
+use super::attachment::human_size;
+use super::escape::escape_into;
 use super::ChatMessage;
 use crate::time::rfc3339;
 
@@ -52,6 +53,11 @@ pub fn txt_message(out: &mut String, message: &ChatMessage) {
         }
         push_plain(out, line);
     }
+    if let Some(file) = &message.file {
+        out.push_str("[file] ");
+        push_plain(out, &file.name);
+        out.push_str(&format!(" ({}) {}", human_size(file.size), file.url));
+    }
     out.push('\n');
 }
 
@@ -81,7 +87,17 @@ pub fn html_message(out: &mut String, message: &ChatMessage) {
     escape_into(out, &message.name);
     out.push_str("</b> <span class=\"text\">");
     escape_into(out, &message.text);
-    out.push_str("</span></li>\n");
+    out.push_str("</span>");
+    // A shared file: its name, linking to it on the server it came from (the export holds none
+    // of the files themselves).
+    if let Some(file) = &message.file {
+        out.push_str(" <a class=\"file\" href=\"");
+        escape_into(out, &file.url);
+        out.push_str("\">");
+        escape_into(out, &file.name);
+        out.push_str(&format!("</a> ({})", human_size(file.size)));
+    }
+    out.push_str("</li>\n");
 }
 
 /// The end of an HTML export that held `count` messages.
@@ -124,6 +140,25 @@ mod tests {
             out,
             "2025-11-26 21:00:05Z <ann>: hi\n\
              2025-11-26 21:00:05Z <ann>: two\n  lines\n  and\n  more\u{FFFD}[2J\t.\n"
+        );
+    }
+
+    #[test]
+    fn a_shared_file_is_named_with_its_link() {
+        let mut shared = message("");
+        shared.file = Some(crate::protocol::attachment::SharedFile {
+            url: "/files/ab/a%20%3Cb%3E.png".into(),
+            name: "a <b>.png".into(),
+            size: 2048,
+            media_type: "image/png".into(),
+        });
+        let mut txt = String::new();
+        txt_message(&mut txt, &shared);
+        assert!(txt.ends_with("<ann>: [file] a <b>.png (2.0 KiB) /files/ab/a%20%3Cb%3E.png\n"), "{txt}");
+        let mut page = String::new();
+        html_message(&mut page, &shared);
+        assert!(
+            page.contains(r#" <a class="file" href="/files/ab/a%20%3Cb%3E.png">a &lt;b&gt;.png</a> (2.0 KiB)</li>"#)
         );
     }
 

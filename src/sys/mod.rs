@@ -15,6 +15,7 @@
 // Clippy holds every `unsafe` block here to having its `// SAFETY:` comment.
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+use std::fs::File;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
@@ -111,6 +112,25 @@ pub(crate) fn send_now(stream: &TcpStream, buf: &[u8]) -> io::Result<usize> {
     Ok(n as usize)
 }
 
+/// Sends up to `count` bytes of `file`, from byte `offset` on, to `stream`, in the kernel
+/// (`sendfile(2)`): the bytes go from the page cache to the socket without passing through this
+/// process. Returns how many were sent (fewer than `count` when the socket's write timeout ran
+/// out part-way, or the file is shorter); `offset` is not changed, the caller adds the count.
+/// The socket's write timeout (`SO_SNDTIMEO`) bounds the wait for a client that stops reading,
+/// as it does a `write`: with nothing sent in time, the error is `WouldBlock`. std has no
+/// zero-copy send.
+pub(crate) fn send_file(stream: &TcpStream, file: &File, offset: u64, count: usize) -> io::Result<usize> {
+    let mut at = libc::off_t::try_from(offset).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: sendfile reads and updates the one off_t we point at (`at`, ours for the call) and
+    // otherwise takes two descriptors and a count; both descriptors are open for as long as we
+    // borrow the stream and the file.
+    let n = unsafe { libc::sendfile(stream.as_raw_fd(), file.as_raw_fd(), &mut at, count) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
 /// The IPv4 and IPv6 addresses of this machine's network interfaces that are up, in the order
 /// the kernel lists them, loopback and repeats included (`getifaddrs(3)`: it asks the kernel and
 /// sends nothing on the network). std cannot list interfaces at all.
@@ -151,6 +171,15 @@ pub(crate) fn interface_addresses() -> io::Result<Vec<IpAddr>> {
     // out, so nothing refers into the list any more.
     unsafe { libc::freeifaddrs(list) };
     Ok(found)
+}
+
+/// Lowers the calling thread's CPU priority to `nice` (`setpriority(2)` on its own thread id; on
+/// Linux a nice value belongs to a thread). An unprivileged process may lower a priority but not
+/// raise it again, so a thread that calls this stays lower until it ends. std has no priorities.
+pub(crate) fn lower_thread_priority(nice: i32) -> io::Result<()> {
+    // SAFETY: gettid takes nothing and returns this thread's id; setpriority takes three integers,
+    // no pointers, and changes only that thread's scheduling weight.
+    check(unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, nice) })
 }
 
 // --- Memory and cache ----------------------------------------------------------------------------

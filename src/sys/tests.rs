@@ -125,3 +125,35 @@ fn nothing_changes_the_environment() {
     let found = uses_outside_sys(&["set_var", "remove_var"]);
     assert!(found.is_empty(), "the environment must not change while threads run:\n{}", found.join("\n"));
 }
+
+#[test]
+fn send_file_sends_a_slice_and_gives_up_on_a_peer_that_stops_reading() {
+    let path = std::env::temp_dir().join(format!("chatroom-sendfile-{}", std::process::id()));
+    std::fs::write(&path, b"0123456789").unwrap();
+    let file = File::open(&path).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    assert_eq!(send_file(&server, &file, 2, 5).unwrap(), 5);
+    assert_eq!(send_file(&server, &file, 10, 5).unwrap(), 0, "at the end of the file");
+    let mut got = [0u8; 5];
+    std::io::Read::read_exact(&mut client, &mut got).unwrap();
+    assert_eq!(&got, b"23456");
+    // A peer that reads nothing: the socket fills, and the write timeout ends the wait.
+    std::fs::write(&path, vec![7u8; 8 << 20]).unwrap();
+    let big = File::open(&path).unwrap();
+    set_send_buffer(&server, 4096).unwrap();
+    server.set_write_timeout(Some(Duration::from_millis(100))).unwrap();
+    let started = Instant::now();
+    let mut offset = 0u64;
+    let error = loop {
+        match send_file(&server, &big, offset, 8 << 20) {
+            Ok(n) => offset += n as u64,
+            Err(e) => break e,
+        }
+        assert!(offset < 8 << 20, "8 MiB went into a socket nobody reads");
+    };
+    assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let _ = std::fs::remove_file(&path);
+}

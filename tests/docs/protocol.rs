@@ -166,3 +166,15 @@ fn protocol_room_list_over_a_real_server() {
     };
     check(PROTOCOL, "rooms-event", &live);
 }
+
+#[test]
+fn protocol_file_sharing_over_a_real_server() {
+    use support::upload::{upload_with, PNG};
+    let server = TestServer::start(&[]);
+    let (mut ann, _) = Client::join_json(&server.ws_url("/r/kitchen/connect?name=ann"));
+    let answer = upload_with(server.addr, "kitchen", "lunch menu.png", "image/png", PNG, "");
+    assert_eq!(answer.status, 201, "{}", answer.body_text());
+    check(PROTOCOL, "upload-answer", &answer.body_text());
+    let (_, event) = ann.recv_event_text_where(|e| matches!(e, Event::Message(_)));
+    check(PROTOCOL, "file-message-event", &with_doc_clock(&event, &block(PROTOCOL, "file-message-event")));
+}

@@ -6,6 +6,7 @@ mod client;
 mod http;
 mod server;
 pub mod sys;
+pub mod upload;
 mod wire;
 
 use std::path::{Path, PathBuf};

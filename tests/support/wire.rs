@@ -56,6 +56,7 @@ pub fn json_message(room: &str, seq: u64, ts: &str, name: &str, text: &str) -> j
         mentions: vec![],
         action: false,
         edited: false,
+        file: None,
     }
 }
 

@@ -18,7 +18,7 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use super::events::{self, Amendments};
-use super::log::{end_of_last_full_line, start_of_seq};
+use super::log::{end_of_last_full_line, start_of_seq, Log};
 use crate::protocol::ChatMessage;
 
 /// Search reads the log backwards in regions of about this size.
@@ -52,6 +52,12 @@ impl Snapshot {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// The log as it is now, up to its last whole line, through a handle of its own: for search
+    /// and export, which read it without the room lock while appends go on.
+    pub fn of_log(log: &Log) -> io::Result<Snapshot> {
+        Snapshot::of_file(log.duplicate_file()?, log.amendments())
     }
 
     /// `file` up to the end of its last whole line (a line being appended is left out).

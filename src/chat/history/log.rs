@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
 
-use super::archive::Snapshot;
 use super::events::{self, Amendments, LogEvent};
 use super::{FsyncPolicy, MAX_SEQ};
 use crate::protocol::ChatMessage;
@@ -127,11 +126,12 @@ impl Log {
         self.file.metadata().is_ok_and(|m| m.nlink() == 0)
     }
 
-    /// The log as it is now, up to its last whole line, through a handle of its own (a
-    /// duplicate of the log's, so it reads the same file even if the path was since unlinked):
-    /// for search and export, which read it without the room lock while appends go on.
-    pub fn snapshot(&self) -> io::Result<Snapshot> {
-        Snapshot::of_file(self.file.try_clone()?, self.amendments())
+    /// A handle of its own on the log's file (a duplicate, so it reads the same file even if the
+    /// path was since unlinked): what [`Snapshot::of_log`] reads.
+    ///
+    /// [`Snapshot::of_log`]: super::Snapshot::of_log
+    pub(super) fn duplicate_file(&self) -> io::Result<File> {
+        self.file.try_clone()
     }
 
     /// Up to `limit` messages with `seq < before`, oldest first, and whether older ones exist.

@@ -72,9 +72,11 @@ impl Query {
         &self.needle
     }
 
-    /// Whether `message`'s text or name holds the query, case ignored.
+    /// Whether `message`'s text or name, or the name of the file it shares, holds the query, case
+    /// ignored. (A file's name is in its log line as itself too, so the prefilter holds.)
     pub fn matches(&self, message: &ChatMessage) -> bool {
-        fold(&message.text).contains(&self.folded) || fold(&message.name).contains(&self.folded)
+        let held = |text: &str| fold(text).contains(&self.folded);
+        held(&message.text) || held(&message.name) || message.file.as_ref().is_some_and(|file| held(&file.name))
     }
 }
 
@@ -226,6 +228,24 @@ mod tests {
                 assert_eq!(seqs(&found), expected, "{query:?}");
                 assert!(!found.more);
             }
+        }
+    }
+
+    #[test]
+    fn a_shared_file_is_found_by_its_name() {
+        let mut shared = message(2, "ann", "");
+        shared.file = Some(crate::protocol::attachment::SharedFile {
+            url: "/files/ab/Lunch%20Menu.pdf".into(),
+            name: "Lunch Menu.pdf".into(),
+            size: 5,
+            media_type: "application/pdf".into(),
+        });
+        let all = [message(1, "bob", "menu?"), shared];
+        let file = log_of("files", &jsonl(&all));
+        let memory = Archive::Memory(all.to_vec());
+        for archive in [&file, &memory] {
+            assert_eq!(seqs(&archive.search(&Query::new("lunch menu"), u64::MAX, 50).unwrap()), vec![2]);
+            assert_eq!(seqs(&archive.search(&Query::new("MENU"), u64::MAX, 50).unwrap()), vec![2, 1]);
         }
     }
 

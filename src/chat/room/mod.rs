@@ -23,6 +23,7 @@ mod fault_injection;
 pub mod moderation;
 mod presence;
 mod relay;
+mod uploads;
 
 use std::collections::HashSet;
 use std::io;
@@ -40,6 +41,7 @@ use crate::chat::names;
 use crate::config::FsyncPolicy;
 use crate::lock;
 use crate::metrics;
+use crate::protocol::attachment::SharedFile;
 use crate::protocol::json::RoomSummary;
 use crate::protocol::{ChatMessage, Dialect, Outgoing, ServerEvent};
 use crate::time::now_ms;
@@ -95,6 +97,8 @@ struct Said {
     host: bool,
     /// Said with `/me`.
     action: bool,
+    /// The file it shares, if it is one (`Room::post_file`).
+    file: Option<SharedFile>,
 }
 
 impl Said {
@@ -107,6 +111,7 @@ impl Said {
             mentions,
             by: self.by.clone(),
             action: self.action,
+            file: self.file.clone(),
             ..ChatMessage::default()
         }
     }
@@ -238,6 +243,7 @@ impl Room {
             by: from.who.author.clone(),
             host: from.who.host,
             action,
+            file: None,
         };
         lock::take(&self.inbox).push(said);
     }
