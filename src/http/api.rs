@@ -10,6 +10,28 @@ use crate::shared::Shared;
 /// Most messages one history request may ask for.
 pub const MAX_HISTORY_PAGE: usize = 200;
 
+/// A page's place in a room's history, from `before=SEQ` (newest first from there; absent: from
+/// the newest) and `limit=N` (1 to [`MAX_HISTORY_PAGE`]; absent: `default_limit`), or the 400
+/// for a bad one. The history API and search page the same way.
+pub fn paging(request: &Request, default_limit: usize) -> Result<(u64, usize), Response> {
+    let bad = |why: &str| Err(Response::text(400, why.to_string()));
+    let before = match request.query_param("before") {
+        None => u64::MAX,
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if n >= 1 => n,
+            _ => return bad("before must be a sequence number (a whole number from 1)."),
+        },
+    };
+    let limit = match request.query_param("limit") {
+        None => default_limit,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=MAX_HISTORY_PAGE).contains(&n) => n,
+            _ => return bad("limit must be a whole number from 1 to 200."),
+        },
+    };
+    Ok((before, limit))
+}
+
 /// `GET /api/rooms`: the public rooms that have people or history.
 pub fn rooms(shared: &Shared) -> Response {
     let body = json::to_text(&RoomList { rooms: shared.rooms.summaries() });
@@ -48,19 +70,9 @@ pub fn health(shared: &Shared) -> Response {
 /// `GET /r/ROOM/history?before=SEQ&limit=N[&format=html]`: older messages, oldest first.
 pub fn history(request: &Request, shared: &Shared, room: &str) -> Response {
     let bad = |why: &str| Response::text(400, why.to_string());
-    let before = match request.query_param("before") {
-        None => u64::MAX,
-        Some(v) => match v.parse::<u64>() {
-            Ok(n) if n >= 1 => n,
-            _ => return bad("before must be a sequence number (a whole number from 1)."),
-        },
-    };
-    let limit = match request.query_param("limit") {
-        None => 50,
-        Some(v) => match v.parse::<usize>() {
-            Ok(n) if (1..=MAX_HISTORY_PAGE).contains(&n) => n,
-            _ => return bad("limit must be a whole number from 1 to 200."),
-        },
+    let (before, limit) = match paging(request, 50) {
+        Ok(paging) => paging,
+        Err(refused) => return refused,
     };
     let html = match request.query_param("format").as_deref() {
         None | Some("json") => false,

@@ -3,7 +3,7 @@
 //! [`crate::chat::history::search`] for the matching rules and how a long log is read).
 
 use crate::chat::history::search::Query;
-use crate::http::api::MAX_HISTORY_PAGE;
+use crate::http::api::paging;
 use crate::http::head::Request;
 use crate::http::response::Response;
 use crate::protocol::json::{self, Entry, Message, SearchResults};
@@ -26,19 +26,9 @@ pub fn search(request: &Request, shared: &Shared, room: &str) -> Response {
     if q.chars().count() > MAX_QUERY {
         return bad("q must be at most 200 characters.");
     }
-    let before = match request.query_param("before") {
-        None => u64::MAX,
-        Some(v) => match v.parse::<u64>() {
-            Ok(n) if n >= 1 => n,
-            _ => return bad("before must be a sequence number (a whole number from 1)."),
-        },
-    };
-    let limit = match request.query_param("limit") {
-        None => DEFAULT_LIMIT,
-        Some(v) => match v.parse::<usize>() {
-            Ok(n) if (1..=MAX_HISTORY_PAGE).contains(&n) => n,
-            _ => return bad("limit must be a whole number from 1 to 200."),
-        },
+    let (before, limit) = match paging(request, DEFAULT_LIMIT) {
+        Ok(paging) => paging,
+        Err(refused) => return refused,
     };
     let found = match shared.rooms.archive(room).and_then(|archive| archive.search(&Query::new(q), before, limit)) {
         Ok(found) => found,
