@@ -77,13 +77,16 @@
     });
   }
 
-  // Names are unique within a room, so "mine" is every message carrying my name.
+  // "Mine" is every message carrying my author tag (the welcome's #me has it, data-tag), or for
+  // a message from before member ids (no data-by), my name, which is unique within a room.
   function markOwn(root) {
     var me = $('me');
     var mine = me ? me.getAttribute('data-name') : null;
+    var tag = me ? me.getAttribute('data-tag') : null;
     if (!mine) return;
     (root || document).querySelectorAll('#messages li.message').forEach(function (li) {
-      li.classList.toggle('own', li.getAttribute('data-name') === mine);
+      var by = li.getAttribute('data-by');
+      li.classList.toggle('own', by ? by === tag : li.getAttribute('data-name') === mine);
     });
   }
 

@@ -58,7 +58,7 @@ pub enum Refused {
 
 /// Compares without stopping at the first difference, so the time taken does not tell a guesser
 /// how many leading characters were right.
-fn same(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -97,15 +97,23 @@ impl Access {
     /// logged; an address over the limit is refused whatever it presents.
     pub fn try_code(&self, ip: IpAddr, given: &str) -> Result<(), Refused> {
         let Some(code) = &self.code else { return Ok(()) };
+        self.guess(ip, "access code", || same(given.trim().as_bytes(), code.as_bytes()))
+    }
+
+    /// Checks a guess at any of the server's secrets (the access code, the host key) from `ip`:
+    /// `right` says whether it is right. All of them count against the same limit per address,
+    /// so that guessing one cannot go faster by alternating with the other. A wrong guess is
+    /// logged, naming `what` was guessed.
+    pub fn guess(&self, ip: IpAddr, what: &str, right: impl FnOnce() -> bool) -> Result<(), Refused> {
         if let Some(wait) = self.blocked_for(ip) {
             return Err(Refused::TooMany(wait));
         }
-        if same(given.trim().as_bytes(), code.as_bytes()) {
+        if right() {
             lock::take(&self.failures).remove(&ip);
             return Ok(());
         }
         self.record_failure(ip);
-        crate::log::info(format_args!("wrong access code from {ip}"));
+        crate::log::info(format_args!("wrong {what} from {ip}"));
         Err(Refused::Wrong)
     }
 
@@ -142,6 +150,20 @@ impl Access {
         failures.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
         let entry = failures.entry(ip).or_insert((0, Instant::now()));
         entry.0 += 1;
+    }
+}
+
+/// The server's secret: the one kept in `data_dir` (made if missing), or a fresh one with
+/// `--memory`. Access sessions, member authors (`crate::identity`) and the host cookie are all
+/// keyed by it, so that they survive a restart.
+pub(crate) fn server_secret(data_dir: Option<&Path>) -> io::Result<Vec<u8>> {
+    match data_dir {
+        Some(dir) => load_or_make_secret(&dir.join(SECRET_FILE)),
+        None => {
+            let mut secret = vec![0u8; 32];
+            random::fill(&mut secret);
+            Ok(secret)
+        }
     }
 }
 

@@ -29,19 +29,28 @@ use tungstenite::protocol::frame::CloseFrame;
 use tungstenite::protocol::{Role, WebSocket};
 use tungstenite::{Error as WsError, Message};
 
-use crate::protocol::attachment::human_size;
+mod screen;
+mod who;
+
+use screen::Screen;
+
 use crate::protocol::html::url_encode;
-use crate::protocol::json::{Arrival, Event, Message as Said};
-use crate::protocol::{ClientEvent, HEARTBEAT_REPLY, JSON_SUBPROTOCOL};
+use crate::protocol::{ClientEvent, JSON_SUBPROTOCOL};
 use crate::random;
 use crate::ws::handshake::accept_key;
 
 /// How long one read waits before the loop looks at stdin again.
 const POLL: Duration = Duration::from_millis(50);
 
-const USAGE: &str = "usage: chatroom join URL [--name NAME] [--code CODE]\n\
+const USAGE: &str = "usage: chatroom join URL [--name NAME] [--code CODE] [--host-key KEY]\n\
     URL is the room's page, e.g. http://192.168.1.5:8080/r/lobby (or http://HOST:PORT/ for the lobby).\n\
-    Type a line and Enter to send it; Ctrl-D or Ctrl-C to leave.\n";
+    --code CODE      the server's access code, if it has one\n\
+    --host-key KEY   be the host (the key printed when the server started; no --code needed then)\n\
+    Type a line and Enter to send it; Ctrl-D or Ctrl-C to leave. Lines starting with / are\n\
+    commands: /help lists them (/me, /msg NAME TEXT, /edit SEQ TEXT, /delete SEQ; the host's\n\
+    /kick, /mute, /lock, /slow, /announce); //text says /text.\n\
+    Your member id (which makes your messages yours to edit) is kept in\n\
+    $XDG_CONFIG_HOME/chatroom/member-id (~/.config/chatroom/member-id).\n";
 
 /// Where to connect, worked out from the URL the user copied from the browser.
 #[derive(Debug, PartialEq, Eq)]
@@ -80,6 +89,7 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     let mut url = None;
     let mut name = None;
     let mut code = None;
+    let mut host_key = None;
     let mut parser = lexopt::Parser::from_args(args);
     loop {
         let arg = match parser.next() {
@@ -91,6 +101,7 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
         match arg {
             lexopt::Arg::Long("name") => name = value(&mut parser),
             lexopt::Arg::Long("code") => code = value(&mut parser),
+            lexopt::Arg::Long("host-key") => host_key = value(&mut parser),
             lexopt::Arg::Long("help") | lexopt::Arg::Short('h') => {
                 print!("{USAGE}");
                 return ExitCode::SUCCESS;
@@ -104,7 +115,8 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
         Ok(target) => target,
         Err(e) => return usage_error(&e),
     };
-    match run(&target, code.as_deref()) {
+    // The host key passes the access code's check too, so it is the one bearer token sent.
+    match run(&target, host_key.as_deref().or(code.as_deref())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("chatroom join: {e}");
@@ -119,8 +131,8 @@ fn usage_error(why: &str) -> ExitCode {
 }
 
 /// Connects, and chats until end of input, Ctrl-C, or the server closes.
-fn run(target: &Target, code: Option<&str>) -> Result<(), String> {
-    let mut ws = connect(target, code)?;
+fn run(target: &Target, bearer: Option<&str>) -> Result<(), String> {
+    let mut ws = connect(target, bearer)?;
     // Ctrl-C (and SIGTERM) only raise a flag; the loop below sees it within one poll.
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -154,7 +166,7 @@ fn run(target: &Target, code: Option<&str>) -> Result<(), String> {
             match typed.try_recv() {
                 Ok(line) if line.trim().is_empty() => {}
                 Ok(line) => {
-                    let said = ClientEvent::Chat(line.into()).to_frame_text();
+                    let said = ClientEvent::typed(&line);
                     ws.send(Message::text(said)).map_err(|e| format!("send failed: {e}"))?;
                 }
                 Err(TryRecvError::Empty) => break,
@@ -166,7 +178,7 @@ fn run(target: &Target, code: Option<&str>) -> Result<(), String> {
 
 /// Opens the WebSocket: resolves the host, connects (10 s at most), upgrades, and sets the read
 /// timeout that lets the chat loop look at typed lines and Ctrl-C between frames.
-fn connect(target: &Target, code: Option<&str>) -> Result<WebSocket<TcpStream>, String> {
+fn connect(target: &Target, bearer: Option<&str>) -> Result<WebSocket<TcpStream>, String> {
     let addr: SocketAddr = target
         .host
         .to_socket_addrs()
@@ -174,7 +186,7 @@ fn connect(target: &Target, code: Option<&str>) -> Result<WebSocket<TcpStream>, 
         .next()
         .ok_or_else(|| format!("{}: no address", target.host))?;
     let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).map_err(|e| format!("{addr}: {e}"))?;
-    let leftover = open(&stream, target, code)?;
+    let leftover = open(&stream, target, bearer)?;
     stream.set_read_timeout(Some(POLL)).map_err(|e| e.to_string())?;
     Ok(WebSocket::from_partially_read(stream, leftover, Role::Client, None))
 }
@@ -216,7 +228,7 @@ fn leave(ws: &mut WebSocket<TcpStream>) -> Result<(), String> {
 
 /// The client's opening handshake (RFC 6455 §4.1). Returns bytes read past the 101 response,
 /// which are already WebSocket frames.
-fn open(mut stream: &TcpStream, target: &Target, code: Option<&str>) -> Result<Vec<u8>, String> {
+fn open(mut stream: &TcpStream, target: &Target, bearer: Option<&str>) -> Result<Vec<u8>, String> {
     let mut nonce = [0u8; 16];
     random::fill(&mut nonce);
     let key = base64::engine::general_purpose::STANDARD.encode(nonce);
@@ -225,9 +237,13 @@ fn open(mut stream: &TcpStream, target: &Target, code: Option<&str>) -> Result<V
          Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: {JSON_SUBPROTOCOL}\r\n",
         target.path, target.host
     );
-    if let Some(code) = code {
-        request.push_str(&format!("Authorization: Bearer {code}\r\n"));
+    if let Some(bearer) = bearer {
+        request.push_str(&format!("Authorization: Bearer {bearer}\r\n"));
     }
+    // Our member id, kept between runs: the server knows our messages by it (a fresh one for
+    // this run when there is nowhere to keep it).
+    let id = who::member_id();
+    request.push_str(&format!("Cookie: {}={}\r\n", crate::identity::ID_COOKIE, id.as_str()));
     request.push_str("\r\n");
     stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
 
@@ -271,76 +287,6 @@ fn open(mut stream: &TcpStream, target: &Target, code: Option<&str>) -> Result<V
     Ok(buf[head_len..].to_vec())
 }
 
-/// What the terminal shows: each event of the JSON dialect (see docs/protocol.md) as a line or
-/// two, and the bell when someone mentions us.
-struct Screen<W: Write> {
-    out: W,
-    /// Our name in the room, from the welcome's notice.
-    me: Option<String>,
-    /// `http://host:port` of the server, to print a shared file's full URL.
-    base: String,
-}
-
-impl<W: Write> Screen<W> {
-    fn new(out: W, base: String) -> Screen<W> {
-        Screen { out, me: None, base }
-    }
-
-    /// Prints one event. A message that mentions us (not one we sent) rings the terminal bell
-    /// (BEL, which terminals turn into a sound or a flash): only live ones, not the history
-    /// replayed on joining.
-    fn event(&mut self, text: &str) {
-        let out = &mut self.out;
-        let base = &self.base;
-        let said = |out: &mut W, m: &Said<'_>| match &m.file {
-            // A shared file: its name, size and the full URL, which terminals make clickable.
-            Some(file) => {
-                let size = human_size(file.size);
-                writeln!(out, "{} {}: [file] {} ({size}) {base}{}", local_hhmm(&m.ts), m.name, file.name, file.url)
-            }
-            None => writeln!(out, "{} {}: {}", local_hhmm(&m.ts), m.name, m.text),
-        };
-        let _ = match serde_json::from_str::<Event<'_>>(text) {
-            Ok(Event::Message(m)) => {
-                let me = self.me.as_deref();
-                if me.is_some_and(|me| m.name != me && m.mentions.iter().any(|name| name == me)) {
-                    let _ = out.write_all(b"\x07");
-                }
-                said(out, &m)
-            }
-            Ok(Event::History { messages, .. }) => messages.iter().try_for_each(|entry| said(out, entry.message())),
-            Ok(Event::Roster { members, count, .. }) => {
-                let more = count.map(|n| format!(" and {} more", n - members.len())).unwrap_or_default();
-                writeln!(out, "* here: {}{more}", members.join(", "))
-            }
-            Ok(Event::Join(Arrival { ts, name, .. })) => writeln!(out, "{} * {name} joined", local_hhmm(&ts)),
-            Ok(Event::Leave(Arrival { ts, name, .. })) => writeln!(out, "{} * {name} left", local_hhmm(&ts)),
-            Ok(Event::Notice { text, name }) => {
-                if let Some(name) = name {
-                    self.me = Some(name.into_owned());
-                }
-                writeln!(out, "* {text}")
-            }
-            Ok(Event::Error { text }) => writeln!(out, "! {text}"),
-            // Events the terminal has no line for.
-            #[allow(unreachable_patterns)]
-            Ok(_) => Ok(()),
-            Err(_) if text == HEARTBEAT_REPLY => Ok(()),
-            Err(_) => writeln!(out, "? {text}"),
-        };
-    }
-}
-
-/// `HH:MM` in the local time zone for an RFC 3339 UTC timestamp (`...Z`), by the C library's
-/// time zone rules (std has none). The UTC time as sent if the C library cannot convert it.
-fn local_hhmm(ts: &str) -> String {
-    let Some(secs) = crate::time::parse_rfc3339(ts) else { return "--:--".into() };
-    match crate::sys::local_hour_minute(secs) {
-        Some((hour, minute)) => format!("{hour:02}:{minute:02}"),
-        None => ts.get(11..16).unwrap_or("--:--").to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,40 +302,5 @@ mod tests {
         assert!(target("https://h/r/x", None).is_err());
         assert!(target("http://h:1/elsewhere", None).is_err());
         assert!(target("http:///r/x", None).is_err());
-    }
-
-    #[test]
-    fn events_print_as_lines() {
-        let mut screen = Screen::new(Vec::new(), "http://h:1".into());
-        screen.event(r#"{"type":"roster","room":"x","members":["a","b"]}"#);
-        screen.event(r#"{"type":"error","text":"no"}"#);
-        screen.event("pong");
-        screen.event(concat!(
-            r#"{"type":"message","room":"x","seq":2,"ts":"2026-11-27T10:00:00.000Z","name":"ann","text":"","#,
-            r#""file":{"url":"/files/ab/a%20b.png","name":"a b.png","size":2048,"type":"image/png"}}"#
-        ));
-        let shown = String::from_utf8(screen.out).unwrap();
-        assert!(shown.starts_with("* here: a, b\n! no\n"), "{shown}");
-        assert!(shown.ends_with(" ann: [file] a b.png (2.0 KiB) http://h:1/files/ab/a%20b.png\n"), "{shown}");
-    }
-
-    #[test]
-    fn a_mention_of_me_rings_the_bell() {
-        let message = |name: &str, mentions: &str| {
-            format!(
-                r#"{{"type":"message","room":"x","seq":1,"ts":"2026-11-27T10:00:00.000Z","name":"{name}","text":"@t","mentions":{mentions}}}"#
-            )
-        };
-        let mut screen = Screen::new(Vec::new(), "http://h:1".into());
-        // Before the welcome we do not know who we are: no bell.
-        screen.event(&message("bob", r#"["ann"]"#));
-        screen.event(r#"{"type":"notice","text":"You are ann.","name":"ann"}"#);
-        screen.event(&message("bob", r#"["ann"]"#));
-        screen.event(&message("bob", r#"["cleo"]"#));
-        screen.event(&message("ann", r#"["ann"]"#));
-        screen.event(&message("bob", "[]"));
-        let shown = String::from_utf8(screen.out).unwrap();
-        assert_eq!(shown.matches('\x07').count(), 1, "{shown:?}");
-        assert!(shown.contains("* You are ann.\n\x07"), "{shown:?}");
     }
 }

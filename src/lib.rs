@@ -50,9 +50,9 @@
 //! | a connection | [`connection`] | a thread per connection: HTTP keep-alive, the upgrade, joining; how it ended ([`connection::Ending`], logged in one place) |
 //! | WebSocket | [`ws`] | the handshake (RFC 6455 §4.2), done by hand; the member's read loop over tungstenite |
 //! | HTTP | [`http`] | request heads and bodies, every route, the data answers ([`http::api`]), the pages ([`http::pages`], [`http::template`]: filled in one pass), embedded files, the access code's form ([`http::login`]), search and export, shared files' upload and download |
-//! | what is shared | [`shared`], [`access`] | [`Shared`]: the settings, the rooms, the caps, the access code and its sessions, the open WebSockets |
+//! | what is shared | [`shared`], [`access`], [`identity`] | [`Shared`]: the settings, the rooms, the caps, the access code and its sessions, member ids and the host key, the open WebSockets |
 //! | shared files | [`files`] | `DATA_DIR/files/`: uploads hashed and written piece by piece, stored once by SHA-256, the quota and the upload rate, what may be shown inline |
-//! | the chat | [`chat`] | rooms ([`chat::rooms`], [`chat::room`]), members ([`chat::member`]), history ([`chat::history`]), names ([`chat::names`]), mentions, the live room list |
+//! | the chat | [`chat`] | rooms ([`chat::rooms`], [`chat::room`]), members ([`chat::member`]), history ([`chat::history`]), names ([`chat::names`]), mentions, the live room list, commands and the host's moderation, the data directory's lock |
 //! | the wire | [`protocol`] | what members send, what the server sends, one encoder per dialect, HTML and URL escaping ([`protocol::escape`]), links and code in a message's text ([`protocol::format`]), the exports ([`protocol::transcript`]), frame bytes (RFC 6455 §5) |
 //! | leaves | [`config`], [`limits`], [`metrics`], [`log`], [`time`], [`lan`], [`random`], [`lock`], [`sys`] | every flag (declared once); connection caps and the rate limit; counters; log lines; RFC 3339; LAN URLs; OS randomness; the lock policy; every call std lacks |
 //! | the other side | [`client`] | `chatroom join`, the terminal client, speaking the JSON dialect through [`protocol::json`] |
@@ -139,6 +139,7 @@ pub mod config;
 pub(crate) mod connection;
 pub mod files;
 pub mod http;
+pub mod identity;
 pub mod lan;
 pub(crate) mod limits;
 pub(crate) mod lock;

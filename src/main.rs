@@ -17,6 +17,10 @@ fn main() -> ExitCode {
         args.remove(0);
         return client::main(args);
     }
+    if args.first().is_some_and(|a| a == "compact") {
+        args.remove(0);
+        return chatroom::chat::history::compact::main(args);
+    }
     let config = match Config::from_args(args) {
         Ok(Command::Serve(config)) => *config,
         Ok(Command::Print(text)) => {
@@ -52,6 +56,13 @@ fn serve(config: Config) -> Result<std::convert::Infallible, StartError> {
     for url in &urls {
         println!("  on the LAN:      {url}");
     }
+    // The host link: whoever opens it may moderate. On the LAN address when there is one (the
+    // teacher may open it on another machine), else where the server listens.
+    let base = urls.first().cloned().unwrap_or_else(|| {
+        let ip = if addr.ip().is_unspecified() { std::net::Ipv4Addr::LOCALHOST.into() } else { addr.ip() };
+        format!("http://{}/", SocketAddr::new(ip, addr.port()))
+    });
+    println!("  host:            {base}host?key={}", server.shared().host_key());
     if qr {
         match urls.first() {
             Some(url) => print!("{}", lan::qr_code(url)),

@@ -10,6 +10,7 @@ use crate::chat::member::Member;
 use crate::chat::rooms::{Rooms, Storage, StorageError};
 use crate::config::Config;
 use crate::files::Files;
+use crate::identity::{HostKey, Identities};
 use crate::limits::{Gate, Rates};
 use crate::lock;
 
@@ -27,6 +28,10 @@ pub struct Shared {
     pub(crate) rates: Rates,
     /// The optional access code and its sessions.
     pub(crate) access: Access,
+    /// The hashes that stand for member ids (in logs, on the page).
+    pub(crate) identities: Identities,
+    /// The host's key.
+    pub(crate) host: HostKey,
     /// The shared files, unless `--memory` (then there is no file sharing).
     pub(crate) files: Option<Files>,
     /// Every open WebSocket, chat or echo, by connection id: for shutdown, which must reach them all.
@@ -47,6 +52,10 @@ impl Shared {
         let dir = config.storage_dir();
         let access = Access::new(config.access_code.clone(), dir)
             .map_err(|e| StorageError::Secret(dir.unwrap_or(Path::new(".")).join(crate::access::SECRET_FILE), e))?;
+        let secret = crate::access::server_secret(dir)
+            .map_err(|e| StorageError::Secret(dir.unwrap_or(Path::new(".")).join(crate::access::SECRET_FILE), e))?;
+        let identities = Identities::new(&secret);
+        let host = HostKey::new(config.host_key.as_deref(), &secret);
         let directory = Directory::default();
         let files = match dir {
             Some(dir) => Some(
@@ -56,7 +65,7 @@ impl Shared {
             None => None,
         };
         let members = Mutex::new(HashMap::new());
-        Ok(Shared { config, rooms, directory, gate, rates, access, files, members })
+        Ok(Shared { config, rooms, directory, gate, rates, access, identities, host, files, members })
     }
 
     fn members(&self) -> MutexGuard<'_, HashMap<u64, Arc<Member>>> {
@@ -81,5 +90,12 @@ impl Shared {
     /// How many WebSockets are open.
     pub fn member_count(&self) -> usize {
         self.members().len()
+    }
+}
+
+impl Shared {
+    /// The host's key, for the host link printed at start.
+    pub fn host_key(&self) -> &str {
+        self.host.key()
     }
 }

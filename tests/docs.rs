@@ -100,6 +100,7 @@ pub(crate) const MARKED: &[(&str, &[&str])] = &[
             "room-list",
             "upload-answer",
             "file-message-event",
+            "command-events",
         ],
     ),
 ];

@@ -8,7 +8,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Instant;
 
-use support::{Client, TestServer, TIMEOUT};
+use support::{Client, TempDir, TestServer, TIMEOUT};
 
 /// A running `chatroom join`, with its stdin and its stdout lines.
 struct Terminal {
@@ -16,13 +16,26 @@ struct Terminal {
     stdin: Option<ChildStdin>,
     lines: Receiver<String>,
     seen: Vec<String>,
+    /// Its config directory (`XDG_CONFIG_HOME`), where it keeps its member id.
+    _config: Option<TempDir>,
 }
 
 impl Terminal {
     fn join(url: &str, name: &str) -> Terminal {
+        let config = TempDir::new("terminal-config");
+        let mut terminal = Terminal::join_with(url, &["--name", name], config.path());
+        terminal._config = Some(config);
+        terminal
+    }
+
+    /// `chatroom join URL ARGS...`, keeping its member id in `config`.
+    fn join_with(url: &str, args: &[&str], config: &std::path::Path) -> Terminal {
         let mut child = Command::new(env!("CARGO_BIN_EXE_chatroom"))
-            .args(["join", url, "--name", name])
+            .arg("join")
+            .arg(url)
+            .args(args)
             .env("TZ", "UTC")
+            .env("XDG_CONFIG_HOME", config)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -38,7 +51,7 @@ impl Terminal {
             }
         });
         let stdin = child.stdin.take();
-        Terminal { child, stdin, lines, seen: Vec::new() }
+        Terminal { child, stdin, lines, seen: Vec::new(), _config: None }
     }
 
     fn type_line(&mut self, text: &str) {
@@ -172,4 +185,33 @@ fn join_refuses_bad_urls_and_unreachable_servers() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("404"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_terminal_keeps_its_member_id_and_the_host_key_makes_it_the_host() {
+    let key = "teacher-key-0123456789";
+    let server = TestServer::start(&["--host-key", key]);
+    let url = format!("http://{}/", server.addr);
+    let config = TempDir::new("terminal-id");
+    let mut pupil = Terminal::join_with(&url, &["--name", "pupil"], config.path());
+    pupil.expect("name notice", |l| l == "* You joined #lobby as pupil.");
+    pupil.type_line("/me waves");
+    pupil.expect_timed("* pupil waves");
+    let id = std::fs::read_to_string(config.path().join("chatroom/member-id")).expect("the id is kept");
+    assert_eq!(id.trim().len(), 26);
+    pupil.type_line("/kick pupil");
+    pupil.expect("refusal", |l| l == "! Only the host can use /kick.");
+    drop(pupil);
+    // Back again, the same id: the message is still its own to edit.
+    let mut again = Terminal::join_with(&url, &["--name", "pupil"], config.path());
+    again.expect("name notice", |l| l == "* You joined #lobby as pupil.");
+    again.type_line("/edit 1 waves hello");
+    again.expect("the edit", |l| l == "* message #1 is now: waves hello");
+    let host_config = TempDir::new("terminal-host");
+    let mut host = Terminal::join_with(&url, &["--name", "teacher", "--host-key", key], host_config.path());
+    host.expect("name notice", |l| l == "* You joined #lobby as teacher.");
+    host.type_line("/announce Test at 10");
+    again.expect("the banner", |l| l == "=== Test at 10 ===");
+    host.type_line("/kick pupil");
+    again.expect("the close", |l| l.starts_with("* the server closed the connection 4003 You were removed"));
 }

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use chatroom::chat::history::{FsyncPolicy, History};
+use chatroom::protocol::ChatMessage;
 use libfuzzer_sys::fuzz_target;
 
 /// One file per fuzzing process, rewritten for every input.
@@ -46,7 +47,17 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(again.recent().cloned().collect::<Vec<_>>(), recent, "a second open read other messages");
 
     let seq = again.next_seq();
-    let (message, written) = again.append(42, "ann", "after <the> \"crash\"\n", Vec::new(), None, FsyncPolicy::Never).expect("numbered");
+    let (message, written) = again
+        .append(
+            ChatMessage {
+                ts: 42,
+                name: "ann".into(),
+                text: "after <the> \"crash\"\n".into(),
+                ..ChatMessage::default()
+            },
+            FsyncPolicy::Never,
+        )
+        .expect("numbered");
     written.expect("append");
     assert_eq!(message.seq, seq);
     // A clean stop: the numbers reserved and not used are given back.

@@ -18,10 +18,10 @@
 
 use std::borrow::Cow;
 
-use chatroom::http::head::percent_decode;
 use chatroom::chat::names::{self, BadName, MAX_ROOM_CHARS};
+use chatroom::http::head::percent_decode;
 use chatroom::protocol::html::{self, escape, url_encode};
-use chatroom::protocol::{Change, ChatMessage, ClientEvent, Presence, Rejected, Roster, ServerEvent, Welcome};
+use chatroom::protocol::{Change, ChatMessage, ClientEvent, Direct, Presence, Rejected, Roster, ServerEvent, Welcome};
 use libfuzzer_sys::fuzz_target;
 
 /// The server's default `--max-text` and `--max-name`.
@@ -36,6 +36,13 @@ fn parse_chat(frame: &str) -> Result<Option<Cow<'_, str>>, Rejected> {
         Some(ClientEvent::Heartbeat) => {
             assert_eq!(frame, chatroom::protocol::HEARTBEAT);
             Err(Rejected::NotChatJson)
+        }
+        // A command: what a client writes for it reads back as the same command.
+        Some(ClientEvent::Command(command)) => {
+            let written = ClientEvent::Command(command).to_frame_text();
+            let again = ClientEvent::parse(&written, usize::MAX);
+            assert!(matches!(again, Ok(Some(ClientEvent::Command(_)))), "{written}: {again:?}");
+            Err(Rejected::Command(String::new()))
         }
         None => Ok(None),
     }
@@ -63,9 +70,11 @@ fn check_frame(frame: &str) {
         Err(Rejected::TooLong { chars, .. }) => assert!(*chars > MAX_TEXT_CHARS),
         Err(Rejected::ControlCharacter(c)) => assert!(refused(*c), "{c:?}"),
         Err(Rejected::NotChatJson) => {}
+        // A command (see parse_chat), or one that cannot be read: one line saying why.
+        Err(Rejected::Command(why)) => assert!(!why.contains('\n'), "{why:?}"),
     }
     if let Err(rejected) = &parsed {
-        assert!(!rejected.explain().is_empty());
+        assert!(!rejected.explain().is_empty() || matches!(rejected, Rejected::Command(_)));
     }
     // Accepted frames are JSON objects with a string `message`, and the text is its trimmed value.
     if let Ok(got) = &parsed {
@@ -76,20 +85,20 @@ fn check_frame(frame: &str) {
                 // of f64's range, or an unpaired surrogate escape (RFC 8259 §8.2 allows both).
                 // serde_json names a high surrogate followed by another escape than `\u`
                 // (`"\ud83d\\"`) "unexpected end of hex escape".
-                let unrepresentable = ["number out of range", "surrogate", "end of hex escape"]
-                    .iter()
-                    .any(|m| e.to_string().contains(m));
+                let unrepresentable =
+                    ["number out of range", "surrogate", "end of hex escape"].iter().any(|m| e.to_string().contains(m));
                 assert!(unrepresentable, "parse_chat accepted what is not JSON: {e}");
                 serde_json::from_str::<serde::de::IgnoredAny>(frame).expect("parse_chat accepted what is not JSON");
                 return;
             }
         };
-        let message = value
-            .get("message")
-            .and_then(|m| m.as_str())
-            .unwrap_or_else(|| panic!("parse_chat accepted a frame that is not an object with a string message: {frame:?}"));
+        let message = value.get("message").and_then(|m| m.as_str()).unwrap_or_else(|| {
+            panic!("parse_chat accepted a frame that is not an object with a string message: {frame:?}")
+        });
         let trimmed = message.trim();
         match got {
+            // `//text` says `/text`: the first slash is taken off.
+            Some(text) if trimmed.starts_with("//") => assert_eq!(text.as_ref(), &lines_of(trimmed)[1..]),
             Some(text) => assert_eq!(text.as_ref(), lines_of(trimmed)),
             None => assert!(trimmed.is_empty()),
         }
@@ -111,8 +120,8 @@ fn lines_of(text: &str) -> String {
 
 fn check_message_text(text: &str) {
     let plain = serde_json::json!({ "message": text }).to_string();
-    let htmx = serde_json::json!({ "message": text, "HEADERS": { "HX-Request": "true", "HX-Trigger": "send" } })
-        .to_string();
+    let htmx =
+        serde_json::json!({ "message": text, "HEADERS": { "HX-Request": "true", "HX-Trigger": "send" } }).to_string();
     for frame in [plain, htmx] {
         check_well_formed(&frame, text);
     }
@@ -131,7 +140,8 @@ fn check_message_text(text: &str) {
 
 /// `frame` is `{"message": text}`: the text comes back trimmed with its line breaks as LF,
 /// nothing if blank, or is refused for its first control character (other than a line break or
-/// a tab), or as too long exactly when it is over the limit.
+/// a tab), or as too long exactly when it is over the limit; a text that starts with `/` is a
+/// command (or, after `//`, the text without its first slash).
 fn check_well_formed(frame: &str, text: &str) {
     let trimmed = text.trim();
     let kept = lines_of(trimmed);
@@ -143,6 +153,10 @@ fn check_well_formed(frame: &str, text: &str) {
         assert_eq!(got, Err(Rejected::ControlCharacter(c)));
     } else if chars > MAX_TEXT_CHARS {
         assert_eq!(got, Err(Rejected::TooLong { chars, limit: MAX_TEXT_CHARS }));
+    } else if let Some(literal) = kept.strip_prefix("//") {
+        assert_eq!(got, Ok(Some(Cow::Owned(format!("/{literal}")))));
+    } else if kept.starts_with('/') {
+        assert!(matches!(got, Err(Rejected::Command(_))), "{got:?}");
     } else {
         assert_eq!(got, Ok(Some(Cow::Owned(kept))));
     }
@@ -314,8 +328,16 @@ fn check_escaping(text: &str) {
     // backticks and colons, which is only escaped.
     let ts = text.len() as u64 * 1_000_003;
     let unformatted = text.replace(['`', ':'], ";");
-    let user = ChatMessage { seq: 7, ts, name: text.to_string(), text: unformatted, mentions: vec![], file: None };
-    let harmless = ChatMessage { seq: 7, ts, name: "ann".into(), text: "hi".into(), mentions: vec![], file: None };
+    let user = ChatMessage {
+        seq: 7,
+        ts,
+        name: text.to_string(),
+        text: unformatted,
+        mentions: vec![],
+        ..ChatMessage::default()
+    };
+    let harmless =
+        ChatMessage { seq: 7, ts, name: "ann".into(), text: "hi".into(), mentions: vec![], ..ChatMessage::default() };
     let page = |event: &ServerEvent<'_>| html::fragment("x", event);
     same_markup(&page(&ServerEvent::Message(&user)), &page(&ServerEvent::Message(&harmless)));
     same_markup(&page(&ServerEvent::Error(text)), &page(&ServerEvent::Error("hi")));
@@ -335,8 +357,29 @@ fn check_escaping(text: &str) {
     }
     let welcome = |history: &[ChatMessage], name: &str| {
         let roster = Roster { names: &[name], count: 2 };
-        page(&ServerEvent::Welcome(Welcome { you: name, history, more: true, roster, notice: name, alert: true }))
+        // Never empty: an empty banner is left out of a welcome.
+        let announce = format!("!{name}");
+        page(&ServerEvent::Welcome(Welcome {
+            you: name,
+            history,
+            more: true,
+            roster,
+            notice: name,
+            alert: true,
+            announce: &announce,
+            tag: "",
+            host: false,
+        }))
     };
+    // The commands' events carry user text too.
+    let direct = |name: &str, text: &str| page(&ServerEvent::Direct(Direct { from: name, to: name, text, ts }));
+    same_markup(&direct(text, &user.text), &direct("ann", "hi"));
+    let edit = |text: &str| page(&ServerEvent::Edit { seq: 7, text });
+    same_markup(&edit(&user.text), &edit("hi"));
+    let banner = |text: &str| page(&ServerEvent::Announce(&format!("!{text}")));
+    same_markup(&banner(text), &banner("hi"));
+    let happened = |text: &str| page(&ServerEvent::Happened { text, ts });
+    same_markup(&happened(text), &happened("hi"));
     same_markup(&welcome(&[user.clone()], text), &welcome(&[harmless.clone()], "ann"));
 }
 

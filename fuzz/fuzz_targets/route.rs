@@ -13,13 +13,13 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, OnceLock};
 
 use chatroom::access::Access;
-use chatroom::http::login;
+use chatroom::chat::names;
 use chatroom::config::Config;
 use chatroom::http::body::Body;
 use chatroom::http::head::{parse, Request};
+use chatroom::http::login;
 use chatroom::http::response::Response;
 use chatroom::http::routes::{route, Endpoint, Route};
-use chatroom::chat::names;
 use chatroom::{Server, Shared};
 use libfuzzer_sys::fuzz_target;
 
@@ -62,7 +62,7 @@ fuzz_target!(|buf: &[u8]| {
         };
         match route {
             Route::Respond(response) => check(&response),
-            Route::WebSocket(Endpoint::Chat { room, name: _ }) => {
+            Route::WebSocket(Endpoint::Chat { room, .. }) => {
                 assert_eq!(names::room(&room).as_deref(), Some(room.as_str()), "WebSocket to an invalid room");
             }
             Route::WebSocket(Endpoint::Echo) => {}
@@ -88,7 +88,11 @@ fn check_host(request: &Request, route: &Route) {
     }
     let host = request.header_str("Host").unwrap_or("a").to_ascii_lowercase();
     let name = host.rsplit_once(':').map_or(host.as_str(), |(name, port)| {
-        if port.bytes().all(|b| b.is_ascii_digit()) { name } else { host.as_str() }
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            name
+        } else {
+            host.as_str()
+        }
     });
     let ours = ["a", "a.", "localhost", "localhost.", "127.0.0.1", "[::1]"].contains(&name);
     if hosts == 1 && !ours && !name.starts_with("127.") && !name.starts_with('[') {
@@ -99,10 +103,7 @@ fn check_host(request: &Request, route: &Route) {
 fn check(response: &Response) {
     assert!((100..=599).contains(&response.status), "status {}", response.status);
     for (name, value) in &response.headers {
-        assert!(
-            !value.chars().any(|c| c.is_control() && c != '\t'),
-            "control character in header {name}: {value:?}"
-        );
+        assert!(!value.chars().any(|c| c.is_control() && c != '\t'), "control character in header {name}: {value:?}");
         if name.eq_ignore_ascii_case("Location") {
             // The path must be local; the query may hold anything (it cannot change the host).
             let path = value.split_once('?').map_or(value.as_ref(), |(path, _)| path);

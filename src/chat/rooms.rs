@@ -7,10 +7,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::chat::data_dir::DataDirLock;
 use crate::chat::disk::DiskHealth;
 use crate::chat::history::{self, Archive, History, Log, Snapshot};
 use crate::chat::names::{self, DEFAULT_ROOM};
 use crate::chat::room::Room;
+pub use crate::chat::storage_error::StorageError;
 use crate::config::FsyncPolicy;
 use crate::lock;
 use crate::protocol::json::RoomSummary;
@@ -28,49 +30,6 @@ pub struct Storage {
     pub fsync: FsyncPolicy,
     /// Rooms in memory at most (`--max-rooms`).
     pub max_rooms: usize,
-}
-
-/// Why the rooms could not be loaded at start: the server does not start (exit code 1).
-#[derive(Debug)]
-pub enum StorageError {
-    /// `--data-dir` names something that is not a directory.
-    NotADirectory(PathBuf),
-    /// The data directory did not exist and could not be made.
-    CreateDir(PathBuf, io::Error),
-    /// The data directory could not be listed.
-    ReadDir(PathBuf, io::Error),
-    /// A room's log could not be opened or read.
-    OpenLog(PathBuf, io::Error),
-    /// The access code's session secret could not be read or made.
-    Secret(PathBuf, io::Error),
-}
-
-impl std::fmt::Display for StorageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StorageError::NotADirectory(dir) => {
-                write!(f, "--data-dir {} is not a directory: give a directory, or --memory", dir.display())
-            }
-            StorageError::CreateDir(dir, e) => write!(
-                f,
-                "cannot create the data directory {}: {e} (choose another with --data-dir, or run with --memory)",
-                dir.display()
-            ),
-            StorageError::ReadDir(dir, e) => {
-                write!(f, "cannot read the data directory {}: {e} (check its permissions)", dir.display())
-            }
-            StorageError::Secret(path, e) => write!(
-                f,
-                "cannot read or create the session secret {}: {e} (check the data directory's permissions)",
-                path.display()
-            ),
-            StorageError::OpenLog(path, e) => write!(
-                f,
-                "cannot open the history log {}: {e} (check its permissions; move it away to start that room afresh)",
-                path.display()
-            ),
-        }
-    }
 }
 
 /// A room with nobody in it for this long is put away: its log closed, its memory freed. It
@@ -122,6 +81,8 @@ pub struct Rooms {
     storage: Storage,
     /// Problems writing the logs, shared with every room and reported by `/healthz`.
     pub disk: Arc<DiskHealth>,
+    /// The data directory's lock, held for the life of the server (`None` with `--memory`).
+    _dir_lock: Option<DataDirLock>,
 }
 
 /// What the registry lock guards.
@@ -136,21 +97,29 @@ impl Rooms {
     /// each log is opened, a torn last line cut off (with a warning), its last message read, and
     /// closed again. An error here is a startup error: it names the path and the server does not
     /// start.
+    ///
+    /// The data directory is locked first ([`DataDirLock`]) and stays locked for as long as the
+    /// rooms exist: a second server, or `chatroom compact`, is refused with a clear message.
     pub fn open(storage: Storage) -> Result<Rooms, StorageError> {
-        let rooms = Rooms { registry: Mutex::new(Registry::default()), storage, disk: Arc::new(DiskHealth::default()) };
+        let mut rooms = Rooms {
+            registry: Mutex::new(Registry::default()),
+            storage,
+            disk: Arc::new(DiskHealth::default()),
+            _dir_lock: None,
+        };
         let Some(dir) = rooms.storage.data_dir.clone() else { return Ok(rooms) };
         if dir.exists() && !dir.is_dir() {
             return Err(StorageError::NotADirectory(dir));
         }
         std::fs::create_dir_all(&dir).map_err(|e| StorageError::CreateDir(dir.clone(), e))?;
+        rooms._dir_lock = Some(DataDirLock::take(&dir).map_err(StorageError::Locked)?);
         let entries = std::fs::read_dir(&dir).map_err(|e| StorageError::ReadDir(dir.clone(), e))?;
         let mut registry = rooms.lock();
         for entry in entries {
             let path = entry.map_err(|e| StorageError::ReadDir(dir.clone(), e))?.path();
             let Some(room) = room_of_log(&path) else { continue };
-            let (_log, last, _) = Log::open(&path, 1).map_err(|e| StorageError::OpenLog(path.clone(), e))?;
-            let last = last.last();
-            let asleep = Asleep { last_seq: last.map_or(0, |m| m.seq), active: last.map_or(0, |m| m.ts) };
+            let (last_seq, active) = Log::repair_tail(&path).map_err(|e| StorageError::OpenLog(path.clone(), e))?;
+            let asleep = Asleep { last_seq, active };
             registry.asleep.insert(room, asleep);
         }
         drop(registry);

@@ -200,3 +200,18 @@ impl Kind for Text {
         value.clone()
     }
 }
+
+/// Like [`Text`], checked by a function that says what is wrong (a host key).
+pub(super) struct CheckedText(pub fn(&str) -> Result<String, String>);
+
+impl Kind for CheckedText {
+    type Value = Option<String>;
+
+    fn parse(&self, text: &str) -> Result<Option<String>, String> {
+        (self.0)(text.trim()).map(Some)
+    }
+
+    fn show(&self, value: &Option<String>) -> Option<String> {
+        value.clone()
+    }
+}

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::log::Format;
-use kinds::{origin, Address, Bool, Choice, FilePath, List, Number, Seconds, Text};
+use kinds::{origin, Address, Bool, CheckedText, Choice, FilePath, List, Number, Seconds, Text};
 
 flag::flags! {
     /// The running server's settings. Built by [`Config::from_args`] (the binary) or by hand
@@ -226,6 +226,14 @@ flag::flags! {
             parse: Text,
             help: "serve nothing but a small form until this code is given (once per browser)",
         },
+        /// The host's key (`/host?key=KEY`, or `Authorization: Bearer KEY` on a WebSocket upgrade):
+        /// whoever presents it may moderate every room. Random at each start when not given.
+        pub host_key: Option<String> {
+            flag: "--host-key KEY",
+            default: None,
+            parse: CheckedText(host_key),
+            help: "the host's key (16-128 of A-Za-z0-9-_); random at each start if not given",
+        },
         /// How log lines look on stderr.
         pub log_format: Format {
             flag: "--log-format FORMAT",
@@ -255,6 +263,19 @@ fn host_name(text: &str) -> Result<String, String> {
         Ok(name)
     } else {
         Err(format!("{text:?} is not a host name like chat.example.org (no scheme, no port)"))
+    }
+}
+
+/// A host key given with `--host-key`: 16 to 128 characters of letters, digits, `-` and `_`, so
+/// that it fits a URL's query and an `Authorization` header unescaped, and is long enough not to
+/// be guessed (wrong keys are also slowed down, like access codes).
+fn host_key(text: &str) -> Result<String, String> {
+    let fits =
+        (16..=128).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if fits {
+        Ok(text.to_string())
+    } else {
+        Err("a host key is 16 to 128 letters, digits, '-' or '_' (leave it out for a random one)".to_string())
     }
 }
 
@@ -341,7 +362,8 @@ pub fn help() -> String {
         "chatroom {}: a LAN chat server in one binary\n\n\
          USAGE:\n    \
          chatroom [FLAGS]\n    \
-         chatroom join URL ...   the terminal client (see chatroom join --help)\n\n{}",
+         chatroom join URL ...   the terminal client (see chatroom join --help)\n    \
+         chatroom compact ...    fold edits and deletes into the logs (see chatroom compact --help)\n\n{}",
         env!("CARGO_PKG_VERSION"),
         flag_table()
     )

@@ -1,14 +1,14 @@
 //! Becoming a member: joining the room, the welcome, and leaving again on every way out.
 
-use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 
 use super::Ending;
-use crate::chat::member::Member;
+use crate::chat::member::{Member, Who};
 use crate::chat::names;
 use crate::chat::room::Room;
 use crate::http::routes::Endpoint;
+use crate::identity::MemberId;
 use crate::limits::TokenBucket;
 use crate::protocol::frame::EncodedFrame;
 use crate::protocol::{Dialect, Roster, ServerEvent, Welcome};
@@ -63,22 +63,30 @@ fn enter(
     let config = &shared.config;
     // Only the echo endpoint's own writes may wait: nobody relays to it.
     let echo = endpoint == Endpoint::Echo;
+    let who = match &endpoint {
+        Endpoint::Chat { member, host, .. } => {
+            // No id, or a malformed one: a fresh id for this connection.
+            let member = member.clone().unwrap_or_else(MemberId::fresh);
+            Who { author: shared.identities.author(&member), host: *host }
+        }
+        Endpoint::Echo => Who::default(),
+    };
     let member = match Member::new(id, peer, dialect, stream, config.send_buffer, config.tcp_nodelay, echo) {
-        Ok(member) => Arc::new(member),
+        Ok(member) => Arc::new(member.with_who(who)),
         Err(e) => return Err(Ending::NotStarted(e)),
     };
     shared.register(&member);
     let mut membership = Membership { shared, member: member.clone(), room: None };
     match endpoint {
         Endpoint::Echo => member.go_live(&[]).map_err(Ending::NotStarted)?,
-        Endpoint::Chat { room, name } => {
+        Endpoint::Chat { room, name, .. } => {
             let room = match shared.rooms.get_or_create(&room) {
                 Ok(room) => room,
                 // RFC 6455 §7.4.1: 1013, try again later; the page reconnects by itself.
                 Err(why) => return Err(refuse(&member, CloseCode::Again, &why.to_string())),
             };
             membership.room = Some(room.clone());
-            join(&member, &room, name.as_deref(), config.max_name).map_err(Ending::NotStarted)?;
+            join(&member, &room, name.as_deref(), config.max_name)?;
         }
     }
     Ok(membership)
@@ -117,13 +125,17 @@ impl Drop for Membership<'_> {
 /// Joins `room` under the name asked for (or a guest name), then writes the welcome (history,
 /// roster, who you are) on the member's own thread, outside the room lock, and goes live.
 #[inline(never)] // its frame (rendering the welcome) must be gone before the member idles
-fn join(member: &Arc<Member>, room: &Room, asked: Option<&str>, max_name: usize) -> io::Result<()> {
+fn join(member: &Arc<Member>, room: &Room, asked: Option<&str>, max_name: usize) -> Result<(), Ending> {
     let (wanted, problem) = match asked.map(|raw| names::validate(raw, max_name)) {
         Some(Ok(name)) => (name, None),
         Some(Err(bad)) => (names::guest(), Some(bad.explain())),
         None => (names::guest(), None),
     };
-    let welcome = room.join(member, &wanted, max_name);
+    let welcome = match room.join(member, &wanted, max_name) {
+        Ok(welcome) => welcome,
+        // Kicked, or the room is locked: closed right after the upgrade, with the reason.
+        Err(refusal) => return Err(refuse(member, CloseCode::from(refusal.code), &refusal.reason)),
+    };
     let you = welcome.name.as_str();
     let notice = match (&problem, &welcome.taken) {
         (Some(problem), _) => format!("{problem} You are {you}."),
@@ -138,6 +150,9 @@ fn join(member: &Arc<Member>, room: &Room, asked: Option<&str>, max_name: usize)
         roster: Roster { names: &names, count: welcome.count },
         notice: &notice,
         alert: problem.is_some() || welcome.taken.is_some(),
+        announce: &welcome.announce,
+        tag: crate::protocol::author_tag(&member.who.author),
+        host: member.who.host,
     });
-    member.go_live(member.dialect.frames(&room.name, &event).as_bytes())
+    member.go_live(member.dialect.frames(&room.name, &event).as_bytes()).map_err(Ending::NotStarted)
 }

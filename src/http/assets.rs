@@ -71,6 +71,12 @@ pub static ASSETS: &[Asset] = &[
         immutable: false,
     },
     Asset {
+        path: "/assets/people.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/people.js"),
+        immutable: false,
+    },
+    Asset {
         path: "/assets/files.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../assets/files.js"),
@@ -171,6 +177,7 @@ mod tests {
             "/assets/compose.js",
             "/assets/code.js",
             "/assets/alerts.js",
+            "/assets/people.js",
             "/assets/files.js",
             "/assets/style.css",
             "/assets/favicon.svg",

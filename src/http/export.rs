@@ -7,7 +7,7 @@
 //!
 //! | format | what | framing |
 //! |---|---|---|
-//! | `jsonl` | the log's lines byte for byte, up to its last whole line (a corrupt line included: it is a copy of the file) | `Content-Length` |
+//! | `jsonl` | the log's lines byte for byte, up to its last whole line (a corrupt line included: it is a copy of the file); once the log holds event lines (edits, deletes, the host's decisions), one line per message as readers see it, deleted ones left out | `Content-Length`; chunked once rendered |
 //! | `txt` | one line per message ([`transcript`]); corrupt lines are skipped, as the history API skips them | chunked |
 //! | `html` | one standalone page ([`transcript`]), same messages as `txt` | chunked |
 //!
@@ -68,7 +68,9 @@ pub fn export(request: &Request, shared: &Shared, room: &str) -> Response {
     // HTTP/1.0 client does not know (RFC 9112 §7.1): it gets a body that ends with the connection.
     let unknown = if request.minor_version >= 1 { Framing::Chunked } else { Framing::UntilClose };
     let (framing, source): (Framing, Box<dyn BodySource>) = match (format, archive) {
-        (Format::Jsonl, Archive::Log(snapshot)) => {
+        // A log with event lines (edits, deletes, the host's decisions) is written message by
+        // message instead, with those applied.
+        (Format::Jsonl, Archive::Log(snapshot)) if snapshot.amendments().is_empty() => {
             (Framing::Length(snapshot.len()), Box::new(LogBytes { snapshot, offset: 0 }))
         }
         (format, archive) => {

@@ -65,7 +65,7 @@ pub fn form_page(status: u16, next: &str, error: Option<&str>) -> Response {
 }
 
 /// 429 for an address that has guessed wrong too often.
-fn too_many(wait: Duration) -> Response {
+pub(crate) fn too_many(wait: Duration) -> Response {
     let secs = wait.as_secs().max(1);
     Response::text(429, format!("Too many wrong codes; try again in {secs} s."))
         .with_header("Retry-After", secs.to_string())

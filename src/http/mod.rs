@@ -12,6 +12,7 @@
 //! | [`pages`], [`template`] | the HTML pages, from template assets filled in one pass |
 //! | [`assets`] | the embedded files: the page's script and style, vendored htmx |
 //! | [`login`] | the access code over HTTP: the form, the session cookie, bearer tokens |
+//! | [`hosting`] | the host link and cookie, the host key as a bearer token, the member id's cookie |
 //! | [`response`] | writing one response |
 //! | [`streamed`] | a body made while it is written, in pieces: chunked, or of a known length |
 //! | [`search`], [`export`] | a room's whole history: searched, or downloaded as a file |
@@ -29,6 +30,7 @@ pub(crate) mod download;
 pub(crate) mod export;
 pub mod head;
 pub(crate) mod host;
+pub(crate) mod hosting;
 pub mod login;
 pub(crate) mod origin;
 pub mod pages;

@@ -18,6 +18,7 @@
 //! | `GET /metrics` | counters in the Prometheus text format |
 //! | `GET /echo` | with `--echo` only: a WebSocket that echoes (for the Autobahn suite) |
 //! | `GET /login`, `POST /login` | with `--access-code`: the form, and the code sent with it |
+//! | `GET /host?key=KEY` | the host link: the host cookie and a redirect to `/`; a wrong key 403 |
 //! | anything else | 404; another method is 405 |
 //!
 //! Before any of them, the `Host` header is checked ([`host`]): a request without exactly one gets
@@ -33,7 +34,8 @@ use crate::http::body::Body;
 use crate::http::head::{percent_decode, Request};
 use crate::http::origin::check_origin;
 use crate::http::response::{printable, Response};
-use crate::http::{api, assets, download, export, host, login, pages, search, upload};
+use crate::http::{api, assets, download, export, host, hosting, login, pages, search, upload};
+use crate::identity::MemberId;
 use crate::protocol::html::url_encode;
 use crate::shared::Shared;
 
@@ -61,6 +63,11 @@ pub enum Endpoint {
         room: String,
         /// The name from `?name=` or the name cookie, not yet validated.
         name: Option<String>,
+        /// The member id from the `chatroom_id` cookie, if it is well formed (else a fresh one
+        /// is made for the connection).
+        member: Option<MemberId>,
+        /// Whether it presented the host key (cookie or bearer).
+        host: bool,
     },
     /// Every message is sent back to its sender (`--echo`).
     Echo,
@@ -96,6 +103,10 @@ pub fn route(request: &Request, peer: IpAddr, body: &mut Body<'_>, shared: &Shar
             );
         }
     }
+    // The host link comes before the access code: its key is the stronger secret.
+    if path == "/host" {
+        return Route::Respond(hosting::host_link(request, peer, shared));
+    }
     if let Some(response) = access_check(request, peer, shared) {
         return Route::Respond(response);
     }
@@ -105,9 +116,7 @@ pub fn route(request: &Request, peer: IpAddr, body: &mut Body<'_>, shared: &Shar
     let respond = Route::Respond;
     match path {
         "/" => respond(chat_page(request, shared, DEFAULT_ROOM)),
-        "/connect" => {
-            websocket(request, shared, Endpoint::Chat { room: DEFAULT_ROOM.to_string(), name: asked_name(request) })
-        }
+        "/connect" => chat_socket(request, peer, shared, DEFAULT_ROOM.to_string()),
         "/echo" if shared.config.echo => websocket(request, shared, Endpoint::Echo),
         "/healthz" => respond(api::health(shared)),
         "/metrics" => respond(api::metrics(shared)),
@@ -119,7 +128,7 @@ pub fn route(request: &Request, peer: IpAddr, body: &mut Body<'_>, shared: &Shar
         "/api/rooms" => respond(api::rooms(shared)),
         "/r" | "/r/" => respond(go_to_room(request)),
         _ => match path.strip_prefix("/r/") {
-            Some(rest) => room_route(request, shared, rest),
+            Some(rest) => room_route(request, peer, shared, rest),
             None => respond(match assets::find(path) {
                 Some((index, _)) => assets::respond(index, request.header_str("If-None-Match")),
                 None => not_found(path),
@@ -166,7 +175,7 @@ fn upload_room(path: &str) -> Option<&str> {
 }
 
 /// `/r/ROOM` and what hangs off it: the room's page, its WebSocket and its history.
-fn room_route(request: &Request, shared: &Shared, rest: &str) -> Route {
+fn room_route(request: &Request, peer: IpAddr, shared: &Shared, rest: &str) -> Route {
     let (raw_room, tail) = rest.split_once('/').unwrap_or((rest, ""));
     let decoded = percent_decode(raw_room).unwrap_or_default();
     let Some(room) = names::room(&decoded) else {
@@ -182,7 +191,7 @@ fn room_route(request: &Request, shared: &Shared, rest: &str) -> Route {
             Route::Respond(Response::text(308, "This room's name is lower-case.").with_header("Location", location))
         }
         "" => Route::Respond(chat_page(request, shared, &room)),
-        "connect" => websocket(request, shared, Endpoint::Chat { room, name: asked_name(request) }),
+        "connect" => chat_socket(request, peer, shared, room),
         "history" => Route::Respond(api::history(request, shared, &room)),
         "search" => Route::Respond(search::search(request, shared, &room)),
         "export" => Route::Respond(export::export(request, shared, &room)),
@@ -197,6 +206,23 @@ fn go_to_room(request: &Request) -> Response {
         Some(room) => Response::text(303, "To the room.").with_header("Location", format!("/r/{room}")),
         None => Response::html(404, pages::bad_room(&raw).into_bytes()),
     }
+}
+
+/// A room's WebSocket: who is asking (name, member id, host) is read from the request here.
+fn chat_socket(request: &Request, peer: IpAddr, shared: &Shared, room: String) -> Route {
+    let host = if hosting::is_host(request, shared) {
+        true
+    } else if shared.access.required() {
+        // A bearer here was the access code (access_check let it through).
+        false
+    } else {
+        match hosting::host_bearer(request, peer, shared) {
+            Ok(host) => host,
+            Err(refused) => return Route::Respond(refused),
+        }
+    };
+    let member = hosting::member_id(request);
+    websocket(request, shared, Endpoint::Chat { room, name: asked_name(request), member, host })
 }
 
 /// A WebSocket endpoint: opened with GET only, and from an allowed origin.
@@ -215,7 +241,7 @@ fn websocket(request: &Request, shared: &Shared, endpoint: Endpoint) -> Route {
 /// `GET /login` itself).
 fn access_check(request: &Request, peer: IpAddr, shared: &Shared) -> Option<Response> {
     let path = request.path.as_str();
-    if path == "/healthz" || path.starts_with("/assets/") {
+    if path == "/healthz" || path.starts_with("/assets/") || hosting::is_host(request, shared) {
         return None;
     }
     let allowed = match login::check(&shared.access, request, peer) {
@@ -287,6 +313,9 @@ fn chat_page(request: &Request, shared: &Shared, room: &str) -> Response {
             "Set-Cookie",
             format!("{NAME_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", url_encode(&name)),
         );
+    }
+    if hosting::member_id(request).is_none() {
+        response = response.with_header("Set-Cookie", hosting::id_cookie(&MemberId::fresh()));
     }
     response
 }

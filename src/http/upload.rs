@@ -17,10 +17,13 @@
 //!
 //! The access code and the per-address connection cap (`--max-per-ip`) apply as to any request.
 //!
-//! **Who uploads.** Until members carry an identity of their own (issue 14), the uploader is a
-//! member of the room connected from the same IP address right now; `?member=NAME` picks which,
-//! when several are (the page sends its own), and otherwise it is the one that came first. The
-//! file's message is posted in the room under that member's name.
+//! **Who uploads.** A request that carries a member id (the page's `chatroom_id` cookie, see
+//! `crate::identity`) uploads as the member of the room with that id, and as no one else: a page
+//! cannot post under another browser's member on the same address. One without an id (a script)
+//! uploads as a member of the room connected from the same IP address right now, as before member
+//! ids existed. Either way `?member=NAME` picks which, when several are (the page sends its own),
+//! and otherwise it is the one that came first. The file's message is posted in the room under that
+//! member's name and author.
 //!
 //! Then the body is read in pieces while it is hashed and written to a temporary file
 //! (`files::Incoming`); a body that stops for `--head-timeout` is cut off (408), one that ends
@@ -64,7 +67,13 @@ pub fn upload(request: &Request, peer: IpAddr, body: &mut Body<'_>, shared: &Sha
     let wanted = request.query_param("member");
     // A room that is not in memory has nobody in it.
     let live = shared.rooms.all().into_iter().find(|live| live.name == room);
-    let member = live.as_ref().and_then(|live| live.member_at(peer, wanted.as_deref()));
+    // With a member id (a browser's cookie), the uploader is that member; without one (a script),
+    // a member connected from the same address, as before there were ids.
+    let author = super::hosting::member_id(request).map(|id| shared.identities.author(&id));
+    let member = live.as_ref().and_then(|live| match &author {
+        Some(author) => live.member_with(author, wanted.as_deref()),
+        None => live.member_at(peer, wanted.as_deref()),
+    });
     let (Some(live), Some(member)) = (live, member) else {
         let why = match wanted {
             Some(_) => "Nobody of that name is in this room from your address.",

@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 
+use super::command::{self, Command, Slash};
 use super::json::Said;
 
 /// The text heartbeat (the page sends it every 20 s); answered with
@@ -20,6 +21,8 @@ pub enum ClientEvent<'a> {
     /// the text straight from the frame when it has no JSON escapes, so the common case copies
     /// nothing.
     Chat(Cow<'a, str>),
+    /// A chat text that starts with `/`: a command (`//text` is the chat text `/text`).
+    Command(Command),
     /// The text heartbeat.
     Heartbeat,
 }
@@ -41,6 +44,8 @@ pub enum Rejected {
         /// The limit (`--max-text`).
         limit: usize,
     },
+    /// A command that cannot be read (unknown, or a bad argument): why, in one sentence.
+    Command(String),
 }
 
 impl Rejected {
@@ -55,6 +60,7 @@ impl Rejected {
             Rejected::TooLong { chars, limit } => {
                 format!("Message not sent: it is {chars} characters long, and the limit is {limit}.")
             }
+            Rejected::Command(why) => why.clone(),
         }
     }
 }
@@ -87,14 +93,37 @@ impl<'a> ClientEvent<'a> {
         if chars > max_text {
             return Err(Rejected::TooLong { chars, limit: max_text });
         }
-        Ok(Some(ClientEvent::Chat(text)))
+        // One byte comparison decides: ordinary chat pays nothing more for commands.
+        if text.as_bytes()[0] != b'/' {
+            return Ok(Some(ClientEvent::Chat(text)));
+        }
+        let literal = match command::parse(&text).map_err(Rejected::Command)? {
+            Slash::Command(command) => return Ok(Some(ClientEvent::Command(command))),
+            Slash::Literal(literal) => literal.len(),
+        };
+        // `//text`: the text after the first slash, borrowed from the frame when it was.
+        let start = text.len() - literal;
+        Ok(Some(ClientEvent::Chat(match text {
+            Cow::Borrowed(s) => Cow::Borrowed(&s[start..]),
+            Cow::Owned(s) => Cow::Owned(s[start..].to_string()),
+        })))
+    }
+
+    /// The text frame that sends `line` as a person typed it: a command stays a command
+    /// (the terminal client).
+    pub fn typed(line: &str) -> String {
+        super::json::to_text(&Said { message: Cow::Borrowed(line) })
     }
 
     /// The text frame that sends this event, as a JSON client writes it (the terminal client,
     /// tests): the inverse of [`ClientEvent::parse`].
     pub fn to_frame_text(&self) -> String {
         match self {
+            ClientEvent::Chat(text) if text.starts_with('/') => {
+                super::json::to_text(&Said { message: Cow::Owned(format!("/{text}")) })
+            }
             ClientEvent::Chat(text) => super::json::to_text(&Said { message: Cow::Borrowed(text) }),
+            ClientEvent::Command(command) => super::json::to_text(&Said { message: Cow::Owned(command.to_text()) }),
             ClientEvent::Heartbeat => HEARTBEAT.to_string(),
         }
     }
@@ -204,6 +233,18 @@ mod tests {
     }
 
     #[test]
+    fn a_slash_makes_a_command_and_two_make_text() {
+        let parsed = ClientEvent::parse(r#"{"message":" /kick bob "}"#, LIMIT);
+        assert_eq!(parsed, Ok(Some(ClientEvent::Command(Command::Kick("bob".into())))));
+        assert_eq!(chat(r#"{"message":"//kick bob"}"#).unwrap().as_deref(), Some("/kick bob"));
+        let borrowed = ClientEvent::parse(r#"{"message":"//x"}"#, LIMIT).unwrap();
+        assert!(matches!(borrowed, Some(ClientEvent::Chat(Cow::Borrowed("/x")))));
+        assert_eq!(chat(r#"{"message":"//"}"#).unwrap().as_deref(), Some("/"));
+        assert!(matches!(ClientEvent::parse(r#"{"message":"/nope"}"#, LIMIT), Err(Rejected::Command(_))));
+        assert_eq!(chat(r#"{"message":"a /kick b"}"#).unwrap().as_deref(), Some("a /kick b"));
+    }
+
+    #[test]
     fn length_is_counted_in_characters() {
         let ok = format!(r#"{{"message":"{}"}}"#, "é".repeat(LIMIT));
         assert!(chat(&ok).unwrap().is_some());
@@ -213,7 +254,13 @@ mod tests {
 
     #[test]
     fn what_a_client_writes_the_server_parses() {
-        for event in [ClientEvent::Chat("a \"quoted\" é".into()), ClientEvent::Heartbeat] {
+        for event in [
+            ClientEvent::Chat("a \"quoted\" é".into()),
+            ClientEvent::Chat("/not a command".into()),
+            ClientEvent::Command(Command::Edit { seq: 4, text: "new".into() }),
+            ClientEvent::Command(Command::Lock),
+            ClientEvent::Heartbeat,
+        ] {
             assert_eq!(ClientEvent::parse(&event.to_frame_text(), LIMIT), Ok(Some(event)));
         }
     }

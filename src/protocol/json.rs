@@ -64,6 +64,41 @@ pub enum Event<'a> {
         /// Busiest first.
         rooms: Cow<'a, [RoomSummary]>,
     },
+    /// A private message (`/msg`): to its sender and its recipient only, never saved.
+    Direct {
+        /// Who sent it.
+        from: Cow<'a, str>,
+        /// Who it is for.
+        to: Cow<'a, str>,
+        /// What it says.
+        text: Cow<'a, str>,
+        /// When, RFC 3339 in UTC.
+        ts: Cow<'a, str>,
+    },
+    /// A message's new text (`/edit`).
+    Edit {
+        /// The room.
+        room: Cow<'a, str>,
+        /// The message.
+        seq: u64,
+        /// Its new text.
+        text: Cow<'a, str>,
+    },
+    /// A message was deleted (`/delete`).
+    Delete {
+        /// The room.
+        room: Cow<'a, str>,
+        /// The message.
+        seq: u64,
+    },
+    /// The room's banner (`/announce`): on joining when there is one, and whenever it changes;
+    /// empty text: no banner.
+    Announce {
+        /// The room.
+        room: Cow<'a, str>,
+        /// The banner.
+        text: Cow<'a, str>,
+    },
 }
 
 /// A chat message as JSON clients see it: in a `message` event, and in `history` lists.
@@ -86,6 +121,16 @@ pub struct Message<'a> {
     /// The file it shares (`url`, `name`, `size`, `type`), if any: its text is then empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<Cow<'a, SharedFile>>,
+    /// Said with `/me`: shown as "* ann TEXT". Only there when true.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub action: bool,
+    /// Its text was changed with `/edit`. Only there when true.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub edited: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 impl<'a> Message<'a> {
@@ -99,6 +144,8 @@ impl<'a> Message<'a> {
             text: message.text.as_str().into(),
             mentions: message.mentions.iter().map(|name| name.as_str().into()).collect(),
             file: message.file.as_ref().map(Cow::Borrowed),
+            action: message.action,
+            edited: message.edited,
         }
     }
 }
@@ -194,15 +241,36 @@ pub fn encode(room: &str, event: &ServerEvent<'_>, frames: &mut Vec<u8>) {
         ServerEvent::Error(text) => push(frames, &Event::Error { text: (*text).into() }),
         ServerEvent::Pong => EncodedFrame::push_text(frames, HEARTBEAT_REPLY),
         ServerEvent::Rooms(rooms) => push(frames, &Event::Rooms { rooms: Cow::Borrowed(rooms) }),
+        ServerEvent::Notice(text) | ServerEvent::Happened { text, .. } => {
+            push(frames, &Event::Notice { text: (*text).into(), name: None })
+        }
+        ServerEvent::Direct(direct) => push(
+            frames,
+            &Event::Direct {
+                from: direct.from.into(),
+                to: direct.to.into(),
+                text: direct.text.into(),
+                ts: rfc3339(direct.ts).into(),
+            },
+        ),
+        ServerEvent::Edit { seq, text } => {
+            push(frames, &Event::Edit { room: room.into(), seq: *seq, text: (*text).into() })
+        }
+        ServerEvent::Delete(seq) => push(frames, &Event::Delete { room: room.into(), seq: *seq }),
+        ServerEvent::Announce(text) => push(frames, &Event::Announce { room: room.into(), text: (*text).into() }),
     }
 }
 
-/// `history`, `roster`, then a `notice` that carries the member's name: three frames.
+/// `history`, `roster`, then a `notice` that carries the member's name: three frames; and the
+/// banner, if the room has one.
 fn welcome_into(frames: &mut Vec<u8>, room: &str, welcome: &Welcome<'_>) {
     let messages = welcome.history.iter().map(|m| Entry::Message(Message::of(room, m))).collect();
     push(frames, &Event::History { room: room.into(), messages, more: welcome.more });
     push(frames, &roster(room, &welcome.roster));
     push(frames, &Event::Notice { text: welcome.notice.into(), name: Some(welcome.you.into()) });
+    if !welcome.announce.is_empty() {
+        push(frames, &Event::Announce { room: room.into(), text: welcome.announce.into() });
+    }
 }
 
 /// A `join` or `leave` per change, then the roster.
@@ -234,79 +302,4 @@ pub fn to_text(value: &impl Serialize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::protocol::{Change, Dialect};
-
-    fn texts(event: &ServerEvent<'_>) -> Vec<String> {
-        let frames = Dialect::Json.frames("x", event);
-        let mut bytes = frames.as_bytes();
-        let mut out = Vec::new();
-        while !bytes.is_empty() {
-            // Frames under 64 KiB here: a 7-bit length, or 126 and 16 bits (RFC 6455 §5.2).
-            let (start, len) = match bytes[1] {
-                126 => (4, u16::from_be_bytes([bytes[2], bytes[3]]) as usize),
-                len => (2, len as usize),
-            };
-            out.push(String::from_utf8(bytes[start..start + len].to_vec()).unwrap());
-            bytes = &bytes[start + len..];
-        }
-        out
-    }
-
-    #[test]
-    fn events_have_a_type_and_their_fields_in_wire_order() {
-        let m = ChatMessage {
-            seq: 7,
-            ts: 1_764_190_800_123,
-            name: "<ann>".into(),
-            text: "a \"quote\"".into(),
-            mentions: vec!["bob".into()],
-            file: None,
-        };
-        assert_eq!(
-            texts(&ServerEvent::Message(&m)),
-            [
-                r#"{"type":"message","room":"x","seq":7,"ts":"2025-11-26T21:00:00.123Z","name":"<ann>","text":"a \"quote\"","mentions":["bob"]}"#
-            ]
-        );
-        let file =
-            SharedFile { url: "/files/ab/a.png".into(), name: "a.png".into(), size: 3, media_type: "image/png".into() };
-        let shared =
-            ChatMessage { seq: 8, ts: 0, name: "ann".into(), text: String::new(), mentions: vec![], file: Some(file) };
-        assert_eq!(
-            texts(&ServerEvent::Message(&shared)),
-            [concat!(
-                r#"{"type":"message","room":"x","seq":8,"ts":"1970-01-01T00:00:00.000Z","name":"ann","text":"","mentions":[],"#,
-                r#""file":{"url":"/files/ab/a.png","name":"a.png","size":3,"type":"image/png"}}"#
-            )]
-        );
-        assert_eq!(texts(&ServerEvent::Error("no")), [r#"{"type":"error","text":"no"}"#]);
-        let changes = [Change { name: "bob".into(), joined: false, ts: 0 }];
-        let presence = Presence { changes: &changes, roster: Roster { names: &["a"], count: 5 } };
-        assert_eq!(
-            texts(&ServerEvent::Presence(presence)),
-            [
-                r#"{"type":"leave","room":"x","ts":"1970-01-01T00:00:00.000Z","name":"bob"}"#,
-                r#"{"type":"roster","room":"x","members":["a"],"count":5}"#
-            ]
-        );
-        let rooms = [RoomSummary { name: "lobby".into(), members: 2, messages: 40 }];
-        assert_eq!(
-            texts(&ServerEvent::Rooms(&rooms)),
-            [r#"{"type":"rooms","rooms":[{"name":"lobby","members":2,"messages":40}]}"#]
-        );
-    }
-
-    #[test]
-    fn what_the_server_writes_a_client_reads_back() {
-        let m = ChatMessage { seq: 1, ts: 0, name: "ann".into(), text: "hi".into(), mentions: vec![], file: None };
-        let roster = Roster { names: &["ann"], count: 1 };
-        let welcome = Welcome { you: "ann", history: &[m], more: false, roster, notice: "hello", alert: false };
-        let read: Vec<Event<'static>> =
-            texts(&ServerEvent::Welcome(welcome)).iter().map(|t| serde_json::from_str(t).unwrap()).collect();
-        assert!(matches!(&read[0], Event::History { messages, more: false, .. } if messages[0].message().text == "hi"));
-        assert!(matches!(&read[1], Event::Roster { count: None, .. }));
-        assert!(matches!(&read[2], Event::Notice { name: Some(name), .. } if name == "ann"));
-    }
-}
+mod tests;

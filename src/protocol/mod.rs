@@ -31,6 +31,7 @@
 //! mine, or mention me, is worked out by the page's script from `data-` attributes.
 
 pub mod attachment;
+pub mod command;
 pub mod escape;
 pub mod format;
 pub mod frame;
@@ -60,7 +61,7 @@ pub const ROSTER_NAMES: usize = 1000;
 
 /// One chat message: numbered, timed, and said by someone. It is what a room's log stores (one
 /// per line, as this JSON) and what `message` events and history replays carry.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatMessage {
     /// Per-room sequence number, from 1, only growing.
     pub seq: u64,
@@ -79,6 +80,39 @@ pub struct ChatMessage {
     /// Left out of the log line when there is none, so logs from before files read the same.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<SharedFile>,
+    /// Its author: the keyed hash of the sender's member id (`crate::identity`), never the id.
+    /// It decides who may edit or delete the message; the relay never sends it. Empty in logs
+    /// from before member ids (such messages can be deleted by the host only).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub by: String,
+    /// Said with `/me`: an action, shown as "* ann TEXT".
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub action: bool,
+    /// Its text was changed with `/edit` (the text is the latest).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub edited: bool,
+    /// Deleted, in a compacted log (`chatroom compact`): its text is gone, its number and the
+    /// rest are kept. Never shown, replayed, searched or exported.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deleted: bool,
+}
+
+impl ChatMessage {
+    /// The tag that marks its author's messages on the page: the first 12 hex characters of
+    /// [`ChatMessage::by`] (empty when it has none). See `crate::identity` for why the page may
+    /// know it: it links one author's messages, and gives no power over them.
+    pub fn tag(&self) -> &str {
+        author_tag(&self.by)
+    }
+}
+
+/// The page's tag for an author hash (see [`ChatMessage::tag`]).
+pub fn author_tag(by: &str) -> &str {
+    by.get(..12).unwrap_or("")
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// Which of the two dialects a member speaks.
@@ -139,6 +173,41 @@ pub enum ServerEvent<'a> {
     /// The public rooms as they are now (the side bar's list, as `GET /api/rooms` has it), to
     /// every member when it has changed.
     Rooms(&'a [json::RoomSummary]),
+    /// Information for this member only (the answer to `/help`).
+    Notice(&'a str),
+    /// Something the host did, or a change of name, told to everyone in the room.
+    Happened {
+        /// What, in one sentence.
+        text: &'a str,
+        /// When, in milliseconds since the Unix epoch.
+        ts: u64,
+    },
+    /// A private message (`/msg`), to its sender and its recipient only; never logged.
+    Direct(Direct<'a>),
+    /// A message's new text (`/edit`), to everyone.
+    Edit {
+        /// The message.
+        seq: u64,
+        /// Its new text.
+        text: &'a str,
+    },
+    /// A message was deleted, to everyone.
+    Delete(u64),
+    /// The room's banner (`/announce`), to everyone; empty: none.
+    Announce(&'a str),
+}
+
+/// A private message (`/msg`).
+#[derive(Debug, Clone, Copy)]
+pub struct Direct<'a> {
+    /// Who sent it.
+    pub from: &'a str,
+    /// Who it is for.
+    pub to: &'a str,
+    /// What it says.
+    pub text: &'a str,
+    /// When, in milliseconds since the Unix epoch.
+    pub ts: u64,
 }
 
 /// What a member gets on joining.
@@ -156,6 +225,12 @@ pub struct Welcome<'a> {
     pub notice: &'a str,
     /// Whether the notice needs attention (the page shows only those; JSON clients get it always).
     pub alert: bool,
+    /// The room's banner (`/announce`), if any: after the roster.
+    pub announce: &'a str,
+    /// The member's tag ([`author_tag`]): the page marks messages that carry it as its own.
+    pub tag: &'a str,
+    /// Whether the member is the host: the page shows the host's controls.
+    pub host: bool,
 }
 
 /// Who is in a room, in order of arrival.
@@ -226,7 +301,14 @@ mod tests {
 
     #[test]
     fn a_relay_encodes_only_the_dialects_present() {
-        let said = ChatMessage { seq: 1, ts: 0, name: "ann".into(), text: "hi".into(), mentions: vec![], file: None };
+        let said = ChatMessage {
+            seq: 1,
+            ts: 0,
+            name: "ann".into(),
+            text: "hi".into(),
+            mentions: vec![],
+            ..ChatMessage::default()
+        };
         let mut only_json = Outgoing::new(false, true);
         only_json.push("lobby", &ServerEvent::Message(&said));
         assert!(only_json.for_dialect(Dialect::Html).is_none());

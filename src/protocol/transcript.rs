@@ -127,7 +127,7 @@ mod tests {
             name: "<ann>".into(),
             text: text.into(),
             mentions: vec![],
-            file: None,
+            ..ChatMessage::default()
         }
     }
 

@@ -319,6 +319,27 @@ pub(crate) fn set_open_files_limit(soft: u64, hard: u64) -> io::Result<()> {
     check(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) })
 }
 
+// --- Files ---------------------------------------------------------------------------------------
+
+/// Takes an exclusive advisory lock on `file` without waiting (`flock(2)` with `LOCK_EX |
+/// LOCK_NB`): `Ok(true)` when taken, `Ok(false)` when another open file description holds it (in
+/// this process or another). The lock lasts until the file is closed, and the kernel drops it
+/// when the process dies, however it dies: no stale lock survives a `kill -9`. std's
+/// `File::try_lock` needs Rust 1.89; the crate builds with 1.85.
+pub(crate) fn try_lock_exclusive(file: &std::fs::File) -> io::Result<bool> {
+    // SAFETY: flock(2) takes a descriptor and flags, no pointers. The descriptor is the file's
+    // own, open for as long as we borrow the file.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc == 0 {
+        return Ok(true);
+    }
+    let error = io::Error::last_os_error();
+    if error.kind() == io::ErrorKind::WouldBlock {
+        return Ok(false);
+    }
+    Err(error)
+}
+
 /// Fills `buf` with random bytes from the kernel's CSPRNG (`getrandom(2)`), retrying the short
 /// reads and interruptions the call allows. std has no public source of secure randomness.
 ///

@@ -17,9 +17,11 @@ use tungstenite::{Error as WsError, Message};
 use super::wire::{EndlessMessage, Wire};
 use super::{Broken, Ended};
 use crate::chat::member::Member;
+use crate::chat::room::commands::Outcome;
 use crate::chat::room::Room;
 use crate::config::Config;
 use crate::limits::TokenBucket;
+use crate::protocol::command::Command;
 use crate::protocol::{ClientEvent, ServerEvent};
 
 /// After we send a Close frame in anger, how long we wait for the peer to finish before dropping
@@ -276,9 +278,24 @@ impl Reader<'_> {
     fn chat(&mut self, room: &Room, text: &str) -> tungstenite::Result<()> {
         match ClientEvent::parse(text, self.config.max_text) {
             Ok(Some(ClientEvent::Chat(message))) => {
-                room.post(self.member, &message);
+                room.post(self.member, &message, false);
                 self.posted += 1;
                 Ok(())
+            }
+            // An action is a message like any other, marked: it keeps its place among them.
+            Ok(Some(ClientEvent::Command(Command::Me(action)))) => {
+                room.post(self.member, &action, true);
+                self.posted += 1;
+                Ok(())
+            }
+            Ok(Some(ClientEvent::Command(command))) => {
+                // What this member said before the command goes out first.
+                self.relay_posted();
+                match room.command(self.member, command) {
+                    Outcome::Done => Ok(()),
+                    Outcome::Reply(text) => self.reply(&ServerEvent::Notice(&text)),
+                    Outcome::Refused(why) => self.reply(&ServerEvent::Error(&why)),
+                }
             }
             Ok(Some(ClientEvent::Heartbeat)) => self.reply(&ServerEvent::Pong),
             Ok(None) => Ok(()),

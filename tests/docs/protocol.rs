@@ -84,7 +84,7 @@ fn protocol_json_examples_over_a_real_server() {
     bob.say_json("<b>hello</b> & welcome, @ANN");
     let message = text_of_event(&mut ann2, |e| matches!(e, Event::Message(_)));
     check(PROTOCOL, "message-event", &with_doc_clock(&message, &block(PROTOCOL, "message-event")));
-    let message_html = page.recv_containing(r#"data-seq="42""#);
+    let message_html = page.recv_tagged_containing(r#"data-seq="42""#);
 
     // Carol comes, bob goes.
     let (_carol, _) = Client::join_json(&url("carol"));
@@ -177,4 +177,39 @@ fn protocol_file_sharing_over_a_real_server() {
     check(PROTOCOL, "upload-answer", &answer.body_text());
     let (_, event) = ann.recv_event_text_where(|e| matches!(e, Event::Message(_)));
     check(PROTOCOL, "file-message-event", &with_doc_clock(&event, &block(PROTOCOL, "file-message-event")));
+}
+
+/// The commands' events (`command-events`), as ann (a JSON client) sees them.
+#[test]
+fn protocol_command_events_over_a_real_server() {
+    const KEY: &str = "teacher-key-0123456789";
+    let server = TestServer::start(&["--host-key", KEY, "--rate-limit", "0"]);
+    let url = |name: &str| server.ws_url(&format!("/connect?name={name}"));
+    let cookie = format!("chatroom_id={:a<26}", "ann");
+    let (mut ann, _) = Client::join_json_with(&url("ann"), &[("Cookie", &cookie)]);
+    let (mut bob, _) = Client::join_json(&url("bob"));
+    let bearer = format!("Bearer {KEY}");
+    let (mut host, _) = Client::join_json_with(&url("teacher"), &[("Authorization", &bearer)]);
+    let type_in =
+        |client: &mut Client, text: &str| client.send_text(&serde_json::json!({ "message": text }).to_string());
+    for text in ["helo class", "oops"] {
+        type_in(&mut ann, text);
+        text_of_event(&mut host, |e| matches!(e, Event::Message(_)));
+    }
+    let mut seen = Vec::new();
+    type_in(&mut ann, "/msg bob see me after class");
+    seen.push(text_of_event(&mut ann, |e| matches!(e, Event::Direct { .. })));
+    type_in(&mut ann, "/edit 1 hello, class!");
+    seen.push(text_of_event(&mut ann, |e| matches!(e, Event::Edit { .. })));
+    type_in(&mut host, "/delete 2");
+    seen.push(text_of_event(&mut ann, |e| matches!(e, Event::Delete { .. })));
+    type_in(&mut host, "/announce Test at 10: phones away");
+    seen.push(text_of_event(&mut ann, |e| matches!(e, Event::Announce { .. })));
+    type_in(&mut host, "/kick bob");
+    assert_eq!(u16::from(bob.expect_close().code), 4003);
+    seen.push(text_of_event(&mut ann, |e| matches!(e, Event::Notice { .. })));
+    type_in(&mut ann, "/me waves");
+    seen.push(text_of_event(&mut ann, |e| matches!(e, Event::Message(_))));
+    let doc = block(PROTOCOL, "command-events");
+    check(PROTOCOL, "command-events", &with_doc_clock(&seen.join("\n"), &doc));
 }

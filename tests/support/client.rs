@@ -161,8 +161,14 @@ impl Client {
         }
     }
 
-    /// The next text message, whatever it is; fails the test after [`TIMEOUT`].
+    /// The next text message, whatever it is, without the page's author tags (see
+    /// [`without_tags`]); fails the test after [`TIMEOUT`].
     pub fn recv_raw_text(&mut self) -> String {
+        super::wire::without_tags(&self.recv_tagged_text())
+    }
+
+    /// The next text message exactly as it came, author tags and all.
+    pub fn recv_tagged_text(&mut self) -> String {
         match self.recv_within(TIMEOUT) {
             Some(Message::Text(text)) => text.to_string(),
             Some(other) => panic!("expected a text message, got {other:?}"),
@@ -183,6 +189,11 @@ impl Client {
 
     /// Reads text messages until one contains `needle`; returns it. Fails after [`TIMEOUT`].
     pub fn recv_containing(&mut self, needle: &str) -> String {
+        super::wire::without_tags(&self.recv_tagged_containing(needle))
+    }
+
+    /// [`Client::recv_containing`], author tags and all.
+    pub fn recv_tagged_containing(&mut self, needle: &str) -> String {
         let until = Instant::now() + TIMEOUT;
         loop {
             let left = until.saturating_duration_since(Instant::now());
@@ -253,7 +264,15 @@ impl Client {
     /// Joins a chat room as a JSON client and reads its first three events, checking that they
     /// are `history`, `roster` and `notice`, in that order, about one room.
     pub fn join_json(url: &str) -> (Client, JsonWelcome) {
-        let mut client = Client::connect_json(url);
+        Client::join_json_with(url, &[])
+    }
+
+    /// [`Client::join_json`] with extra request headers (a `Cookie` with a member id, an
+    /// `Authorization` with the host key).
+    pub fn join_json_with(url: &str, headers: &[(&str, &str)]) -> (Client, JsonWelcome) {
+        let mut all = vec![("Sec-WebSocket-Protocol", "chatroom.json")];
+        all.extend_from_slice(headers);
+        let mut client = Client::try_connect(url, &all).unwrap_or_else(|e| panic!("connect {url}: {e}"));
         let history = client.recv_event();
         let Event::History { room, messages, more } = history else { panic!("first event: {history:?}") };
         let roster = client.recv_event();

@@ -17,6 +17,7 @@ use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
+use super::events::{self, Amendments};
 use super::log::{end_of_last_full_line, start_of_seq, Log};
 use crate::protocol::ChatMessage;
 
@@ -39,13 +40,15 @@ pub enum Archive {
 pub struct Snapshot {
     file: File,
     len: u64,
+    /// Deleted and edited messages as of the snapshot: readers apply them.
+    amendments: Amendments,
 }
 
 impl Snapshot {
     /// The log at `path` as it is now; `None` if there is none.
     pub fn open(path: &Path) -> io::Result<Option<Snapshot>> {
         match File::open(path) {
-            Ok(file) => Snapshot::of_file(file).map(Some),
+            Ok(file) => Snapshot::of_file(file, events::scan(path)?.0).map(Some),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
@@ -54,13 +57,18 @@ impl Snapshot {
     /// The log as it is now, up to its last whole line, through a handle of its own: for search
     /// and export, which read it without the room lock while appends go on.
     pub fn of_log(log: &Log) -> io::Result<Snapshot> {
-        Snapshot::of_file(log.duplicate_file()?)
+        Snapshot::of_file(log.duplicate_file()?, log.amendments())
     }
 
     /// `file` up to the end of its last whole line (a line being appended is left out).
-    pub(super) fn of_file(file: File) -> io::Result<Snapshot> {
+    pub(super) fn of_file(file: File, amendments: Amendments) -> io::Result<Snapshot> {
         let len = end_of_last_full_line(&file, file.metadata()?.len())?;
-        Ok(Snapshot { file, len })
+        Ok(Snapshot { file, len, amendments })
+    }
+
+    /// Deleted and edited messages, which every reader of the snapshot applies.
+    pub fn amendments(&self) -> &Amendments {
+        &self.amendments
     }
 
     /// Its length in bytes: whole lines, each ending in `\n`.
@@ -186,7 +194,10 @@ impl Iterator for Messages {
             Messages::Log(lines) => loop {
                 match lines.next_line() {
                     Ok(Some(line)) => match serde_json::from_slice::<ChatMessage>(line) {
-                        Ok(message) => return Some(Ok(message)),
+                        Ok(message) => match lines.snapshot.amendments.apply(message) {
+                            Some(message) => return Some(Ok(message)),
+                            None => continue,
+                        },
                         Err(_) => continue,
                     },
                     Ok(None) => return None,

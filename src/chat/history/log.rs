@@ -6,10 +6,11 @@ use std::io::{self, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
 
+use super::events::{self, Amendments, LogEvent};
 use super::{FsyncPolicy, MAX_SEQ};
 use crate::protocol::ChatMessage;
 
@@ -26,20 +27,47 @@ pub struct Log {
     /// The file's length after the last good append. Appends happen under the room lock; the
     /// atomic is only for interior mutability.
     len: AtomicU64,
+    /// Deleted and edited messages (from the log's event lines), which every reader applies.
+    /// Changed under the room lock; readers outside it take a copy.
+    amendments: Mutex<Amendments>,
+}
+
+/// A log just opened: the log, its last messages (amended), its last number, and its event
+/// lines, in order (the room replays the host's among them).
+pub struct Opened {
+    /// The log, ready to append to.
+    pub log: Log,
+    /// The last messages, oldest first, as readers see them (deleted ones left out).
+    pub recent: Vec<ChatMessage>,
+    /// The last sequence number in it (0 for none).
+    pub last_seq: u64,
+    /// Its event lines, in order.
+    pub events: Vec<LogEvent>,
 }
 
 impl Log {
     /// Opens (creating if needed) the log at `path` for appending, repairs a torn tail, and reads
     /// the last `keep` messages and the last sequence number.
-    pub fn open(path: &Path, keep: usize) -> io::Result<(Log, Vec<ChatMessage>, u64)> {
+    pub fn open(path: &Path, keep: usize) -> io::Result<Opened> {
         let file = OpenOptions::new().read(true).append(true).create(true).open(path)?;
         let (recent, last_seq) = load_tail(&file, path, keep)?;
+        // After the tail was repaired: a torn event line is gone by now.
+        let (amendments, events) = events::scan(path)?;
+        let recent = recent.into_iter().filter_map(|m| amendments.apply(m)).collect();
         let len = AtomicU64::new(file.metadata()?.len());
-        Ok((
-            Log { path: path.to_path_buf(), file: Arc::new(file), dirty: AtomicBool::new(false), len },
-            recent,
-            last_seq,
-        ))
+        let amendments = Mutex::new(amendments);
+        let log =
+            Log { path: path.to_path_buf(), file: Arc::new(file), dirty: AtomicBool::new(false), len, amendments };
+        Ok(Opened { log, recent, last_seq, events })
+    }
+
+    /// Repairs a torn tail of the log at `path` (as [`Log::open`] does) and returns its last
+    /// message's number and time (zeros for none), without reading its event lines: for the
+    /// list of rooms at start, which must not read every log whole.
+    pub fn repair_tail(path: &Path) -> io::Result<(u64, u64)> {
+        let file = OpenOptions::new().read(true).append(true).create(true).open(path)?;
+        let (recent, last_seq) = load_tail(&file, path, 1)?;
+        Ok((last_seq, recent.last().map_or(0, |m| m.ts)))
     }
 
     /// Appends one message as one line, in a single `write` (O_APPEND makes it land at the end,
@@ -47,8 +75,24 @@ impl Log {
     pub fn append(&self, message: &ChatMessage, fsync: FsyncPolicy) -> io::Result<()> {
         let mut line = serde_json::to_vec(message).expect("a message always serialises");
         line.push(b'\n');
+        self.append_line(&line, fsync)
+    }
+
+    /// Appends an event line (an edit, a delete, something the host did), and applies it to what
+    /// readers see from now on. Under the room lock, like every append.
+    pub fn append_event(&self, event: &LogEvent, fsync: FsyncPolicy) -> io::Result<()> {
+        crate::lock::take(&self.amendments).record(event);
+        self.append_line(&events::line_of(event), fsync)
+    }
+
+    /// A copy of the amendments, for a reader outside the room lock.
+    pub fn amendments(&self) -> Amendments {
+        crate::lock::take(&self.amendments).clone()
+    }
+
+    fn append_line(&self, line: &[u8], fsync: FsyncPolicy) -> io::Result<()> {
         let before = self.len.load(Ordering::Relaxed);
-        if let Err(e) = (&*self.file).write_all(&line) {
+        if let Err(e) = (&*self.file).write_all(line) {
             // A full disk can take half a line. Cut it off, or the next append would be glued to
             // it and both lines lost; what was on disk before stays as it was.
             let _ = self.file.set_len(before);
@@ -94,7 +138,7 @@ impl Log {
     /// Reads the file through its own handle, so appends go on meanwhile.
     pub fn page_before(&self, before: u64, limit: usize) -> io::Result<(Vec<ChatMessage>, bool)> {
         let file = File::open(&self.path)?;
-        page_before(&file, before, limit)
+        page_before(&file, before, limit, &self.amendments())
     }
 }
 
@@ -103,7 +147,9 @@ impl Log {
 pub fn last_message(path: &Path) -> io::Result<Option<ChatMessage>> {
     let file = File::open(path)?;
     let end = end_of_last_full_line(&file, file.metadata()?.len())?;
-    for line in lines_backwards(&file, end).take(8) {
+    // Event lines do not count: a host may have done many things since the last message.
+    let mut messages = lines_backwards(&file, end).filter(|line| !line.as_ref().is_ok_and(|l| events::is_event(l)));
+    for line in messages.by_ref().take(8) {
         if let Ok(message) = serde_json::from_slice::<ChatMessage>(&line?) {
             return Ok(Some(message));
         }
@@ -114,7 +160,8 @@ pub fn last_message(path: &Path) -> io::Result<Option<ChatMessage>> {
 /// Up to `limit` messages before `before` from the log at `path`, for a room that is not in
 /// memory: as [`Log::page_before`], through a handle of its own.
 pub fn page_before_in(path: &Path, before: u64, limit: usize) -> io::Result<(Vec<ChatMessage>, bool)> {
-    page_before(&File::open(path)?, before, limit)
+    let file = File::open(path)?;
+    page_before(&file, before, limit, &events::scan(path)?.0)
 }
 
 /// Reads the last `keep` messages and the last sequence number from the end of the log, reading
@@ -137,6 +184,11 @@ fn load_tail(file: &File, path: &Path, keep: usize) -> io::Result<(Vec<ChatMessa
     let mut first_line = true;
     for line in lines_backwards(file, good_end) {
         let line = line?;
+        if events::is_event(&line) {
+            // Not a message: read by `events::scan`. (A torn one was cut off above.)
+            first_line = false;
+            continue;
+        }
         // Sequence numbers run from 1 to 2^53 (the largest integer every JSON reader, JavaScript
         // included, holds exactly: a million messages a second would take 285 years to get there).
         // Anything else is corruption, and must not make the next number overflow.
@@ -260,7 +312,12 @@ struct SeqOnly {
 }
 
 /// See [`Log::page_before`].
-fn page_before(file: &File, before: u64, limit: usize) -> io::Result<(Vec<ChatMessage>, bool)> {
+fn page_before(
+    file: &File,
+    before: u64,
+    limit: usize,
+    amendments: &Amendments,
+) -> io::Result<(Vec<ChatMessage>, bool)> {
     let len = file.metadata()?.len();
     let len = end_of_last_full_line(file, len)?; // ignore a line being appended right now
     let end = start_of_seq(file, len, before)?;
@@ -272,6 +329,7 @@ fn page_before(file: &File, before: u64, limit: usize) -> io::Result<(Vec<ChatMe
         if message.seq >= before {
             continue;
         }
+        let Some(message) = amendments.apply(message) else { continue };
         if page.len() == limit {
             more = true;
             break;

@@ -24,6 +24,8 @@
 //! that can match ([`search`]).
 
 pub mod archive;
+pub mod compact;
+pub mod events;
 mod log;
 pub mod reserve;
 pub mod search;
@@ -34,11 +36,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use archive::{Archive, Snapshot};
-pub use log::{last_message, page_before_in, Log};
+pub use events::{Amendments, LogEvent};
+pub use log::{last_message, page_before_in, Log, Opened};
 use reserve::Reservation;
 
 pub use crate::config::FsyncPolicy; // a setting (`--fsync`), used here
-use crate::protocol::attachment::SharedFile;
 use crate::protocol::ChatMessage;
 
 /// The largest sequence number: 2^53, the largest integer that JSON readers everywhere hold
@@ -53,6 +55,9 @@ pub struct History {
     log: Option<Arc<Log>>,
     /// Where numbers come from, for a room with a log.
     reservation: Option<Reservation>,
+    /// The log's event lines, read at open, until the room takes them
+    /// ([`History::take_events`]).
+    events: Vec<LogEvent>,
 }
 
 impl History {
@@ -64,6 +69,7 @@ impl History {
             next_seq: 1,
             log: None,
             reservation: None,
+            events: Vec::new(),
         }
     }
 
@@ -77,15 +83,53 @@ impl History {
     /// last message or the reserved numbers, whichever is higher.
     pub fn open(path: &Path, capacity: usize) -> io::Result<History> {
         let reservation = Reservation::open(path)?;
-        let (log, recent, last_seq) = Log::open(path, capacity)?;
-        let next_seq = last_seq.max(reservation.upto()) + 1;
+        let opened = Log::open(path, capacity)?;
+        let next_seq = opened.last_seq.max(reservation.upto()) + 1;
         Ok(History {
-            recent: recent.into(),
+            recent: opened.recent.into(),
             capacity,
             next_seq,
-            log: Some(Arc::new(log)),
+            log: Some(Arc::new(opened.log)),
             reservation: Some(reservation),
+            events: opened.events,
         })
+    }
+
+    /// The log's event lines read when it was opened (the host's standing orders among them),
+    /// once: the room replays them into its state.
+    pub fn take_events(&mut self) -> Vec<LogEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// The message numbered `seq`, as readers see it (`None` if there is none, or it was
+    /// deleted): from memory, else from the log.
+    pub fn find(&self, seq: u64) -> io::Result<Option<ChatMessage>> {
+        if let Some(message) = self.recent.iter().find(|m| m.seq == seq) {
+            return Ok(Some(message.clone()));
+        }
+        let Some(log) = &self.log else { return Ok(None) };
+        let (page, _) = log.page_before(seq.saturating_add(1), 1)?;
+        Ok(page.into_iter().find(|m| m.seq == seq))
+    }
+
+    /// Records an event: an edit or a delete changes the messages in memory (and what readers of
+    /// the log see); every event is appended to the log, if there is one. A log error comes back,
+    /// the change in memory stands (as for a message).
+    pub fn record(&mut self, event: &LogEvent, fsync: FsyncPolicy) -> io::Result<()> {
+        match event {
+            LogEvent::Edit { seq, text, .. } => {
+                if let Some(message) = self.recent.iter_mut().find(|m| m.seq == *seq) {
+                    message.text.clone_from(text);
+                    message.edited = true;
+                }
+            }
+            LogEvent::Delete { seq, .. } => self.recent.retain(|m| m.seq != *seq),
+            _ => {}
+        }
+        match &self.log {
+            Some(log) => log.append_event(event, fsync),
+            None => Ok(()),
+        }
     }
 
     /// The sequence number the next message will get.
@@ -103,24 +147,15 @@ impl History {
         self.next_seq == 1
     }
 
-    /// Records a new message: numbers it, writes it to the log (if any), keeps it in memory.
+    /// Records a new message (`draft`, whose `seq` is ignored): numbers it, writes it to the log (if any), keeps it in memory.
     /// A log error comes back beside the message, which is kept in memory: chat goes on without
     /// the disk. `Err` means the message could not even be numbered (no number could be
     /// reserved): it must not be relayed.
-    pub fn append(
-        &mut self,
-        ts: u64,
-        name: &str,
-        text: &str,
-        mentions: Vec<String>,
-        file: Option<SharedFile>,
-        fsync: FsyncPolicy,
-    ) -> io::Result<(ChatMessage, io::Result<()>)> {
+    pub fn append(&mut self, draft: ChatMessage, fsync: FsyncPolicy) -> io::Result<(ChatMessage, io::Result<()>)> {
         if let Some(reservation) = &mut self.reservation {
             reservation.cover(self.next_seq, fsync)?;
         }
-        let (name, text) = (name.to_string(), text.to_string());
-        let message = ChatMessage { seq: self.next_seq, ts, name, text, mentions, file };
+        let message = ChatMessage { seq: self.next_seq, ..draft };
         self.next_seq += 1;
         let written = match &self.log {
             Some(log) => log.append(&message, fsync),
@@ -170,6 +205,10 @@ mod tests {
 
     use super::*;
 
+    fn draft(ts: u64, name: &str, text: &str) -> ChatMessage {
+        ChatMessage { ts, name: name.into(), text: text.into(), ..ChatMessage::default() }
+    }
+
     fn temp_path(tag: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("chatroom-history-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -182,11 +221,7 @@ mod tests {
         for i in 1..=n {
             let (message, written) = history
                 .append(
-                    1_000 + i,
-                    "ann",
-                    &format!("message {i} {}", "x".repeat((i % 50) as usize)),
-                    Vec::new(),
-                    None,
+                    draft(1_000 + i, "ann", &format!("message {i} {}", "x".repeat((i % 50) as usize))),
                     FsyncPolicy::Never,
                 )
                 .unwrap();
@@ -216,7 +251,7 @@ mod tests {
         file.write_all(br#"{"seq":6,"ts":1,"name":"a","te"#).unwrap();
         let mut history = History::open(&path, 100).unwrap();
         assert_eq!(history.next_seq(), 6);
-        history.append(7, "bob", "after", Vec::new(), None, FsyncPolicy::Never).unwrap().1.unwrap();
+        history.append(draft(7, "bob", "after"), FsyncPolicy::Never).unwrap().1.unwrap();
         let history = History::open(&path, 100).unwrap();
         let seqs: Vec<u64> = history.recent().map(|m| m.seq).collect();
         assert_eq!(seqs, vec![1, 2, 3, 4, 5, 6]);
@@ -245,7 +280,7 @@ mod tests {
         file.write_all(b"{\"seq\":18446744073709551614,\"ts\":1,\"name\":\"a\",\"text\":\"b\"}\n").unwrap();
         let mut history = History::open(&path, 10).unwrap();
         assert_eq!(history.next_seq(), 3);
-        history.append(5, "a", "next", Vec::new(), None, FsyncPolicy::Never).unwrap().1.unwrap();
+        history.append(draft(5, "a", "next"), FsyncPolicy::Never).unwrap().1.unwrap();
     }
 
     #[test]
@@ -287,14 +322,14 @@ mod tests {
         // deleted file, here: cut back), and the server dies without a clean stop.
         let mut history = History::open(&path, 10).unwrap();
         for i in 4..=10 {
-            assert_eq!(history.append(i, "a", "t", Vec::new(), None, FsyncPolicy::Never).unwrap().0.seq, i);
+            assert_eq!(history.append(draft(i, "a", "t"), FsyncPolicy::Never).unwrap().0.seq, i);
         }
         drop(history);
         let three_lines: usize = std::fs::read_to_string(&path).unwrap().lines().take(3).map(|l| l.len() + 1).sum();
         OpenOptions::new().write(true).open(&path).unwrap().set_len(three_lines as u64).unwrap();
         let mut history = History::open(&path, 10).unwrap();
         assert_eq!(history.recent().last().unwrap().seq, 3, "the log holds 1 to 3");
-        let next = history.append(11, "a", "t", Vec::new(), None, FsyncPolicy::Never).unwrap().0.seq;
+        let next = history.append(draft(11, "a", "t"), FsyncPolicy::Never).unwrap().0.seq;
         assert!(next > 10, "number {next} was already seen for another message");
         assert!(next <= 3 + reserve::BLOCK + 1, "a crash jumps by at most a block");
         // After a clean stop the numbering goes on exactly where it was.
@@ -307,7 +342,7 @@ mod tests {
     fn memory_pages() {
         let mut history = History::in_memory(5);
         for i in 1..=8 {
-            history.append(i, "a", "t", Vec::new(), None, FsyncPolicy::Never).unwrap().1.unwrap();
+            history.append(draft(i, "a", "t"), FsyncPolicy::Never).unwrap().1.unwrap();
         }
         let (page, more) = history.page_in_memory(7, 10);
         assert_eq!(page.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![4, 5, 6]);

@@ -101,7 +101,9 @@ fn search_log(snapshot: &Snapshot, query: &Query, before: u64, limit: usize) -> 
     let mut found = Found::default();
     let mut regions = snapshot.regions_before(snapshot.end_before(before)?);
     // Forward searches, which memchr speeds up with SIMD (its backward ones do without).
-    let needle = (!query.needle().is_empty()).then(|| Finder::new(query.needle()));
+    // An edited message's new text is not in its own line: with edits, every line is read.
+    let needle =
+        (!query.needle().is_empty() && !snapshot.amendments().has_edits()).then(|| Finder::new(query.needle()));
     let escape = Finder::new(b"\\u");
     let mut lowered = Vec::new();
     // Where the lines that may match start, in this region, in file order.
@@ -127,6 +129,7 @@ fn search_log(snapshot: &Snapshot, query: &Query, before: u64, limit: usize) -> 
         for &start in candidates.iter().rev() {
             let stop = start + memchr::memchr(b'\n', &region[start..]).unwrap_or(region.len() - start);
             let Ok(message) = serde_json::from_slice::<ChatMessage>(&region[start..stop]) else { continue };
+            let Some(message) = snapshot.amendments().apply(message) else { continue };
             if message.seq < before && query.matches(&message) {
                 if found.messages.len() == limit {
                     found.more = true;
@@ -144,7 +147,14 @@ mod tests {
     use super::*;
 
     fn message(seq: u64, name: &str, text: &str) -> ChatMessage {
-        ChatMessage { seq, ts: 1_000 + seq, name: name.into(), text: text.into(), mentions: vec![], file: None }
+        ChatMessage {
+            seq,
+            ts: 1_000 + seq,
+            name: name.into(),
+            text: text.into(),
+            mentions: vec![],
+            ..ChatMessage::default()
+        }
     }
 
     fn log_of(tag: &str, lines: &[u8]) -> Archive {

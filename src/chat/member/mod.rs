@@ -95,6 +95,8 @@ pub struct Member {
     pub peer: SocketAddr,
     /// What it understands: the page's HTML fragments or JSON events, fixed at the handshake.
     pub dialect: Dialect,
+    /// Who it is, beyond its name: its author hash and whether it is the host.
+    pub who: Who,
     /// The name it has in its room, decided under the room lock when it joins.
     name: OnceLock<String>,
     /// The one file descriptor of the connection. `&TcpStream` is both `Read` and `Write`, so the
@@ -109,6 +111,15 @@ pub struct Member {
     /// bookkeeping; measured, a reader flooded with 900 messages of 190 bytes at once was full
     /// after about a hundred, while it was reading as fast as it could.
     max_backlog: usize,
+}
+
+/// Who a member is, as far as the room is concerned (see `crate::identity`): never its name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Who {
+    /// The keyed hash of its member id, stored with its messages (empty on `/echo`).
+    pub author: String,
+    /// Whether it presented the host key on its upgrade.
+    pub host: bool,
 }
 
 /// What became of a delivery.
@@ -139,12 +150,18 @@ impl Member {
             id,
             peer,
             dialect,
+            who: Who::default(),
             name: OnceLock::new(),
             stream,
             outbox: Mutex::new(Outbox { phase: Phase::Joining, pending: Vec::new(), own_write: false }),
             own_writes_wait,
             max_backlog: send_buffer.saturating_mul(BACKLOG_PER_SEND_BUFFER),
         })
+    }
+
+    /// The member, as `who` (its author and whether it is the host), before it is shared.
+    pub fn with_who(self, who: Who) -> Member {
+        Member { who, ..self }
     }
 
     /// The member's name in its room ("" before it has joined one).

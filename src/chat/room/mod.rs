@@ -18,15 +18,19 @@
 //! Lock order, to rule out deadlock: the registry lock, then a room lock, then a member's write
 //! lock. A thread never takes a room lock while holding a member's write lock.
 
+pub mod commands;
+mod fault_injection;
+pub mod moderation;
 mod presence;
 mod relay;
+mod uploads;
 
 use std::collections::HashSet;
 use std::io;
-use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use moderation::{Moderation, KICKED, LOCKED};
 use presence::Pending;
 
 use crate::chat::disk::DiskHealth;
@@ -77,6 +81,8 @@ struct RoomState {
     json_members: usize,
     history: History,
     presence: Pending,
+    /// The host's standing orders.
+    moderation: Moderation,
 }
 
 /// A chat message waiting in the inbox.
@@ -85,8 +91,39 @@ struct Said {
     from: u64,
     name: String,
     text: String,
+    /// Its author (`Member::who`), logged with it.
+    by: String,
+    /// Whether the host said it (never held back by mutes or slow mode).
+    host: bool,
+    /// Said with `/me`.
+    action: bool,
     /// The file it shares, if it is one (`Room::post_file`).
     file: Option<SharedFile>,
+}
+
+impl Said {
+    /// The message to number and log.
+    fn draft(&self, mentions: Vec<String>) -> ChatMessage {
+        ChatMessage {
+            ts: now_ms(),
+            name: self.name.clone(),
+            text: self.text.clone(),
+            mentions,
+            by: self.by.clone(),
+            action: self.action,
+            file: self.file.clone(),
+            ..ChatMessage::default()
+        }
+    }
+}
+
+/// Why a member may not join: the close code (4003 kicked, 4004 locked) and the reason.
+#[derive(Debug)]
+pub struct Refusal {
+    /// The close code.
+    pub code: u16,
+    /// The reason, for the Close frame.
+    pub reason: String,
 }
 
 /// What a member needs to write to its own socket after [`Room::join`], outside the lock.
@@ -103,10 +140,14 @@ pub struct Welcome {
     pub roster: Vec<String>,
     /// How many members there are in all.
     pub count: usize,
+    /// The banner, if any.
+    pub announce: String,
 }
 
 impl Room {
-    pub(super) fn new(name: &str, history: History, fsync: FsyncPolicy, disk: Arc<DiskHealth>) -> Room {
+    pub(super) fn new(name: &str, mut history: History, fsync: FsyncPolicy, disk: Arc<DiskHealth>) -> Room {
+        let mut moderation = Moderation::default();
+        moderation.replay(&history.take_events(), now_ms());
         let state = RoomState {
             members: Vec::new(),
             names: HashSet::new(),
@@ -114,6 +155,7 @@ impl Room {
             json_members: 0,
             history,
             presence: Pending::default(),
+            moderation,
         };
         Room {
             name: name.to_string(),
@@ -136,8 +178,21 @@ impl Room {
     /// Registers `member` under a unique version of `wanted`, tells the others, and returns the
     /// history and roster for the member to write itself. See the module docs for why this is
     /// gapless.
-    pub fn join(&self, member: &Arc<Member>, wanted: &str, max_name: usize) -> Welcome {
+    ///
+    /// Refused (before anyone hears of it) for a member kicked less than ten minutes ago, and for
+    /// anyone but the host while the room is locked.
+    pub fn join(&self, member: &Arc<Member>, wanted: &str, max_name: usize) -> Result<Welcome, Refusal> {
         let mut state = lock::take(&self.state);
+        let now = now_ms();
+        if let Some(until) = state.moderation.kicked_until(&member.who.author, now) {
+            let minutes = (until - now).div_ceil(60_000);
+            let reason = format!("You were removed from #{} by the host; try again in {minutes} minute(s).", self.name);
+            return Err(Refusal { code: KICKED, reason });
+        }
+        if state.moderation.locked && !member.who.host {
+            let reason = format!("#{} is locked: the host is not letting anyone in right now.", self.name);
+            return Err(Refusal { code: LOCKED, reason });
+        }
         self.active.store(now_ms(), Ordering::Relaxed);
         let name = names::unique(wanted, max_name, |candidate| state.names.contains(&names::key(candidate)));
         member.set_name(name.clone());
@@ -156,14 +211,15 @@ impl Room {
         // Only the names the newcomer's dialect shows (measured: copying a thousand for a page
         // that shows a hundred left 0.2 KiB more per member resident, in the allocator's arenas).
         let roster = state.members.iter().take(member.dialect.roster_names()).map(|m| m.name().to_string()).collect();
-        Welcome {
+        Ok(Welcome {
             taken: (name != wanted).then(|| wanted.to_string()),
             name,
             history,
             more,
             roster,
             count: state.members.len(),
-        }
+            announce: state.moderation.announce.clone(),
+        })
     }
 
     /// Removes the member, if it is still here, and tells the others.
@@ -179,31 +235,17 @@ impl Room {
 
     /// Puts a chat message from `from` in the room's inbox, to go out with the next relay
     /// ([`Room::relay_posted`]). Cheap: it takes only the inbox lock, never the room lock.
-    pub fn post(&self, from: &Member, text: &str) {
-        let said = Said { from: from.id, name: from.name().to_string(), text: text.to_string(), file: None };
+    pub fn post(&self, from: &Member, text: &str, action: bool) {
+        let said = Said {
+            from: from.id,
+            name: from.name().to_string(),
+            text: text.to_string(),
+            by: from.who.author.clone(),
+            host: from.who.host,
+            action,
+            file: None,
+        };
         lock::take(&self.inbox).push(said);
-    }
-
-    /// Posts a message from `from` that shares `file` (already stored), and relays it: the room
-    /// lock is taken only now, after the transfer, to number, log and relay it.
-    pub fn post_file(&self, from: &Member, file: SharedFile) {
-        let said = Said { from: from.id, name: from.name().to_string(), text: String::new(), file: Some(file) };
-        lock::take(&self.inbox).push(said);
-        self.relay_posted();
-    }
-
-    /// The member of this room connected from `ip` that an upload from there speaks for: the one
-    /// called `name` if given, else the one that came first. `None` if there is no such member.
-    ///
-    /// Until members carry an identity of their own (issue 14), being connected from the same
-    /// address right now is what makes an uploader a member of the room.
-    pub fn member_at(&self, ip: IpAddr, name: Option<&str>) -> Option<Arc<Member>> {
-        let state = lock::take(&self.state);
-        let mut here = state.members.iter().filter(|m| m.peer.ip() == ip);
-        match name {
-            Some(name) => here.find(|m| m.name() == name).cloned(),
-            None => here.next().cloned(),
-        }
     }
 
     /// Numbers, logs and relays every message waiting in the inbox, in the order they were posted.
@@ -230,25 +272,29 @@ impl Room {
         }
         let mut outgoing = Outgoing::new(state.html_members > 0, state.json_members > 0);
         let mut refused = Vec::new();
+        let mut held_back = Vec::new();
         for said in &batch {
+            if let Some(why) = state.moderation.hold_back(&said.by, said.host, now_ms()) {
+                held_back.push((said.from, why));
+                continue;
+            }
             let mentions = mentions::find(&said.text, state.members.iter().map(|m| m.name()));
-            let (message, written) =
-                match state.history.append(now_ms(), &said.name, &said.text, mentions, said.file.clone(), self.fsync) {
-                    Ok(appended) => appended,
-                    Err(e) => {
-                        // No number could be reserved for it: relaying it could reuse one after a
-                        // restart, so it is not relayed, and its sender is told.
-                        metrics::HISTORY_WRITE_ERRORS.inc();
-                        if let Some(log) = &self.log {
-                            self.disk.set(
-                                log.path(),
-                                format!("cannot reserve message numbers for {}: {e}", log.path().display()),
-                            );
-                        }
-                        refused.push(said.from);
-                        continue;
+            let (message, written) = match state.history.append(said.draft(mentions), self.fsync) {
+                Ok(appended) => appended,
+                Err(e) => {
+                    // No number could be reserved for it: relaying it could reuse one after a
+                    // restart, so it is not relayed, and its sender is told.
+                    metrics::HISTORY_WRITE_ERRORS.inc();
+                    if let Some(log) = &self.log {
+                        self.disk.set(
+                            log.path(),
+                            format!("cannot reserve message numbers for {}: {e}", log.path().display()),
+                        );
                     }
-                };
+                    refused.push(said.from);
+                    continue;
+                }
+            };
             if let Some(log) = &self.log {
                 if written.is_err() {
                     metrics::HISTORY_WRITE_ERRORS.inc();
@@ -258,7 +304,7 @@ impl Room {
             metrics::MESSAGES_RELAYED.inc();
             outgoing.push(&self.name, &ServerEvent::Message(&message));
         }
-        let relayed = batch.len() - refused.len();
+        let relayed = batch.len() - refused.len() - held_back.len();
         if relayed > 0 {
             self.active.store(now_ms(), Ordering::Relaxed);
             let delivered = self.relay(&mut state, |member| outgoing.for_dialect(member.dialect));
@@ -266,13 +312,16 @@ impl Room {
             metrics::DELIVERIES.add(delivered * relayed as u64);
         }
         if !refused.is_empty() {
-            self.tell_refused(&mut state, &refused);
+            let text = "Not sent: the server cannot save messages right now (is its disk full?). Try again later.";
+            self.tell_refused(&mut state, &refused, text);
+        }
+        for (sender, why) in held_back {
+            self.tell_refused(&mut state, &[sender], &why);
         }
     }
 
-    /// Tells the senders of messages that could not be relayed so.
-    fn tell_refused(&self, state: &mut RoomState, senders: &[u64]) {
-        let text = "Not sent: the server cannot save messages right now (is its disk full?). Try again later.";
+    /// Tells the senders of messages that could not be relayed why.
+    fn tell_refused(&self, state: &mut RoomState, senders: &[u64], text: &str) {
         let error = ServerEvent::Error(text);
         let (html, json) = (Dialect::Html.frames(&self.name, &error), Dialect::Json.frames(&self.name, &error));
         self.relay(state, |member| {
@@ -331,34 +380,4 @@ fn forget(state: &mut RoomState, gone: &Member) {
     }
     state.names.remove(&names::key(gone.name()));
     state.presence.push(gone.id, gone.name(), false);
-}
-
-/// A deliberate panic, for the test that proves one connection's panic harms no one else. It
-/// exists only in debug builds (what `cargo test` runs), and only when the environment variable
-/// `CHATROOM_FAULT_PANIC` names the message text that triggers it. It fires while the room lock is
-/// held: the worst place, on purpose.
-mod fault_injection {
-    use super::Said;
-    use std::sync::Mutex;
-
-    /// Takes the triggering message back out of the inbox first, so that it is not relayed, and
-    /// leaves everyone else's posted messages there for the next relay.
-    #[cfg(debug_assertions)]
-    pub fn maybe_panic(inbox: &Mutex<Vec<Said>>) {
-        use std::sync::OnceLock;
-        static TRIGGER: OnceLock<Option<String>> = OnceLock::new();
-        let Some(trigger) = TRIGGER.get_or_init(|| std::env::var("CHATROOM_FAULT_PANIC").ok()) else { return };
-        let mut waiting = crate::lock::take(inbox);
-        let before = waiting.len();
-        waiting.retain(|said| &said.text != trigger);
-        if waiting.len() != before {
-            drop(waiting);
-            panic!("fault injection: CHATROOM_FAULT_PANIC matched a message");
-        }
-    }
-
-    /// Release builds: nothing.
-    #[cfg(not(debug_assertions))]
-    #[inline(always)]
-    pub fn maybe_panic(_inbox: &Mutex<Vec<Said>>) {}
 }
