@@ -119,7 +119,7 @@
     startEdit(own[own.length - 1]);
   });
 
-  // Edits and deletes arrive in the hidden #amend element (see src/protocol/html/people.rs).
+  // Edits and deletes arrive in the hidden #amend element (docs/protocol.md, "What the page receives").
   function applyAmend() {
     var amend = $('amend');
     if (!amend || amend.getAttribute('data-applied')) return;

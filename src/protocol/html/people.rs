@@ -3,7 +3,7 @@
 //!
 //! Edits and deletes change a message already on the page, which htmx's out-of-band swap can
 //! only do by `id`, and message items have none (they carry `data-seq`). So both go to one hidden
-//! element, `#amend`, replaced each time; the page's script (`assets/people.js`) then applies it
+//! element, `#amend`, replaced each time; the page's people script then applies it
 //! to the item with that `data-seq`. The bytes are the same for everyone.
 
 use std::fmt::Write as _;
