@@ -47,11 +47,11 @@ fn compact_is_refused_while_a_server_runs_and_then_removes_deleted_texts() {
     let cookie = format!("chatroom_id={:a<26}", "ann");
     let (mut ann, _) = Client::join_json_with(&server.ws_url("/connect?name=ann"), &[("Cookie", &cookie)]);
     for text in ["one", "my password is hunter2", "tpyo", "four"] {
-        ann.send_text(&serde_json::json!({ "message": text }).to_string());
+        ann.type_in(text);
         ann.recv_message();
     }
     for command in ["/delete 2", "/edit 3 typo"] {
-        ann.send_text(&serde_json::json!({ "message": command }).to_string());
+        ann.type_in(command);
         ann.recv_event_where(|e| matches!(e, Event::Delete { .. } | Event::Edit { .. }));
     }
     let log_path = data.path().join("lobby.jsonl");

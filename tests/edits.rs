@@ -27,17 +27,6 @@ fn host(server: &TestServer) -> Client {
     Client::join_json_with(&server.ws_url("/connect?name=teacher"), &[("Authorization", &auth)]).0
 }
 
-fn type_in(client: &mut Client, text: &str) {
-    client.send_text(&serde_json::json!({ "message": text }).to_string());
-}
-
-fn error(client: &mut Client) -> String {
-    match client.recv_event_where(|e| matches!(e, Event::Error { .. })) {
-        Event::Error { text } => text.into_owned(),
-        _ => unreachable!(),
-    }
-}
-
 /// The texts (and edited marks) of the lobby's history, through the API.
 fn history(server: &TestServer) -> Vec<(u64, String, bool)> {
     let page = get_history(server.addr, "/r/lobby/history");
@@ -52,21 +41,21 @@ fn one_edits_and_deletes_ones_own_messages_everywhere_and_across_a_restart() {
     let mut ann = member_as(&server, "ann", "ann");
     let mut bob = member_as(&server, "bob", "bob");
     for text in ["first draft", "oops wrong room", "bob can't touch this"] {
-        type_in(&mut ann, text);
+        ann.type_in(text);
         bob.recv_message();
     }
-    type_in(&mut ann, "/edit 1 final text");
+    ann.type_in("/edit 1 final text");
     let edit = bob.recv_event_where(|e| matches!(e, Event::Edit { .. }));
     assert!(matches!(&edit, Event::Edit { seq: 1, text, .. } if text == "final text"), "{edit:?}");
-    type_in(&mut ann, "/delete 2");
+    ann.type_in("/delete 2");
     assert!(matches!(bob.recv_event_where(|e| matches!(e, Event::Delete { .. })), Event::Delete { seq: 2, .. }));
     // Bob may not change ann's messages.
-    type_in(&mut bob, "/edit 3 hacked");
-    assert!(error(&mut bob).contains("You can only edit your own messages, and #3 is not yours."));
-    type_in(&mut bob, "/delete 3");
-    assert!(error(&mut bob).contains("You can only delete your own messages"));
-    type_in(&mut ann, "/edit 2 back from the dead");
-    assert!(error(&mut ann).contains("There is no message #2 here (or it was deleted)."));
+    bob.type_in("/edit 3 hacked");
+    assert!(bob.recv_error().contains("You can only edit your own messages, and #3 is not yours."));
+    bob.type_in("/delete 3");
+    assert!(bob.recv_error().contains("You can only delete your own messages"));
+    ann.type_in("/edit 2 back from the dead");
+    assert!(ann.recv_error().contains("There is no message #2 here (or it was deleted)."));
     let expected = vec![(1, "final text".to_string(), true), (3, "bob can't touch this".to_string(), false)];
     assert_eq!(history(&server), expected);
     // The replay, search and export agree.
@@ -99,11 +88,11 @@ fn one_edits_and_deletes_ones_own_messages_everywhere_and_across_a_restart() {
     assert_eq!(welcome.history.iter().map(|m| m.seq).collect::<Vec<_>>(), [1, 3]);
     // Her id still owns her messages after the restart; her name alone does not.
     let mut impostor = member_as(&server, "ann", "mallory");
-    type_in(&mut impostor, "/delete 3");
-    assert!(error(&mut impostor).contains("not yours"));
+    impostor.type_in("/delete 3");
+    assert!(impostor.recv_error().contains("not yours"));
     drop(impostor);
     let mut ann = member_as(&server, "ann", "ann");
-    type_in(&mut ann, "/delete 3");
+    ann.type_in("/delete 3");
     ann.recv_event_where(|e| matches!(e, Event::Delete { seq: 3, .. }));
     assert_eq!(history(&server), [(1, "final text".to_string(), true)]);
 }
@@ -113,17 +102,17 @@ fn the_host_deletes_anyones_message_but_edits_none() {
     let server = TestServer::start(&["--host-key", KEY, "--rate-limit", "0"]);
     let mut ann = member_as(&server, "ann", "ann");
     let mut teacher = host(&server);
-    type_in(&mut ann, "something rude");
+    ann.type_in("something rude");
     teacher.recv_message();
-    type_in(&mut teacher, "/edit 1 something nice");
-    assert!(error(&mut teacher).contains("not yours"));
-    type_in(&mut teacher, "/delete 1");
+    teacher.type_in("/edit 1 something nice");
+    assert!(teacher.recv_error().contains("not yours"));
+    teacher.type_in("/delete 1");
     ann.recv_event_where(|e| matches!(e, Event::Delete { seq: 1, .. }));
     assert!(history(&server).is_empty());
-    type_in(&mut teacher, "/delete 99");
-    assert!(error(&mut teacher).contains("There is no message #99"));
-    type_in(&mut teacher, "/delete x");
-    assert!(error(&mut teacher).contains("/delete: x is not a number."));
+    teacher.type_in("/delete 99");
+    assert!(teacher.recv_error().contains("There is no message #99"));
+    teacher.type_in("/delete x");
+    assert!(teacher.recv_error().contains("/delete: x is not a number."));
 }
 
 #[test]
@@ -132,23 +121,23 @@ fn a_private_message_reaches_its_two_ends_only_and_is_never_saved() {
     let mut ann = member_as(&server, "ann", "ann");
     let mut bob = member_as(&server, "bob%20smith", "bob");
     let mut carol = member_as(&server, "carol", "carol");
-    type_in(&mut ann, "/msg BOB SMITH see me after class");
+    ann.type_in("/msg BOB SMITH see me after class");
     for end in [&mut ann, &mut bob] {
         let direct = end.recv_event_where(|e| matches!(e, Event::Direct { .. }));
         let Event::Direct { from, to, text, .. } = direct else { unreachable!() };
         assert_eq!((from.as_ref(), to.as_ref(), text.as_ref()), ("ann", "bob smith", "see me after class"));
     }
     // Carol gets nothing of it: her next event is what ann says next.
-    type_in(&mut ann, "hello all");
+    ann.type_in("hello all");
     let (next, raw) = carol.recv_event_text_where(|e| !matches!(e, Event::Join(_) | Event::Roster { .. }));
     assert!(matches!(next, Event::Message(_)), "{raw}");
     let log = std::fs::read_to_string(server.data_dir().unwrap().join("lobby.jsonl")).unwrap();
     assert!(!log.contains("after class"), "never written: {log}");
     assert!(history(&server).iter().all(|(_, text, _)| !text.contains("after class")));
-    type_in(&mut ann, "/msg nobody hi");
-    assert!(error(&mut ann).contains("no one here has that name"));
-    type_in(&mut ann, "/msg ann hi");
-    assert!(error(&mut ann).contains("that is you"));
+    ann.type_in("/msg nobody hi");
+    assert!(ann.recv_error().contains("no one here has that name"));
+    ann.type_in("/msg ann hi");
+    assert!(ann.recv_error().contains("that is you"));
 }
 
 #[test]
@@ -156,7 +145,7 @@ fn an_action_is_a_message_marked_as_one_in_both_dialects() {
     let server = TestServer::start(&["--rate-limit", "0"]);
     let (mut page, _) = Client::join(&server.ws_url("/connect?name=page"));
     let mut ann = member_as(&server, "ann", "ann");
-    type_in(&mut ann, "/me waves");
+    ann.type_in("/me waves");
     let message = ann.recv_message();
     assert!(message.action && message.text == "waves", "{message:?}");
     let item = page.recv_containing("waves");

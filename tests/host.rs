@@ -29,18 +29,6 @@ fn host(server: &TestServer, name: &str) -> Client {
     Client::join_json_with(&server.ws_url(&format!("/connect?name={name}")), &[("Authorization", &auth)]).0
 }
 
-/// Sends `text` as typed: a command stays a command.
-fn type_in(client: &mut Client, text: &str) {
-    client.send_text(&serde_json::json!({ "message": text }).to_string());
-}
-
-fn error(client: &mut Client) -> String {
-    match client.recv_event_where(|e| matches!(e, Event::Error { .. })) {
-        Event::Error { text } => text.into_owned(),
-        _ => unreachable!(),
-    }
-}
-
 fn notice(client: &mut Client, needle: &str) -> String {
     match client.recv_event_where(|e| matches!(e, Event::Notice { text, .. } if text.contains(needle))) {
         Event::Notice { text, .. } => text.into_owned(),
@@ -57,16 +45,16 @@ fn close_code(client: &mut Client) -> (u16, String) {
 fn help_lists_what_the_sender_may_use_and_unknown_commands_are_refused() {
     let server = server();
     let mut ann = member(&server, "ann");
-    type_in(&mut ann, "/help");
+    ann.type_in("/help");
     let help = notice(&mut ann, "Commands:");
     assert!(help.contains("/edit SEQ TEXT") && !help.contains("/kick"), "{help}");
     let mut teacher = host(&server, "teacher");
-    type_in(&mut teacher, "/help");
+    teacher.type_in("/help");
     assert!(notice(&mut teacher, "Commands:").contains("/kick NAME"));
-    type_in(&mut ann, "/dance");
-    assert!(error(&mut ann).contains("There is no command /dance"));
+    ann.type_in("/dance");
+    assert!(ann.recv_error().contains("There is no command /dance"));
     // `//` says a text that starts with a slash.
-    type_in(&mut ann, "//dance");
+    ann.type_in("//dance");
     assert_eq!(ann.recv_message().text, "/dance");
 }
 
@@ -77,12 +65,12 @@ fn host_commands_are_refused_to_members_and_to_a_name_alone() {
     // Taking a name that a host had gives nothing: being the host is the key.
     let mut teacher = member(&server, "teacher");
     for command in ["/kick bob", "/mute bob", "/unmute bob", "/lock", "/unlock", "/slow 5", "/announce hi"] {
-        type_in(&mut teacher, command);
-        let refused = error(&mut teacher);
+        teacher.type_in(command);
+        let refused = teacher.recv_error();
         assert!(refused.starts_with("Only the host can use"), "{command}: {refused}");
     }
     // Nothing was relayed: bob's next event is what he says himself.
-    type_in(&mut bob, "still here");
+    bob.type_in("still here");
     assert_eq!(bob.recv_message().text, "still here");
 }
 
@@ -92,9 +80,9 @@ fn a_kicked_member_is_closed_with_4003_and_kept_out_by_member_id() {
     let mut teacher = host(&server, "teacher");
     let mut bob = member(&server, "bob");
     let mut ann = member(&server, "ann");
-    type_in(&mut teacher, "/kick nobody");
-    assert!(error(&mut teacher).contains("No one called nobody is here"));
-    type_in(&mut teacher, "/kick bob");
+    teacher.type_in("/kick nobody");
+    assert!(teacher.recv_error().contains("No one called nobody is here"));
+    teacher.type_in("/kick bob");
     let (code, reason) = close_code(&mut bob);
     assert_eq!(code, 4003);
     assert!(reason.contains("removed from #lobby by the host"), "{reason}");
@@ -112,8 +100,8 @@ fn a_kicked_member_is_closed_with_4003_and_kept_out_by_member_id() {
     // Another member id (another browser) is welcome; the host cannot be kicked.
     let _carol = member(&server, "carol");
     let mut other_host = host(&server, "second");
-    type_in(&mut other_host, "/kick teacher");
-    assert!(error(&mut other_host).contains("The host cannot be kicked"));
+    other_host.type_in("/kick teacher");
+    assert!(other_host.recv_error().contains("The host cannot be kicked"));
 }
 
 #[test]
@@ -121,7 +109,7 @@ fn a_locked_room_turns_newcomers_away_with_4004_but_not_the_host() {
     let server = server();
     let mut teacher = host(&server, "teacher");
     let mut ann = member(&server, "ann");
-    type_in(&mut teacher, "/lock");
+    teacher.type_in("/lock");
     notice(&mut ann, "locked the room");
     let mut late =
         Client::try_connect(&server.ws_url("/connect?name=late"), &[("Sec-WebSocket-Protocol", "chatroom.json")])
@@ -135,7 +123,7 @@ fn a_locked_room_turns_newcomers_away_with_4004_but_not_the_host() {
     let _host_again = host(&server, "assistant");
     // Other rooms are not locked.
     let _elsewhere = Client::join_json(&server.ws_url("/r/kitchen/connect?name=late"));
-    type_in(&mut teacher, "/unlock");
+    teacher.type_in("/unlock");
     notice(&mut ann, "unlocked");
     let _now_in = member(&server, "late");
 }
@@ -146,21 +134,21 @@ fn a_muted_member_is_told_and_not_relayed_until_unmuted() {
     let mut teacher = host(&server, "teacher");
     let mut bob = member(&server, "bob");
     let mut ann = member(&server, "ann");
-    type_in(&mut teacher, "/mute bob 5");
+    teacher.type_in("/mute bob 5");
     assert!(notice(&mut ann, "muted").contains("bob is muted for 5 minute(s)."));
-    type_in(&mut bob, "let me speak");
-    assert!(error(&mut bob).contains("the host has muted you for 5 more minute(s)"));
-    type_in(&mut bob, "/msg ann psst");
-    assert!(error(&mut bob).contains("muted"));
-    type_in(&mut teacher, "/unmute bob");
+    bob.type_in("let me speak");
+    assert!(bob.recv_error().contains("the host has muted you for 5 more minute(s)"));
+    bob.type_in("/msg ann psst");
+    assert!(bob.recv_error().contains("muted"));
+    teacher.type_in("/unmute bob");
     notice(&mut ann, "may speak again");
-    type_in(&mut bob, "thanks");
+    bob.type_in("thanks");
     // Ann's next message is bob's "thanks": "let me speak" never came.
     assert_eq!(ann.recv_message().text, "thanks");
-    type_in(&mut teacher, "/unmute bob");
-    assert!(error(&mut teacher).contains("bob is not muted"));
-    type_in(&mut teacher, "/mute teacher");
-    assert!(error(&mut teacher).contains("The host cannot be muted"));
+    teacher.type_in("/unmute bob");
+    assert!(teacher.recv_error().contains("bob is not muted"));
+    teacher.type_in("/mute teacher");
+    assert!(teacher.recv_error().contains("The host cannot be muted"));
 }
 
 #[test]
@@ -168,22 +156,22 @@ fn slow_mode_holds_back_a_second_message_and_not_the_host() {
     let server = server();
     let mut teacher = host(&server, "teacher");
     let mut ann = member(&server, "ann");
-    type_in(&mut teacher, "/slow 60");
+    teacher.type_in("/slow 60");
     assert!(notice(&mut ann, "Slow mode").contains("one message per member every 60 s"));
-    type_in(&mut ann, "one");
+    ann.type_in("one");
     assert_eq!(ann.recv_message().text, "one");
-    type_in(&mut ann, "two");
-    assert!(error(&mut ann).contains("slow mode is on; you may speak again in"));
-    type_in(&mut teacher, "a");
-    type_in(&mut teacher, "b");
+    ann.type_in("two");
+    assert!(ann.recv_error().contains("slow mode is on; you may speak again in"));
+    teacher.type_in("a");
+    teacher.type_in("b");
     assert_eq!(ann.recv_message().text, "a");
     assert_eq!(ann.recv_message().text, "b");
-    type_in(&mut teacher, "/slow 0");
+    teacher.type_in("/slow 0");
     notice(&mut ann, "Slow mode is off");
-    type_in(&mut ann, "three");
+    ann.type_in("three");
     assert_eq!(ann.recv_message().text, "three");
-    type_in(&mut teacher, "/slow 99999");
-    assert!(error(&mut teacher).contains("too large"));
+    teacher.type_in("/slow 99999");
+    assert!(teacher.recv_error().contains("too large"));
 }
 
 #[test]
@@ -191,7 +179,7 @@ fn the_banner_reaches_everyone_and_a_joiner_gets_it_after_the_roster() {
     let server = server();
     let mut teacher = host(&server, "teacher");
     let mut ann = member(&server, "ann");
-    type_in(&mut teacher, "/announce Test at 10: phones away");
+    teacher.type_in("/announce Test at 10: phones away");
     let banner = ann.recv_event_where(|e| matches!(e, Event::Announce { .. }));
     assert!(matches!(&banner, Event::Announce { text, .. } if text == "Test at 10: phones away"), "{banner:?}");
     // A JSON joiner: history, roster, notice, then the banner.
@@ -203,7 +191,7 @@ fn the_banner_reaches_everyone_and_a_joiner_gets_it_after_the_roster() {
     let announce = welcome
         .find(r#"<div id="announce" hx-swap-oob="true" class="announce" role="status">Test at 10: phones away</div>"#);
     assert!(announce.is_some_and(|at| at > roster), "{welcome}");
-    type_in(&mut teacher, "/announce");
+    teacher.type_in("/announce");
     assert!(
         matches!(ann.recv_event_where(|e| matches!(e, Event::Announce { .. })), Event::Announce { text, .. } if text.is_empty())
     );

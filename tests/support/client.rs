@@ -284,6 +284,20 @@ impl Client {
         (client, JsonWelcome { room, history, more, members, count, notice, name })
     }
 
+    /// Sends `text` as a member types it, in the JSON dialect: a command stays a command (unlike
+    /// [`Client::say_json`], which sends a text that starts with `/` as text).
+    pub fn type_in(&mut self, text: &str) {
+        self.send_text(&serde_json::json!({ "message": text }).to_string());
+    }
+
+    /// Waits for the next `error` event (others are set aside) and returns its text.
+    pub fn recv_error(&mut self) -> String {
+        match self.recv_event_where(|e| matches!(e, Event::Error { .. })) {
+            Event::Error { text } => text.into_owned(),
+            _ => unreachable!(),
+        }
+    }
+
     /// Sends a chat message the way a JSON client does (the terminal client writes the same).
     pub fn say_json(&mut self, text: &str) {
         self.send_text(&ClientEvent::Chat(text.into()).to_frame_text());
