@@ -70,6 +70,12 @@ impl<W: Write> Screen<W> {
             Ok(Event::Delete { seq, .. }) => writeln!(out, "* message #{seq} was deleted"),
             Ok(Event::Announce { text, .. }) if text.is_empty() => writeln!(out, "* the banner is gone"),
             Ok(Event::Announce { text, .. }) => writeln!(out, "=== {text} ==="),
+            Ok(Event::Rename { ts, from, to, .. }) => {
+                if self.me.as_deref() == Some(&*from) {
+                    self.me = Some(to.to_string());
+                }
+                writeln!(out, "{} * {from} is now {to}", local_hhmm(&ts))
+            }
             // Events the terminal has no line for (the room list).
             Ok(Event::Rooms { .. }) => Ok(()),
             Err(_) if text == HEARTBEAT_REPLY => Ok(()),
@@ -134,5 +140,28 @@ mod tests {
         let shown = String::from_utf8(screen.out).unwrap();
         assert_eq!(shown.matches('\x07').count(), 1, "{shown:?}");
         assert!(shown.contains("* You are ann.\n\x07"), "{shown:?}");
+    }
+
+    #[test]
+    fn after_a_rename_of_ours_the_new_name_rings() {
+        let mentioning = |who: &str| {
+            format!(
+                r#"{{"type":"message","room":"x","seq":1,"ts":"2026-11-27T10:00:00.000Z","name":"bob","text":"@t","mentions":["{who}"]}}"#
+            )
+        };
+        let renamed = |from: &str, to: &str| {
+            format!(r#"{{"type":"rename","room":"x","ts":"2026-11-27T10:00:00.000Z","from":"{from}","to":"{to}"}}"#)
+        };
+        let mut screen = Screen::new(Vec::new(), "http://h:1".into());
+        screen.event(r#"{"type":"notice","text":"You are ann.","name":"ann"}"#);
+        screen.event(&renamed("bob", "rob")); // someone else's: we stay ann
+        screen.event(&renamed("ann", "zoe"));
+        screen.event(&mentioning("ann"));
+        screen.event(&mentioning("zoe"));
+        let shown = String::from_utf8(screen.out).unwrap();
+        assert!(shown.contains("* bob is now rob\n") && shown.contains("* ann is now zoe\n"), "{shown:?}");
+        assert_eq!(shown.matches('\x07').count(), 1, "{shown:?}");
+        let last_line = shown.trim_end().rsplit('\n').next().unwrap();
+        assert!(last_line.starts_with('\x07'), "the mention of zoe rang, not that of ann: {shown:?}");
     }
 }

@@ -58,6 +58,10 @@ pub fn fragment(room: &str, event: &ServerEvent<'_>) -> String {
         ServerEvent::Edit { seq, text } => people::edit_into(&mut out, *seq, text),
         ServerEvent::Delete(seq) => people::delete_into(&mut out, *seq),
         ServerEvent::Announce(text) => people::announce_into(&mut out, text),
+        ServerEvent::Renamed(renamed) => {
+            people::renamed_into(&mut out, renamed);
+            roster_into(&mut out, &renamed.roster);
+        }
     }
     out
 }

@@ -99,6 +99,18 @@ pub enum Event<'a> {
         /// The banner.
         text: Cow<'a, str>,
     },
+    /// A member took another name (`/nick`); a `roster` follows. When `from` is the client's own
+    /// name, `to` is its name from now on.
+    Rename {
+        /// The room.
+        room: Cow<'a, str>,
+        /// When, RFC 3339 in UTC.
+        ts: Cow<'a, str>,
+        /// The name it had.
+        from: Cow<'a, str>,
+        /// The name it has now.
+        to: Cow<'a, str>,
+    },
 }
 
 /// A chat message as JSON clients see it: in a `message` event, and in `history` lists.
@@ -258,6 +270,11 @@ pub fn encode(room: &str, event: &ServerEvent<'_>, frames: &mut Vec<u8>) {
         }
         ServerEvent::Delete(seq) => push(frames, &Event::Delete { room: room.into(), seq: *seq }),
         ServerEvent::Announce(text) => push(frames, &Event::Announce { room: room.into(), text: (*text).into() }),
+        ServerEvent::Renamed(renamed) => {
+            let (from, to) = (renamed.from.into(), renamed.to.into());
+            push(frames, &Event::Rename { room: room.into(), ts: rfc3339(renamed.ts).into(), from, to });
+            push(frames, &roster(room, &renamed.roster));
+        }
     }
 }
 

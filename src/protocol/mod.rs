@@ -175,7 +175,7 @@ pub enum ServerEvent<'a> {
     Rooms(&'a [json::RoomSummary]),
     /// Information for this member only (the answer to `/help`).
     Notice(&'a str),
-    /// Something the host did, or a change of name, told to everyone in the room.
+    /// Something the host did, told to everyone in the room.
     Happened {
         /// What, in one sentence.
         text: &'a str,
@@ -195,6 +195,22 @@ pub enum ServerEvent<'a> {
     Delete(u64),
     /// The room's banner (`/announce`), to everyone; empty: none.
     Announce(&'a str),
+    /// A member took another name (`/nick`), to everyone, with the roster as it now is. Each
+    /// reader decides whether it was itself (`from` is its name: names are unique in a room).
+    Renamed(Renamed<'a>),
+}
+
+/// A change of name (`/nick`).
+#[derive(Debug, Clone, Copy)]
+pub struct Renamed<'a> {
+    /// The name it had.
+    pub from: &'a str,
+    /// The name it has now.
+    pub to: &'a str,
+    /// When, in milliseconds since the Unix epoch.
+    pub ts: u64,
+    /// Who is here, under their names as they now are.
+    pub roster: Roster<'a>,
 }
 
 /// A private message (`/msg`).

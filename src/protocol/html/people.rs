@@ -5,11 +5,14 @@
 //! only do by `id`, and message items have none (they carry `data-seq`). So both go to one hidden
 //! element, `#amend`, replaced each time; the page's people script then applies it
 //! to the item with that `data-seq`. The bytes are the same for everyone.
+//!
+//! A change of name is a line in the list that carries both names (`data-from`, `data-to`): the
+//! page whose own name is `data-from` takes `data-to` as its name from then on.
 
 use std::fmt::Write as _;
 
 use super::{escape_into, format_into};
-use crate::protocol::Direct;
+use crate::protocol::{Direct, Renamed};
 use crate::time::rfc3339;
 
 /// A line in the message list for something that happened (a kick, a mute, a new name...).
@@ -22,6 +25,20 @@ pub(super) fn happened_into(out: &mut String, text: &str, ts: u64) {
     );
     escape_into(out, text);
     out.push_str("</li></ul>");
+}
+
+/// "ann is now bob", a line for everyone; the page of the one renamed takes the new name.
+pub(super) fn renamed_into(out: &mut String, renamed: &Renamed<'_>) {
+    let iso = rfc3339(renamed.ts);
+    out.push_str(r#"<ul id="messages" hx-swap-oob="beforeend"><li class="event rename" data-from=""#);
+    escape_into(out, renamed.from);
+    out.push_str(r#"" data-to=""#);
+    escape_into(out, renamed.to);
+    let _ = write!(out, r#""><time datetime="{iso}">{} UTC</time> <b class="name">"#, &iso[11..16]);
+    escape_into(out, renamed.from);
+    out.push_str(r#"</b> is now <b class="name">"#);
+    escape_into(out, renamed.to);
+    out.push_str("</b></li></ul>");
 }
 
 /// A private message, for its two ends: marked as such, and as never saved.
@@ -75,7 +92,9 @@ mod tests {
         happened_into(&mut out, "<i>", 0);
         edit_into(&mut out, 3, "<b>");
         announce_into(&mut out, "<u>");
-        for raw in ["<a>", "\"b\"", "<script>", "<i>", "<b>", "<u>"] {
+        let roster = crate::protocol::Roster { names: &[], count: 0 };
+        renamed_into(&mut out, &Renamed { from: "<x>", to: "\"y\"", ts: 0, roster });
+        for raw in ["<a>", "\"b\"", "<script>", "<i>", "<b>", "<u>", "<x>", "\"y\""] {
             assert!(!out.contains(raw), "{raw} unescaped in {out}");
         }
         assert!(out.contains("private, never saved"));

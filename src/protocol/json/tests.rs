@@ -69,6 +69,15 @@ fn events_have_a_type_and_their_fields_in_wire_order() {
         texts(&ServerEvent::Rooms(&rooms)),
         [r#"{"type":"rooms","rooms":[{"name":"lobby","members":2,"messages":40}]}"#]
     );
+    let renamed =
+        crate::protocol::Renamed { from: "ann", to: "zoe", ts: 0, roster: Roster { names: &["zoe"], count: 1 } };
+    assert_eq!(
+        texts(&ServerEvent::Renamed(renamed)),
+        [
+            r#"{"type":"rename","room":"x","ts":"1970-01-01T00:00:00.000Z","from":"ann","to":"zoe"}"#,
+            r#"{"type":"roster","room":"x","members":["zoe"]}"#
+        ]
+    );
 }
 
 #[test]
