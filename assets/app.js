@@ -10,8 +10,16 @@
 
   // Heartbeat: a text frame "ping" every 20 s; the server answers "pong" (not shown, as it is
   // not an HTML element). It keeps NATs and proxies from dropping an idle connection.
+  // Every (re)connection asks for the name the page has now (#me: /nick may have changed it), not
+  // the one the page was loaded with.
   var PING_MS = 20000;
   htmx.createWebSocket = function (url) {
+    var me = $('me');
+    if (me && me.getAttribute('data-name')) {
+      var current = new URL(url, location.href);
+      current.searchParams.set('name', me.getAttribute('data-name'));
+      url = current.toString();
+    }
     var socket = new WebSocket(url);
     var timer = setInterval(function () {
       if (socket.readyState === WebSocket.OPEN) socket.send('ping');

@@ -1,6 +1,7 @@
-// The people side of the page: one's own messages (edit, delete, Up arrow), the host's controls
-// (kick and mute on the roster, delete on any message, lock, slow mode, the banner), edits and
-// deletes arriving from others, private messages, and being turned away (4003, 4004).
+// The people side of the page: one's own name (/nick), one's own messages (edit, delete, Up
+// arrow), the host's controls (kick and mute on the roster, delete on any message, lock, slow
+// mode, the banner), edits and deletes arriving from others, private messages, and being turned
+// away (4003, 4004).
 //
 // How the page knows what is its own: the welcome's #me carries data-tag, and each message item
 // its author's tag (data-by); the same bytes go to everyone. Whether it is the host: data-host on
@@ -140,6 +141,40 @@
     }
   }
 
+  // A change of name is a line carrying both names (data-from, data-to), the same for everyone;
+  // names are unique in a room, so the line whose data-from is my name is about me. Mine: take
+  // the new name in #me (mentions, the roster, and the next reconnect read it), in the address
+  // (a reload keeps it), and in the name cookie (other rooms, the next visit), which only the
+  // server sets: a HEAD of this page with ?name= does it.
+  function applyRenames() {
+    document.querySelectorAll('#messages li.rename:not([data-applied])').forEach(function (li) {
+      li.setAttribute('data-applied', '1');
+      var me = $('me');
+      if (!me || li.getAttribute('data-from') !== me.getAttribute('data-name')) return;
+      var to = li.getAttribute('data-to');
+      me.setAttribute('data-name', to);
+      me.textContent = to;
+      var url = new URL(location.href);
+      url.searchParams.set('name', to);
+      history.replaceState(history.state, '', url);
+      fetch(url, { method: 'HEAD', credentials: 'same-origin' }).catch(function () { /* kept for this page only */ });
+    });
+  }
+
+  // The rename box sends /nick while connected: the room sees the change and nothing reloads.
+  // Without a connection it falls back to loading the page under the new name.
+  document.addEventListener('submit', function (e) {
+    var form = e.target;
+    if (!form.matches || !form.matches('form.rename') || !socket) return;
+    var status = $('status');
+    if (status && !/\bconnected\b/.test(status.className)) return;
+    e.preventDefault();
+    var input = form.querySelector('input[name="name"]');
+    if (input && input.value.trim()) send('/nick ' + input.value.trim());
+    var details = form.closest('details');
+    if (details) details.open = false;
+  });
+
   // A welcome without a banner means there is none (it may have been cleared while away).
   var welcome = false;
   document.addEventListener('htmx:wsBeforeMessage', function (e) {
@@ -151,6 +186,7 @@
     var banner = $('announce');
     if (welcome && banner) { banner.hidden = true; banner.textContent = ''; }
     welcome = false;
+    applyRenames();
     applyAmend();
     decorateMessages();
     decorateRoster();

@@ -47,8 +47,8 @@ const USAGE: &str = "usage: chatroom join URL [--name NAME] [--code CODE] [--hos
     --code CODE      the server's access code, if it has one\n\
     --host-key KEY   be the host (the key printed when the server started; no --code needed then)\n\
     Type a line and Enter to send it; Ctrl-D or Ctrl-C to leave. Lines starting with / are\n\
-    commands: /help lists them (/me, /msg NAME TEXT, /edit SEQ TEXT, /delete SEQ; the host's\n\
-    /kick, /mute, /lock, /slow, /announce); //text says /text.\n\
+    commands: /help lists them (/me, /nick NAME, /msg NAME TEXT, /edit SEQ TEXT, /delete SEQ;\n\
+    the host's /kick, /mute, /lock, /slow, /announce); //text says /text.\n\
     Your member id (which makes your messages yours to edit) is kept in\n\
     $XDG_CONFIG_HOME/chatroom/member-id (~/.config/chatroom/member-id).\n";
 

@@ -1,7 +1,7 @@
 // The host and the people: the host link gives working controls and a pupil's page shows none;
 // a pupil edits (Up arrow) and deletes their own message; /msg reaches one page and not another;
 // the host's kick, lock and banner work from the page, and a removed or locked-out page says why
-// and stays away.
+// and stays away; the rename box renames over the WebSocket (/nick), and the new name sticks.
 
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -109,6 +109,29 @@ describe('the host and the people in a real browser', { timeout: 90000 }, () => 
       document.getElementById('notice').textContent.includes('removed from #lobby by the host'));
     await waitUntil(ann, 'Bob gone', () => document.querySelector('#roster li[data-name="Bob"]') === null);
     assert.equal(entry.requests.filter((u) => u.startsWith('ws:')).length, 1, 'the locked-out page tried once');
+  });
+
+  it('the rename box gives a new name without a reload, and it sticks', async () => {
+    await ann.evaluate(() => { window.notReloaded = true; });
+    await ann.locator('.whoami summary').click();
+    await ann.locator('.rename input[name="name"]').fill('Ms Ann');
+    await ann.locator('.rename button[type="submit"]').click();
+    await waitUntil(teacher, 'the change told', () =>
+      [...document.querySelectorAll('#messages li.rename')].some((li) => li.textContent.includes('Ann is now Ms Ann')));
+    await waitForRoster(teacher, ['Ms Ann', await teacher.textContent('#me')]);
+    await waitUntil(ann, 'my new name', () => document.getElementById('me').getAttribute('data-name') === 'Ms Ann');
+    assert.equal(await ann.evaluate(() => window.notReloaded), true, 'renamed over the WebSocket, not by a reload');
+    assert.equal(new URL(ann.url()).searchParams.get('name'), 'Ms Ann', 'the address carries the new name');
+    // Mentions follow the name.
+    await send(teacher, '@Ms Ann please stay after class');
+    await waitUntil(ann, 'the mention marked', () =>
+      [...document.querySelectorAll('#messages li.message.mention')].some((li) => li.textContent.includes('stay after class')));
+    await send(ann, 'ok');
+    await waitForMessage(teacher, 'ok', 'Ms Ann');
+    // Another page of the same browser, with no name in its address, is Ms Ann too (the cookie).
+    const other = await world.openIn(world.entry(ann).context, 'ann-elsewhere', '/r/kitchen');
+    assert.equal(await other.getAttribute('#me', 'data-name'), 'Ms Ann');
+    await other.close();
   });
 
   it('pages asked nothing of any other host and logged no errors', () => {

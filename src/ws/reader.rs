@@ -291,7 +291,7 @@ impl Reader<'_> {
             Ok(Some(ClientEvent::Command(command))) => {
                 // What this member said before the command goes out first.
                 self.relay_posted();
-                match room.command(self.member, command) {
+                match room.command(self.member, command, self.config.max_name) {
                     Outcome::Done => Ok(()),
                     Outcome::Reply(text) => self.reply(&ServerEvent::Notice(&text)),
                     Outcome::Refused(why) => self.reply(&ServerEvent::Error(&why)),

@@ -210,6 +210,9 @@ fn protocol_command_events_over_a_real_server() {
     seen.push(text_of_event(&mut ann, |e| matches!(e, Event::Notice { .. })));
     type_in(&mut ann, "/me waves");
     seen.push(text_of_event(&mut ann, |e| matches!(e, Event::Message(_))));
+    type_in(&mut ann, "/nick Ms Ann");
+    seen.push(text_of_event(&mut ann, |e| matches!(e, Event::Rename { .. })));
+    seen.push(text_of_event(&mut ann, |e| matches!(e, Event::Roster { .. })));
     let doc = block(PROTOCOL, "command-events");
     check(PROTOCOL, "command-events", &with_doc_clock(&seen.join("\n"), &doc));
 }

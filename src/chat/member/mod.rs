@@ -30,7 +30,7 @@
 
 use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::protocol::Dialect;
@@ -97,8 +97,10 @@ pub struct Member {
     pub dialect: Dialect,
     /// Who it is, beyond its name: its author hash and whether it is the host.
     pub who: Who,
-    /// The name it has in its room, decided under the room lock when it joins.
-    name: OnceLock<String>,
+    /// The name it has in its room: decided under the room lock when it joins, and changed only
+    /// there (`/nick`). Read by its own thread without the room lock, so it has a lock of its own,
+    /// held only to clone the `Arc`.
+    name: Mutex<Arc<str>>,
     /// The one file descriptor of the connection. `&TcpStream` is both `Read` and `Write`, so the
     /// reader and the writers share it without `try_clone`.
     stream: TcpStream,
@@ -151,7 +153,7 @@ impl Member {
             peer,
             dialect,
             who: Who::default(),
-            name: OnceLock::new(),
+            name: Mutex::new(Arc::from("")),
             stream,
             outbox: Mutex::new(Outbox { phase: Phase::Joining, pending: Vec::new(), own_write: false }),
             own_writes_wait,
@@ -165,13 +167,13 @@ impl Member {
     }
 
     /// The member's name in its room ("" before it has joined one).
-    pub fn name(&self) -> &str {
-        self.name.get().map_or("", String::as_str)
+    pub fn name(&self) -> Arc<str> {
+        crate::lock::take(&self.name).clone()
     }
 
-    /// Sets the name; called once, by the room, under the room lock.
-    pub fn set_name(&self, name: String) {
-        let _ = self.name.set(name);
+    /// Sets the name: by the room, under the room lock, on joining and on `/nick`.
+    pub fn set_name(&self, name: &str) {
+        *crate::lock::take(&self.name) = Arc::from(name);
     }
 
     /// The socket, for the member's own reader (waits and reads).

@@ -1,5 +1,5 @@
-//! Commands ([`Command`]), carried out under the room lock: private messages, edits and deletes
-//! of one's own messages, and the host's moderation. Each either changes the room and tells
+//! Commands ([`Command`]), carried out under the room lock: a new name, private messages, edits
+//! and deletes of one's own messages, and the host's moderation. Each either changes the room and tells
 //! everyone, or answers its sender alone (an [`Outcome`]); a refusal relays nothing.
 //!
 //! Who may do what is decided by [`Who`](crate::chat::member::Who), never by name: the host is
@@ -16,7 +16,7 @@ use crate::chat::names;
 use crate::lock;
 use crate::protocol::command::{help, Command};
 use crate::protocol::frame::EncodedFrame;
-use crate::protocol::{Dialect, Direct, Outgoing, ServerEvent};
+use crate::protocol::{Dialect, Direct, Outgoing, Renamed, Roster, ServerEvent, ROSTER_NAMES};
 use crate::time::now_ms;
 use tungstenite::protocol::frame::coding::CloseCode;
 
@@ -33,19 +33,13 @@ pub enum Outcome {
 
 impl Room {
     /// Carries out `command` from `member` (`/me` is posted like a message instead: see
-    /// `ws::reader`).
-    pub fn command(&self, member: &Arc<Member>, command: Command) -> Outcome {
+    /// `ws::reader`). A new name may have at most `max_name` characters (`--max-name`).
+    pub fn command(&self, member: &Arc<Member>, command: Command, max_name: usize) -> Outcome {
         let host = member.who.host;
         let host_only = |what: &str| Outcome::Refused(format!("Only the host can use {what}."));
         match command {
             Command::Help => return Outcome::Reply(help(host)),
             Command::Me(_) => return Outcome::Refused("/me is a message: send it as one.".into()),
-            Command::Nick(_) => {
-                return Outcome::Refused(
-                    "/nick is not available yet: change your name with the name field (or ?name=) and reconnect."
-                        .into(),
-                )
-            }
             Command::Kick(_) if !host => return host_only("/kick"),
             Command::Mute { .. } if !host => return host_only("/mute"),
             Command::Unmute(_) if !host => return host_only("/unmute"),
@@ -55,6 +49,13 @@ impl Room {
             _ => {}
         }
         let mut state = lock::take(&self.state);
+        if let Command::Nick(wanted) = command {
+            return match self.rename(&mut state, member, &wanted, max_name, now_ms()) {
+                Ok(None) => Outcome::Done,
+                Ok(Some(numbered)) => Outcome::Reply(numbered),
+                Err(why) => Outcome::Refused(why),
+            };
+        }
         match self.carry_out(&mut state, member, command, now_ms()) {
             Ok(()) => Outcome::Done,
             Err(why) => Outcome::Refused(why),
@@ -119,6 +120,50 @@ impl Room {
         }
     }
 
+    /// `/nick NAME`: a new name, unique in the room as at join (numbered if taken: then the
+    /// sentence that says so, for the member). Everyone is told, with the new roster. Mutes and
+    /// slow mode hold a rename back like a message: a rename is seen by everyone.
+    fn rename(
+        &self,
+        state: &mut RoomState,
+        member: &Member,
+        wanted: &str,
+        max_name: usize,
+        now: u64,
+    ) -> Result<Option<String>, String> {
+        let wanted = names::validate(wanted, max_name).map_err(|bad| format!("/nick: {}", bad.explain()))?;
+        let old = member.name();
+        if *old == *wanted {
+            return Err(format!("You are already called {old}."));
+        }
+        // One's own name is free for oneself: `ann` may become `Ann`.
+        let old_key = names::key(&old);
+        let name = names::unique(&wanted, max_name, |candidate| {
+            let key = names::key(candidate);
+            key != old_key && state.names.contains(&key)
+        });
+        if name == *old {
+            return Err(format!("The name {wanted} is taken here, so you stay {old}."));
+        }
+        if let Some(why) = state.moderation.hold_back(&member.who.author, member.who.host, now) {
+            return Err(why);
+        }
+        // Joins and leaves waiting to be announced go first, under the names they were made with.
+        if !state.presence.is_empty() {
+            self.flush_presence_locked(state);
+        }
+        state.names.remove(&old_key);
+        state.names.insert(names::key(&name));
+        member.set_name(&name);
+        let here: Vec<Arc<str>> = state.members.iter().take(ROSTER_NAMES).map(|m| m.name()).collect();
+        let here: Vec<&str> = here.iter().map(|name| &**name).collect();
+        let roster = Roster { names: &here, count: state.members.len() };
+        let mut outgoing = Outgoing::new(state.html_members > 0, state.json_members > 0);
+        outgoing.push(&self.name, &ServerEvent::Renamed(Renamed { from: &old, to: &name, ts: now, roster }));
+        self.relay(state, |m| outgoing.for_dialect(m.dialect));
+        Ok((name != wanted).then(|| format!("The name {wanted} is taken here, so you are {name}.")))
+    }
+
     /// `/msg NAME TEXT`: to its two ends only, never logged.
     fn direct(&self, state: &mut RoomState, from: &Arc<Member>, rest: &str, now: u64) -> Result<(), String> {
         if let Some(why) = state.moderation.hold_back(&from.who.author, from.who.host, now) {
@@ -133,16 +178,17 @@ impl Room {
                 rest.len() > name.len()
                     && rest.is_char_boundary(name.len())
                     && rest[name.len()..].starts_with(char::is_whitespace)
-                    && names::key(&rest[..name.len()]) == names::key(name)
+                    && names::key(&rest[..name.len()]) == names::key(&name)
             })
             .max_by_key(|m| m.name().len())
             .cloned()
             .ok_or_else(|| "/msg: no one here has that name; /msg NAME TEXT.".to_string())?;
-        let text = rest[to.name().len()..].trim();
+        let (from_name, to_name) = (from.name(), to.name());
+        let text = rest[to_name.len()..].trim();
         if to.id == from.id {
             return Err("/msg: that is you.".into());
         }
-        let event = ServerEvent::Direct(Direct { from: from.name(), to: to.name(), text, ts: now });
+        let event = ServerEvent::Direct(Direct { from: &from_name, to: &to_name, text, ts: now });
         let ends = [from.dialect, to.dialect];
         let mut outgoing = Outgoing::new(ends.contains(&Dialect::Html), ends.contains(&Dialect::Json));
         outgoing.push(&self.name, &event);
@@ -242,7 +288,7 @@ fn find(state: &RoomState, name: &str) -> Result<Arc<Member>, String> {
     state
         .members
         .iter()
-        .find(|m| names::key(m.name()) == key)
+        .find(|m| names::key(&m.name()) == key)
         .cloned()
         .ok_or_else(|| format!("No one called {} is here.", name.chars().take(40).collect::<String>()))
 }

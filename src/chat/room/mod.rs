@@ -195,7 +195,7 @@ impl Room {
         }
         self.active.store(now_ms(), Ordering::Relaxed);
         let name = names::unique(wanted, max_name, |candidate| state.names.contains(&names::key(candidate)));
-        member.set_name(name.clone());
+        member.set_name(&name);
         state.names.insert(names::key(&name));
         state.members.push(member.clone());
         match member.dialect {
@@ -278,7 +278,12 @@ impl Room {
                 held_back.push((said.from, why));
                 continue;
             }
-            let mentions = mentions::find(&said.text, state.members.iter().map(|m| m.name()));
+            // The names only for a text that could mention one: a copy of each is an `Arc` clone.
+            let here: Vec<Arc<str>> = match said.text.contains('@') {
+                true => state.members.iter().map(|m| m.name()).collect(),
+                false => Vec::new(),
+            };
+            let mentions = mentions::find(&said.text, here.iter().map(|name| &**name));
             let (message, written) = match state.history.append(said.draft(mentions), self.fsync) {
                 Ok(appended) => appended,
                 Err(e) => {
@@ -378,6 +383,7 @@ fn forget(state: &mut RoomState, gone: &Member) {
         Dialect::Html => state.html_members -= 1,
         Dialect::Json => state.json_members -= 1,
     }
-    state.names.remove(&names::key(gone.name()));
-    state.presence.push(gone.id, gone.name(), false);
+    let name = gone.name();
+    state.names.remove(&names::key(&name));
+    state.presence.push(gone.id, &name, false);
 }

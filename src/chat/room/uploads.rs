@@ -31,7 +31,7 @@ impl Room {
         let state = lock::take(&self.state);
         let mut here = state.members.iter().filter(|m| m.who.author == author);
         match name {
-            Some(name) => here.find(|m| m.name() == name).cloned(),
+            Some(name) => here.find(|m| *m.name() == *name).cloned(),
             None => here.next().cloned(),
         }
     }
@@ -45,7 +45,7 @@ impl Room {
         let state = lock::take(&self.state);
         let mut here = state.members.iter().filter(|m| m.peer.ip() == ip);
         match name {
-            Some(name) => here.find(|m| m.name() == name).cloned(),
+            Some(name) => here.find(|m| *m.name() == *name).cloned(),
             None => here.next().cloned(),
         }
     }
