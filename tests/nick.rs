@@ -24,6 +24,11 @@ fn host(server: &TestServer) -> Client {
     Client::join_json_with(&server.ws_url("/connect?name=teacher"), &[("Authorization", &auth)]).0
 }
 
+/// Waits for a `notice` containing `needle`.
+fn notice(client: &mut Client, needle: &str) {
+    client.recv_event_where(|e| matches!(e, Event::Notice { text, .. } if text.contains(needle)));
+}
+
 /// The next `rename` event, as (from, to), and the roster that follows it.
 fn rename(client: &mut Client) -> ((String, String), Vec<String>) {
     let Event::Rename { from, to, .. } = client.recv_event_where(|e| matches!(e, Event::Rename { .. })) else {
@@ -110,17 +115,22 @@ fn a_new_name_sheds_no_mute_no_kick_and_no_slow_mode() {
     let mut teacher = host(&server);
     let mut bob = member(&server, "bob");
     let mut ann = member(&server, "ann");
+    // Each order of the host's is waited for (its notice) before the member acts.
     teacher.type_in("/mute bob");
+    notice(&mut bob, "bob is muted");
     bob.type_in("/nick robert");
     assert!(bob.recv_error().contains("the host has muted you"), "a rename is seen by everyone, like a message");
     teacher.type_in("/unmute bob");
+    notice(&mut bob, "bob may speak again");
     teacher.type_in("/slow 60");
+    notice(&mut ann, "Slow mode");
     ann.type_in("hi");
     ann.recv_message();
     ann.type_in("/nick anna");
     assert!(ann.recv_error().contains("slow mode is on"));
-    // The host renames freely, and a kick finds the member by its new name and keeps its id out.
+    // A kick finds the member by its new name and keeps its id out.
     teacher.type_in("/slow 0");
+    notice(&mut bob, "Slow mode is off");
     bob.type_in("/nick robert");
     rename(&mut teacher);
     teacher.type_in("/kick robert");
