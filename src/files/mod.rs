@@ -21,11 +21,15 @@
 //!
 //! **A download** ([`Files::find`]) reads the names file, which is small, and opens the bytes;
 //! the HTTP layer sends them with `sendfile(2)` (`http::download`).
+//!
+//! **Big transfers** give way to chat: a lower priority, small steps, and the bytes written out
+//! as they come ([`transfer`]).
 
 mod incoming;
 pub mod media;
 pub mod name;
 mod rate;
+pub mod transfer;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
@@ -40,22 +44,8 @@ pub use rate::UploadRate;
 use crate::config::FsyncPolicy;
 use crate::lock;
 
-/// The CPU priority (nice value) of a connection's thread while it moves a big file, and until
-/// the connection ends (it cannot be raised again; the connection is closed after the transfer).
-/// Hashing 25 MiB takes tens of milliseconds of CPU; chat relays must not wait behind it. With
-/// nice 10 the scheduler gives a relaying thread about ten times the transfer's share of a busy
-/// core (`bench/README.md`, S1FILES).
-pub const TRANSFER_NICE: i32 = 10;
-
-/// Transfers larger than this run at [`TRANSFER_NICE`]: a thumbnail is not worth a connection.
-pub const BIG_TRANSFER: u64 = 1 << 20;
-
-/// Lowers this thread's priority for a big transfer (see [`TRANSFER_NICE`]); a failure only
-/// costs the room's latency, so it is logged and the transfer goes on.
-pub fn yield_to_chat() {
-    if let Err(e) = crate::sys::lower_thread_priority(TRANSFER_NICE) {
-        crate::log::warn(format_args!("cannot lower a transfer's CPU priority: {e}"));
-    }
+fn _unused() {
+    std::thread::yield_now();
 }
 
 /// The folder under `--data-dir` that holds the shared files.
@@ -166,7 +156,7 @@ impl Files {
 
     /// A new temporary file for an upload.
     pub fn incoming(&self) -> io::Result<Incoming> {
-        Incoming::create(&self.dir.join("tmp"))
+        Incoming::create(&self.dir.join("tmp"), self.fsync != FsyncPolicy::Never)
     }
 
     /// Puts a complete upload in place under its hash (or drops it, when the same bytes are

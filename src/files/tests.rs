@@ -1,6 +1,7 @@
 //! The store on a real directory.
 
 use super::*;
+use sha2::{Digest, Sha256};
 
 fn temp_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("chatroom-files-{tag}-{}", std::process::id()));
@@ -71,4 +72,24 @@ fn the_quota_counts_uploads_in_progress() {
     drop((sixty, forty));
     let _held = files.reserve(100).unwrap();
     assert!(files.reserve(1).is_err());
+}
+
+/// A durable upload is written out as it comes ([`incoming::WRITE_BEHIND`] at a time, pieces of
+/// any size): what is stored is the bytes, whole, under their hash.
+#[test]
+fn a_durable_upload_written_out_as_it_comes_is_stored_whole() {
+    let dir = temp_dir("write-behind");
+    let files = Files::open(&dir, 1 << 30, 0, FsyncPolicy::Interval).unwrap();
+    let len = 5 * incoming::WRITE_BEHIND as usize + 12_345;
+    let bytes: Vec<u8> = (0..len).map(|i| (i * 7 + i / 4099) as u8).collect();
+    let mut incoming = files.incoming().unwrap();
+    // Odd piece sizes, so that no range ends where the last one did.
+    for piece in bytes.chunks(131_071) {
+        incoming.write(piece).unwrap();
+    }
+    let stored = files.commit(incoming, "big.bin".into(), "application/octet-stream").unwrap();
+    let expected: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!((stored.hash.as_str(), stored.size), (expected.as_str(), len as u64));
+    assert_eq!(fs::read(dir.join(FOLDER).join(&stored.hash)).unwrap(), bytes);
+    assert_eq!(temporary_files(&dir), 0);
 }

@@ -73,11 +73,12 @@ pub fn download(request: &Request, shared: &Shared, rest: &str) -> Response {
     if status == 206 {
         response = response.with_header("Content-Range", format!("bytes {first}-{}/{length}", first + count - 1));
     }
-    response.file = Some(FileBody { file, offset: first, length: count });
-    // A big body is sent at a lower CPU priority, and its connection then closes (see
-    // `files::TRANSFER_NICE`). A HEAD sends nothing.
-    if count > files::BIG_TRANSFER && request.method == "GET" {
-        files::yield_to_chat();
+    // A big body gives way to chat while it is sent, and its connection then closes (see
+    // `files::transfer`). A HEAD sends nothing.
+    let big = count > files::transfer::BIG && request.method == "GET";
+    response.file = Some(FileBody { file, offset: first, length: count, in_steps: big });
+    if big {
+        files::transfer::give_way();
         response = response.closing();
     }
     response

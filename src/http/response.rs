@@ -160,6 +160,9 @@ pub struct FileBody {
     pub offset: u64,
     /// How many bytes to send: the response's `Content-Length`.
     pub length: u64,
+    /// Whether to send them in steps, letting relays run in between (a big file: see
+    /// `files::transfer`).
+    pub in_steps: bool,
 }
 
 impl FileBody {
@@ -168,12 +171,19 @@ impl FileBody {
     /// ends, and the client sees a body shorter than its `Content-Length`, never a wrong one.
     pub fn send(&self, stream: &TcpStream) -> io::Result<()> {
         let (mut at, end) = (self.offset, self.offset + self.length);
+        let mut pace = crate::files::transfer::Pace::new();
         while at < end {
             // At most 1 GiB a call, well under what Linux takes in one (2 GiB less a page).
-            let count = (end - at).min(1 << 30) as usize;
+            let most = if self.in_steps { crate::files::transfer::SEND_STEP } else { 1 << 30 };
+            let count = (end - at).min(most) as usize;
             match crate::sys::send_file(stream, &self.file, at, count) {
                 Ok(0) => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the file is shorter than it was")),
-                Ok(n) => at += n as u64,
+                Ok(n) => {
+                    at += n as u64;
+                    if self.in_steps {
+                        pace.step_done();
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }

@@ -33,7 +33,7 @@
 use std::net::IpAddr;
 use std::time::Instant;
 
-use crate::files::{self, media, Files};
+use crate::files::{self, media, transfer, Files};
 use crate::http::body::{Body, Cut};
 use crate::http::head::Request;
 use crate::http::response::Response;
@@ -90,11 +90,11 @@ pub fn upload(request: &Request, peer: IpAddr, body: &mut Body<'_>, shared: &Sha
         return Response::text(429, format!("Too many uploads from your address; try again in {secs} s."))
             .with_header("Retry-After", secs.to_string());
     }
-    // A big body is received at a lower CPU priority, and its connection then closes (see
-    // `files::TRANSFER_NICE`).
-    let big = size > files::BIG_TRANSFER;
+    // A big body gives way to chat while it is received, and its connection then closes (see
+    // `files::transfer`).
+    let big = size > transfer::BIG;
     if big {
-        files::yield_to_chat();
+        transfer::give_way();
     }
     let stored = match receive(request, body, files, name) {
         Ok(stored) => stored,
@@ -129,7 +129,20 @@ fn receive(request: &Request, body: &mut Body<'_>, files: &Files, name: String) 
     if request.has_token("Expect", "100-continue") {
         body.send_continue().map_err(|e| failed("answer Expect: 100-continue", e))?;
     }
-    match body.read_each(|piece| incoming.write(piece)) {
+    let received = if body.len() as u64 > transfer::BIG {
+        // In steps, letting relays run in between (see `files::transfer`).
+        let mut pace = transfer::Pace::new();
+        body.read_each(|piece| {
+            piece.chunks(transfer::STEP).try_for_each(|step| {
+                incoming.write(step)?;
+                pace.step_done();
+                Ok(())
+            })
+        })
+    } else {
+        body.read_each(|piece| incoming.write(piece))
+    };
+    match received {
         Ok(()) => {}
         Err(Cut::Stalled) => {
             return Err(Response::text(408, "The file stopped arriving; nothing was shared.").closing())

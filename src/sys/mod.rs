@@ -182,6 +182,21 @@ pub(crate) fn lower_thread_priority(nice: i32) -> io::Result<()> {
     check(unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, nice) })
 }
 
+/// Starts writing `len` bytes of `file` from `offset` to the disk, and, when `wait` is given, first
+/// waits until the bytes of that earlier range are on it (`sync_file_range(2)`). Metadata is not
+/// written: an `fdatasync` at the end is still what makes a file durable.
+pub(crate) fn write_behind(file: &File, offset: u64, len: u64, wait: Option<(u64, u64)>) -> io::Result<()> {
+    let fd = file.as_raw_fd();
+    if let Some((earlier, earlier_len)) = wait {
+        let flags = libc::SYNC_FILE_RANGE_WAIT_BEFORE | libc::SYNC_FILE_RANGE_WRITE | libc::SYNC_FILE_RANGE_WAIT_AFTER;
+        // SAFETY: sync_file_range takes a descriptor that `file` keeps open and three integers; it
+        // only schedules and waits for the writing of pages already in that file's cache.
+        check(unsafe { libc::sync_file_range(fd, earlier as i64, earlier_len as i64, flags) })?;
+    }
+    // SAFETY: as above.
+    check(unsafe { libc::sync_file_range(fd, offset as i64, len as i64, libc::SYNC_FILE_RANGE_WRITE) })
+}
+
 // --- Memory and cache ----------------------------------------------------------------------------
 
 /// Lets glibc's allocator keep at most `arenas` heaps (`mallopt(M_ARENA_MAX)`). By default it
