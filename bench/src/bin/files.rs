@@ -273,19 +273,33 @@ fn sha256sum_and_cp(source: &Path, copy: &Path) -> Result<(), String> {
 }
 
 /// Keeps one upload and one download of 25 MiB going against `addr`, one after the other, until
-/// killed (at most 10 minutes, or 2,000 rounds).
+/// killed (at most 10 minutes, or 2,000 rounds). `SIDE_LOAD=up` (or `down`) in the environment
+/// keeps only uploads (or only downloads of one file uploaded first) going, to tell their costs
+/// apart.
 fn side_load(addr: &str) -> Result<(), String> {
     let addr: SocketAddr = addr.parse().map_err(|_| format!("{addr:?} is not IP:PORT"))?;
+    let only = std::env::var("SIDE_LOAD").unwrap_or_default();
+    let (up, down) = (only != "down", only != "up");
     let files: Vec<Vec<u8>> = (0..4).map(|i| variant(25 * MIB, 1_000 + i)).collect();
     let _member = join(addr, "transfers")?;
     let until = Instant::now() + Duration::from_secs(600);
+    let mut url = None;
     for round in 0..2_000usize {
         if Instant::now() > until {
             break;
         }
-        let bytes = &files[round % 4];
-        let url = upload(addr, "transfers", &format!("side{}.bin", round % 4), bytes)?;
-        download(addr, &url, bytes.len())?;
+        let which = if up { round % 4 } else { 0 };
+        let started = Instant::now();
+        if up || url.is_none() {
+            url = Some(upload(addr, "transfers", &format!("side{which}.bin"), &files[which])?);
+        }
+        let uploaded = Instant::now();
+        if down {
+            download(addr, url.as_deref().unwrap_or_default(), files[which].len())?;
+        }
+        // How long each took beside the chat, for the bench's log.
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        eprintln!("side load: upload {:.0} ms, download {:.0} ms", ms(uploaded - started), ms(uploaded.elapsed()));
     }
     Ok(())
 }
