@@ -115,3 +115,39 @@ fn one_range_is_served_and_others_are_answered_as_rfc_9110_says() {
     let head = request(server.addr, "HEAD", &url, "Range: bytes=0-9\r\n");
     assert_eq!((head.status, head.header("Content-Length").as_deref()), (200, Some("10000")));
 }
+
+/// A big file (over 1 MiB: moved in steps, paced while chat goes on, written out to the disk as
+/// it comes: `files::transfer`) goes up and comes back byte for byte, whole and in part, while
+/// another room chats the whole time, and the chat loses nothing.
+#[test]
+fn a_big_file_moves_whole_while_another_room_chats() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let server = TestServer::start(&["--rate-limit", "0"]);
+    let _ann = member(&server);
+    let (mut a, _) = Client::join_json(&server.ws_url("/r/busy/connect?name=a"));
+    let (mut b, _) = Client::join_json(&server.ws_url("/r/busy/connect?name=b"));
+    let bytes = noise(5 * 1024 * 1024 + 4321);
+    let done = AtomicBool::new(false);
+    let chatted = std::thread::scope(|scope| {
+        // Each message waits for the last one's arrival, so relays go on throughout, boundedly.
+        let chat = scope.spawn(|| {
+            let mut said = 0;
+            while !done.load(Ordering::Relaxed) && said < 100_000 {
+                a.say_json(&format!("line {said}"));
+                assert_eq!(b.recv_message().text, format!("line {said}"));
+                said += 1;
+            }
+            said
+        });
+        let url = url_of(&upload(server.addr, "x", "big.bin", "application/octet-stream", &bytes));
+        let whole = request(server.addr, "GET", &url, "");
+        let part = request(server.addr, "GET", &url, "Range: bytes=1000000-2999999\r\n");
+        done.store(true, Ordering::Relaxed);
+        assert_eq!((whole.status, whole.body.len()), (200, bytes.len()));
+        assert!(whole.body == bytes, "the file came back changed");
+        assert_eq!(part.status, 206);
+        assert!(part.body == bytes[1_000_000..3_000_000], "the range came back changed");
+        chat.join().unwrap()
+    });
+    assert!(chatted > 0, "the other room chatted while the file moved");
+}
