@@ -13,9 +13,9 @@
 //!   upload yields the core (`sched_yield`) after every [`STEP`] bytes ([`let_chat_run`]): a
 //!   woken relay then waits for tens of microseconds of hashing at most.
 //! - While chat is going on (a room relayed something in the last [`CHAT_WINDOW`]), a transfer
-//!   pauses after each step for twice as long as the step took ([`Pace`]): it then takes at most
-//!   about a third of a core. An upload beside the busy room of S1 still moved about 75 MB/s
-//!   (more than Wi-Fi carries); when the server is quiet, transfers run at full speed.
+//!   pauses after each step for three times as long as the step worked ([`Pace`]): it then takes
+//!   at most about a quarter of a core. An upload beside the busy room of S1 still moved about
+//!   85 MB/s (more than Wi-Fi carries); when the server is quiet, transfers run at full speed.
 //! - An upload that is to be durable is written out to the disk as it comes (see
 //!   `incoming::WRITE_BEHIND`), not in one `fdatasync` at the end, which had every room's log
 //!   append wait for the file system's journal.
@@ -36,10 +36,12 @@ pub const BIG: u64 = 1 << 20;
 /// few tens of microseconds of work.
 pub const STEP: usize = 32 * 1024;
 
-/// How much of a big download one `sendfile` call sends before a [`let_chat_run`]: the kernel
-/// does not pre-empt a thread inside a system call, and one call for a whole file kept the core
-/// for milliseconds.
-pub const SEND_STEP: u64 = 1 << 20;
+/// How much of a big download one `sendfile` call sends before the next step's pause: the
+/// kernel does not pre-empt a thread inside a system call, and one call for a whole file kept
+/// the core for milliseconds. Measured: with 1 MiB steps, S1's p99 beside transfers was 1.07 to
+/// 1.12 times its value alone but downloads fell to 0.77 to 0.82 of nginx's speed (the pauses
+/// after the relay of the upload's own message); with 4 MiB, 1.18 and 0.91 to 0.94.
+pub const SEND_STEP: u64 = 4 << 20;
 
 /// The CPU priority (nice value) of a connection's thread while it moves a big file, and until
 /// the connection ends. With nice 10 the scheduler gives a relaying thread about ten times the
@@ -66,32 +68,32 @@ pub struct Pace {
     relays: u64,
     /// Until when chat counts as going on.
     busy_until: Instant,
-    /// When the current step started.
-    step_started: Instant,
 }
 
 impl Pace {
     /// A transfer about to take its first step.
     pub fn new() -> Pace {
-        let now = Instant::now();
-        Pace { relays: crate::metrics::RELAYS.get(), busy_until: now, step_started: now }
+        Pace { relays: crate::metrics::RELAYS.get(), busy_until: Instant::now() }
     }
 
-    /// After a step: while chat is going on, a pause twice as long as the step took (at most
-    /// [`MOST_PAUSE`]); otherwise just [`let_chat_run`]. Measured beside S1: a pause as long as
-    /// the step gave S1 1.21 to 1.26 times its p99 alone, twice as long 1.14.
-    pub fn step_done(&mut self) {
+    /// After a step that kept the core for `took`: while chat is going on, a pause three times as
+    /// long (at most [`MOST_PAUSE`]); otherwise just [`let_chat_run`]. Measured beside S1 (its p99
+    /// with transfers ÷ alone, medians of 7 alternating runs): twice as long gave 1.21, three
+    /// times 1.12.
+    ///
+    /// `took` is the step's work, not the time spent waiting for the network: an upload from a
+    /// slow client must not be slowed further by pauses for time it did not use the core.
+    pub fn step_done(&mut self, took: Duration) {
         let now = Instant::now();
         let relays = crate::metrics::RELAYS.get();
         if relays != self.relays {
             (self.relays, self.busy_until) = (relays, now + CHAT_WINDOW);
         }
         if now < self.busy_until {
-            thread::sleep(((now - self.step_started) * 2).min(MOST_PAUSE));
+            thread::sleep((took * 3).min(MOST_PAUSE));
         } else {
             let_chat_run();
         }
-        self.step_started = Instant::now();
     }
 }
 

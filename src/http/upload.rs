@@ -134,8 +134,10 @@ fn receive(request: &Request, body: &mut Body<'_>, files: &Files, name: String) 
         let mut pace = transfer::Pace::new();
         body.read_each(|piece| {
             piece.chunks(transfer::STEP).try_for_each(|step| {
+                // The step's work: hashing and writing (receiving it was waiting for the client).
+                let started = Instant::now();
                 incoming.write(step)?;
-                pace.step_done();
+                pace.step_done(started.elapsed());
                 Ok(())
             })
         })
