@@ -44,10 +44,6 @@ pub use rate::UploadRate;
 use crate::config::FsyncPolicy;
 use crate::lock;
 
-fn _unused() {
-    std::thread::yield_now();
-}
-
 /// The folder under `--data-dir` that holds the shared files.
 pub const FOLDER: &str = "files";
 
