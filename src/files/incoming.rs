@@ -67,13 +67,12 @@ impl Incoming {
         let path = tmp.join(format!("upload-{}", crate::random::base32(&random)));
         // create_new: never write into a file someone else made.
         let file = OpenOptions::new().write(true).create_new(true).open(&path)?;
-        let (hasher, sniffer) = (Sha256::new(), Sniffer::default());
         Ok(Incoming {
             temp: Temp(Some(path)),
             file,
-            hasher,
+            hasher: Sha256::new(),
             size: 0,
-            sniffer,
+            sniffer: Sniffer::default(),
             durable,
             written_out: 0,
             in_flight: None,

@@ -70,12 +70,14 @@ pub struct Pace {
     busy_until: Instant,
 }
 
-impl Pace {
-    /// A transfer about to take its first step.
-    pub fn new() -> Pace {
+/// A transfer about to take its first step.
+impl Default for Pace {
+    fn default() -> Pace {
         Pace { relays: crate::metrics::RELAYS.get(), busy_until: Instant::now() }
     }
+}
 
+impl Pace {
     /// After a step that kept the core for `took`: while chat is going on, a pause three times as
     /// long (at most [`MOST_PAUSE`]); otherwise just [`let_chat_run`]. Measured beside S1 (its p99
     /// with transfers ÷ alone, medians of 7 alternating runs): twice as long gave 1.21, three
@@ -97,14 +99,8 @@ impl Pace {
     }
 }
 
-impl Default for Pace {
-    fn default() -> Pace {
-        Pace::new()
-    }
-}
-
 /// Between two steps of a big transfer: lets a thread that is ready to run (a relay just woken
 /// by a message) have the core first (`sched_yield(2)`; with nothing waiting it returns at once).
-pub fn let_chat_run() {
+fn let_chat_run() {
     thread::yield_now();
 }

@@ -171,10 +171,10 @@ impl FileBody {
     /// ends, and the client sees a body shorter than its `Content-Length`, never a wrong one.
     pub fn send(&self, stream: &TcpStream) -> io::Result<()> {
         let (mut at, end) = (self.offset, self.offset + self.length);
-        let mut pace = crate::files::transfer::Pace::new();
+        let mut pace = self.in_steps.then(crate::files::transfer::Pace::default);
         while at < end {
             // At most 1 GiB a call, well under what Linux takes in one (2 GiB less a page).
-            let most = if self.in_steps { crate::files::transfer::SEND_STEP } else { 1 << 30 };
+            let most = if pace.is_some() { crate::files::transfer::SEND_STEP } else { 1 << 30 };
             let count = (end - at).min(most) as usize;
             // A step's time includes waiting for a full socket buffer to drain; a pause then
             // costs nothing, as the kernel goes on sending what it holds.
@@ -183,7 +183,7 @@ impl FileBody {
                 Ok(0) => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the file is shorter than it was")),
                 Ok(n) => {
                     at += n as u64;
-                    if self.in_steps {
+                    if let Some(pace) = &mut pace {
                         pace.step_done(started.elapsed());
                     }
                 }

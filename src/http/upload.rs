@@ -96,7 +96,7 @@ pub fn upload(request: &Request, peer: IpAddr, body: &mut Body<'_>, shared: &Sha
     if big {
         transfer::give_way();
     }
-    let stored = match receive(request, body, files, name) {
+    let stored = match receive(request, body, files, name, big) {
         Ok(stored) => stored,
         Err(refused) => return refused,
     };
@@ -117,8 +117,14 @@ pub fn upload(request: &Request, peer: IpAddr, body: &mut Body<'_>, shared: &Sha
     }
 }
 
-/// Reads the body into the store, and stores it under `name`.
-fn receive(request: &Request, body: &mut Body<'_>, files: &Files, name: String) -> Result<files::Stored, Response> {
+/// Reads the body into the store, and stores it under `name`; a `big` one in steps.
+fn receive(
+    request: &Request,
+    body: &mut Body<'_>,
+    files: &Files,
+    name: String,
+    big: bool,
+) -> Result<files::Stored, Response> {
     let failed = |what: &str, e: std::io::Error| {
         crate::log::error(format_args!("upload of {name:?}: cannot {what}: {e}"));
         // A full disk (the quota is larger than the disk) is the host's to fix, and says so.
@@ -129,21 +135,18 @@ fn receive(request: &Request, body: &mut Body<'_>, files: &Files, name: String) 
     if request.has_token("Expect", "100-continue") {
         body.send_continue().map_err(|e| failed("answer Expect: 100-continue", e))?;
     }
-    let received = if body.len() as u64 > transfer::BIG {
-        // In steps, letting relays run in between (see `files::transfer`).
-        let mut pace = transfer::Pace::new();
-        body.read_each(|piece| {
-            piece.chunks(transfer::STEP).try_for_each(|step| {
-                // The step's work: hashing and writing (receiving it was waiting for the client).
-                let started = Instant::now();
-                incoming.write(step)?;
-                pace.step_done(started.elapsed());
-                Ok(())
-            })
-        })
-    } else {
-        body.read_each(|piece| incoming.write(piece))
-    };
+    // A big body in steps, letting relays run in between (see `files::transfer`).
+    let mut pace = big.then(transfer::Pace::default);
+    let received = body.read_each(|piece| match &mut pace {
+        None => incoming.write(piece),
+        Some(pace) => piece.chunks(transfer::STEP).try_for_each(|step| {
+            // The step's work: hashing and writing (receiving it was waiting for the client).
+            let started = Instant::now();
+            incoming.write(step)?;
+            pace.step_done(started.elapsed());
+            Ok(())
+        }),
+    });
     match received {
         Ok(()) => {}
         Err(Cut::Stalled) => {
