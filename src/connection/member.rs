@@ -142,7 +142,7 @@ fn join(member: &Arc<Member>, room: &Room, asked: Option<&str>, max_name: usize)
         (None, Some(taken)) => format!("The name {taken} is taken here, so you are {you}."),
         (None, None) => format!("You joined #{} as {you}.", room.name),
     };
-    let names: Vec<&str> = welcome.roster.iter().map(String::as_str).collect();
+    let names: Vec<&str> = welcome.roster.iter().map(|name| &**name).collect();
     let event = ServerEvent::Welcome(Welcome {
         you,
         history: &welcome.history,

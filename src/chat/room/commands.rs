@@ -155,7 +155,7 @@ impl Room {
         state.names.remove(&old_key);
         state.names.insert(names::key(&name));
         member.set_name(&name);
-        let here: Vec<Arc<str>> = state.members.iter().take(ROSTER_NAMES).map(|m| m.name()).collect();
+        let here = state.first_names(ROSTER_NAMES);
         let here: Vec<&str> = here.iter().map(|name| &**name).collect();
         let roster = Roster { names: &here, count: state.members.len() };
         let mut outgoing = Outgoing::new(state.html_members > 0, state.json_members > 0);

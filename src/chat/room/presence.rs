@@ -7,7 +7,6 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{Room, RoomState};
@@ -79,7 +78,7 @@ impl Room {
         if changes.is_empty() {
             return;
         }
-        let names: Vec<Arc<str>> = state.members.iter().take(ROSTER_NAMES).map(|m| m.name()).collect();
+        let names = state.first_names(ROSTER_NAMES);
         let names: Vec<&str> = names.iter().map(|name| &**name).collect();
         let roster = Roster { names: &names, count: state.members.len() };
         let (html, json) = (state.html_members > 0, state.json_members > 0);
