@@ -29,32 +29,32 @@ pub(super) fn happened_into(out: &mut String, text: &str, ts: u64) {
 
 /// "ann is now bob", a line for everyone; the page of the one renamed takes the new name.
 pub(super) fn renamed_into(out: &mut String, renamed: &Renamed<'_>) {
-    let iso = rfc3339(renamed.ts);
-    out.push_str(r#"<ul id="messages" hx-swap-oob="beforeend"><li class="event rename" data-from=""#);
-    escape_into(out, renamed.from);
-    out.push_str(r#"" data-to=""#);
-    escape_into(out, renamed.to);
-    let _ = write!(out, r#""><time datetime="{iso}">{} UTC</time> <b class="name">"#, &iso[11..16]);
-    escape_into(out, renamed.from);
-    out.push_str(r#"</b> is now <b class="name">"#);
-    escape_into(out, renamed.to);
-    out.push_str("</b></li></ul>");
+    between_into(out, "event rename", renamed.from, " is now ", renamed.to, renamed.ts);
+    out.push_str("</li></ul>");
 }
 
 /// A private message, for its two ends: marked as such, and as never saved.
 pub(super) fn direct_into(out: &mut String, direct: &Direct<'_>) {
-    let iso = rfc3339(direct.ts);
-    out.push_str(r#"<ul id="messages" hx-swap-oob="beforeend"><li class="message direct" data-from=""#);
-    escape_into(out, direct.from);
-    out.push_str(r#"" data-to=""#);
-    escape_into(out, direct.to);
-    let _ = write!(out, r#""><time datetime="{iso}">{} UTC</time> <b class="name">"#, &iso[11..16]);
-    escape_into(out, direct.from);
-    out.push_str(r#"</b> → <b class="name">"#);
-    escape_into(out, direct.to);
-    out.push_str(r#"</b> <span class="text">"#);
+    between_into(out, "message direct", direct.from, " → ", direct.to, direct.ts);
+    out.push_str(r#" <span class="text">"#);
     format_into(out, direct.text);
     out.push_str(r#"</span> <small class="private">private, never saved</small></li></ul>"#);
+}
+
+/// The start of an item appended to the list that is about two people (`from`, then `to`, both
+/// also in `data-` attributes for the page's script), up to the second name: the caller goes on
+/// and closes the item and the list.
+fn between_into(out: &mut String, class: &str, from: &str, joiner: &str, to: &str, ts: u64) {
+    let iso = rfc3339(ts);
+    let _ = write!(out, r#"<ul id="messages" hx-swap-oob="beforeend"><li class="{class}" data-from=""#);
+    escape_into(out, from);
+    out.push_str(r#"" data-to=""#);
+    escape_into(out, to);
+    let _ = write!(out, r#""><time datetime="{iso}">{} UTC</time> <b class="name">"#, &iso[11..16]);
+    escape_into(out, from);
+    let _ = write!(out, r#"</b>{joiner}<b class="name">"#);
+    escape_into(out, to);
+    out.push_str("</b>");
 }
 
 /// A message's new text, for the page's script to put in place (see the module docs).
