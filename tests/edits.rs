@@ -7,24 +7,8 @@ mod support;
 use chatroom::protocol::json::{Event, SearchResults};
 use support::*;
 
-const KEY: &str = "teacher-key-0123456789";
-
-fn id(tag: &str) -> String {
-    format!("{tag:a<26}")
-}
-
 fn args(dir: &str) -> Vec<&str> {
-    vec!["--host-key", KEY, "--rate-limit", "0", "--data-dir", dir]
-}
-
-fn member_as(server: &TestServer, name: &str, id_tag: &str) -> Client {
-    let cookie = format!("chatroom_id={}", id(id_tag));
-    Client::join_json_with(&server.ws_url(&format!("/connect?name={name}")), &[("Cookie", &cookie)]).0
-}
-
-fn host(server: &TestServer) -> Client {
-    let auth = format!("Bearer {KEY}");
-    Client::join_json_with(&server.ws_url("/connect?name=teacher"), &[("Authorization", &auth)]).0
+    vec!["--host-key", HOST_KEY, "--rate-limit", "0", "--data-dir", dir]
 }
 
 /// The texts (and edited marks) of the lobby's history, through the API.
@@ -38,8 +22,8 @@ fn one_edits_and_deletes_ones_own_messages_everywhere_and_across_a_restart() {
     let data = TempDir::new("edits");
     let dir = data.path().to_str().unwrap().to_string();
     let mut server = TestServer::start(&args(&dir));
-    let mut ann = member_as(&server, "ann", "ann");
-    let mut bob = member_as(&server, "bob", "bob");
+    let mut ann = member(&server, "ann");
+    let mut bob = member(&server, "bob");
     for text in ["first draft", "oops wrong room", "bob can't touch this"] {
         ann.type_in(text);
         bob.recv_message();
@@ -91,7 +75,7 @@ fn one_edits_and_deletes_ones_own_messages_everywhere_and_across_a_restart() {
     impostor.type_in("/delete 3");
     assert!(impostor.recv_error().contains("not yours"));
     drop(impostor);
-    let mut ann = member_as(&server, "ann", "ann");
+    let mut ann = member(&server, "ann");
     ann.type_in("/delete 3");
     ann.recv_event_where(|e| matches!(e, Event::Delete { seq: 3, .. }));
     assert_eq!(history(&server), [(1, "final text".to_string(), true)]);
@@ -99,9 +83,9 @@ fn one_edits_and_deletes_ones_own_messages_everywhere_and_across_a_restart() {
 
 #[test]
 fn the_host_deletes_anyones_message_but_edits_none() {
-    let server = TestServer::start(&["--host-key", KEY, "--rate-limit", "0"]);
-    let mut ann = member_as(&server, "ann", "ann");
-    let mut teacher = host(&server);
+    let server = TestServer::start(&["--host-key", HOST_KEY, "--rate-limit", "0"]);
+    let mut ann = member(&server, "ann");
+    let mut teacher = host(&server, "teacher");
     ann.type_in("something rude");
     teacher.recv_message();
     teacher.type_in("/edit 1 something nice");
@@ -118,7 +102,7 @@ fn the_host_deletes_anyones_message_but_edits_none() {
 #[test]
 fn a_private_message_reaches_its_two_ends_only_and_is_never_saved() {
     let server = TestServer::start(&["--rate-limit", "0"]);
-    let mut ann = member_as(&server, "ann", "ann");
+    let mut ann = member(&server, "ann");
     let mut bob = member_as(&server, "bob%20smith", "bob");
     let mut carol = member_as(&server, "carol", "carol");
     ann.type_in("/msg BOB SMITH see me after class");
@@ -144,7 +128,7 @@ fn a_private_message_reaches_its_two_ends_only_and_is_never_saved() {
 fn an_action_is_a_message_marked_as_one_in_both_dialects() {
     let server = TestServer::start(&["--rate-limit", "0"]);
     let (mut page, _) = Client::join(&server.ws_url("/connect?name=page"));
-    let mut ann = member_as(&server, "ann", "ann");
+    let mut ann = member(&server, "ann");
     ann.type_in("/me waves");
     let message = ann.recv_message();
     assert!(message.action && message.text == "waves", "{message:?}");

@@ -7,33 +7,8 @@ mod support;
 use chatroom::protocol::json::Event;
 use support::*;
 
-const KEY: &str = "teacher-key-0123456789";
-
-/// A member id made of letters (base32 has them all): `id("ann")` is `annaaaa…`, 26 long.
-fn id(tag: &str) -> String {
-    format!("{tag:a<26}")
-}
-
 fn server() -> TestServer {
-    TestServer::start(&["--host-key", KEY, "--rate-limit", "0"])
-}
-
-/// A JSON member called `name` with member id `id(name)`.
-fn member(server: &TestServer, name: &str) -> Client {
-    let cookie = format!("chatroom_id={}", id(name));
-    Client::join_json_with(&server.ws_url(&format!("/connect?name={name}")), &[("Cookie", &cookie)]).0
-}
-
-fn host(server: &TestServer, name: &str) -> Client {
-    let auth = format!("Bearer {KEY}");
-    Client::join_json_with(&server.ws_url(&format!("/connect?name={name}")), &[("Authorization", &auth)]).0
-}
-
-fn notice(client: &mut Client, needle: &str) -> String {
-    match client.recv_event_where(|e| matches!(e, Event::Notice { text, .. } if text.contains(needle))) {
-        Event::Notice { text, .. } => text.into_owned(),
-        _ => unreachable!(),
-    }
+    TestServer::start(&["--host-key", HOST_KEY, "--rate-limit", "0"])
 }
 
 fn close_code(client: &mut Client) -> (u16, String) {
@@ -46,11 +21,11 @@ fn help_lists_what_the_sender_may_use_and_unknown_commands_are_refused() {
     let server = server();
     let mut ann = member(&server, "ann");
     ann.type_in("/help");
-    let help = notice(&mut ann, "Commands:");
+    let help = ann.recv_notice("Commands:");
     assert!(help.contains("/edit SEQ TEXT") && !help.contains("/kick"), "{help}");
     let mut teacher = host(&server, "teacher");
     teacher.type_in("/help");
-    assert!(notice(&mut teacher, "Commands:").contains("/kick NAME"));
+    assert!(teacher.recv_notice("Commands:").contains("/kick NAME"));
     ann.type_in("/dance");
     assert!(ann.recv_error().contains("There is no command /dance"));
     // `//` says a text that starts with a slash.
@@ -86,9 +61,9 @@ fn a_kicked_member_is_closed_with_4003_and_kept_out_by_member_id() {
     let (code, reason) = close_code(&mut bob);
     assert_eq!(code, 4003);
     assert!(reason.contains("removed from #lobby by the host"), "{reason}");
-    assert!(notice(&mut ann, "was removed").contains("bob was removed by the host."));
+    assert!(ann.recv_notice("was removed").contains("bob was removed by the host."));
     // Back with the same id, under another name: closed right after the upgrade.
-    let cookie = format!("chatroom_id={}", id("bob"));
+    let cookie = format!("chatroom_id={}", member_id("bob"));
     let mut again = Client::try_connect(
         &server.ws_url("/connect?name=robert"),
         &[("Sec-WebSocket-Protocol", "chatroom.json"), ("Cookie", &cookie)],
@@ -110,7 +85,7 @@ fn a_locked_room_turns_newcomers_away_with_4004_but_not_the_host() {
     let mut teacher = host(&server, "teacher");
     let mut ann = member(&server, "ann");
     teacher.type_in("/lock");
-    notice(&mut ann, "locked the room");
+    ann.recv_notice("locked the room");
     let mut late =
         Client::try_connect(&server.ws_url("/connect?name=late"), &[("Sec-WebSocket-Protocol", "chatroom.json")])
             .expect("upgraded");
@@ -124,7 +99,7 @@ fn a_locked_room_turns_newcomers_away_with_4004_but_not_the_host() {
     // Other rooms are not locked.
     let _elsewhere = Client::join_json(&server.ws_url("/r/kitchen/connect?name=late"));
     teacher.type_in("/unlock");
-    notice(&mut ann, "unlocked");
+    ann.recv_notice("unlocked");
     let _now_in = member(&server, "late");
 }
 
@@ -135,13 +110,13 @@ fn a_muted_member_is_told_and_not_relayed_until_unmuted() {
     let mut bob = member(&server, "bob");
     let mut ann = member(&server, "ann");
     teacher.type_in("/mute bob 5");
-    assert!(notice(&mut ann, "muted").contains("bob is muted for 5 minute(s)."));
+    assert!(ann.recv_notice("muted").contains("bob is muted for 5 minute(s)."));
     bob.type_in("let me speak");
     assert!(bob.recv_error().contains("the host has muted you for 5 more minute(s)"));
     bob.type_in("/msg ann psst");
     assert!(bob.recv_error().contains("muted"));
     teacher.type_in("/unmute bob");
-    notice(&mut ann, "may speak again");
+    ann.recv_notice("may speak again");
     bob.type_in("thanks");
     // Ann's next message is bob's "thanks": "let me speak" never came.
     assert_eq!(ann.recv_message().text, "thanks");
@@ -157,7 +132,7 @@ fn slow_mode_holds_back_a_second_message_and_not_the_host() {
     let mut teacher = host(&server, "teacher");
     let mut ann = member(&server, "ann");
     teacher.type_in("/slow 60");
-    assert!(notice(&mut ann, "Slow mode").contains("one message per member every 60 s"));
+    assert!(ann.recv_notice("Slow mode").contains("one message per member every 60 s"));
     ann.type_in("one");
     assert_eq!(ann.recv_message().text, "one");
     ann.type_in("two");
@@ -167,7 +142,7 @@ fn slow_mode_holds_back_a_second_message_and_not_the_host() {
     assert_eq!(ann.recv_message().text, "a");
     assert_eq!(ann.recv_message().text, "b");
     teacher.type_in("/slow 0");
-    notice(&mut ann, "Slow mode is off");
+    ann.recv_notice("Slow mode is off");
     ann.type_in("three");
     assert_eq!(ann.recv_message().text, "three");
     teacher.type_in("/slow 99999");
@@ -200,7 +175,7 @@ fn the_banner_reaches_everyone_and_a_joiner_gets_it_after_the_roster() {
 #[test]
 fn the_page_is_host_by_its_cookie_and_sends_commands_like_messages() {
     let server = server();
-    let link = get(server.addr, &format!("/host?key={KEY}"));
+    let link = get(server.addr, &format!("/host?key={HOST_KEY}"));
     let cookie = link.header("Set-Cookie").unwrap().split(';').next().unwrap().to_string();
     let mut page = Client::try_connect(&server.ws_url("/connect?name=teacher"), &[("Cookie", &cookie)]).unwrap();
     let welcome = page.recv_tagged_text();

@@ -8,8 +8,6 @@ use std::process::{Command, Stdio};
 
 use support::*;
 
-const KEY: &str = "teacher-key-0123456789";
-
 fn set_cookie(response: &RawResponse, name: &str) -> Option<String> {
     response
         .head
@@ -67,27 +65,27 @@ fn the_log_stores_a_hash_of_the_id_and_the_relay_sends_neither() {
 
 #[test]
 fn the_host_link_sets_a_strict_cookie_and_a_wrong_key_is_refused_then_slowed() {
-    let server = TestServer::start(&["--host-key", KEY]);
-    let right = get(server.addr, &format!("/host?key={KEY}"));
+    let server = TestServer::start(&["--host-key", HOST_KEY]);
+    let right = get(server.addr, &format!("/host?key={HOST_KEY}"));
     assert_eq!(right.status, 303);
     assert_eq!(right.header("Location").as_deref(), Some("/"));
     let cookie = set_cookie(&right, "chatroom_host").expect("the host cookie");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
-    assert!(!cookie.contains(KEY), "the cookie does not hold the key");
+    assert!(!cookie.contains(HOST_KEY), "the cookie does not hold the key");
     assert_eq!(get(server.addr, "/host").status, 403, "no key");
     for _ in 0..5 {
         let wrong = get(server.addr, "/host?key=wrong-key-0123456789");
         assert_eq!(wrong.status, 403);
         assert!(wrong.body_text().contains("not the host key"));
     }
-    let slowed = get(server.addr, &format!("/host?key={KEY}"));
+    let slowed = get(server.addr, &format!("/host?key={HOST_KEY}"));
     assert_eq!(slowed.status, 429, "even the right key waits after five wrong ones");
     assert!(slowed.header("Retry-After").is_some());
 }
 
 #[test]
 fn a_wrong_bearer_on_the_upgrade_is_refused() {
-    let server = TestServer::start(&["--host-key", KEY]);
+    let server = TestServer::start(&["--host-key", HOST_KEY]);
     let refused = Client::try_connect(
         &server.ws_url("/connect"),
         &[("Sec-WebSocket-Protocol", "chatroom.json"), ("Authorization", "Bearer not-the-key-at-all")],
@@ -96,7 +94,7 @@ fn a_wrong_bearer_on_the_upgrade_is_refused() {
         Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
         other => panic!("expected 403, got {:?}", other.map(|_| "a WebSocket")),
     }
-    let auth = format!("Bearer {KEY}");
+    let auth = format!("Bearer {HOST_KEY}");
     let (_host, welcome) = Client::join_json_with(&server.ws_url("/connect?name=teacher"), &[("Authorization", &auth)]);
     assert_eq!(welcome.name, "teacher");
 }

@@ -7,26 +7,8 @@ mod support;
 use chatroom::protocol::json::Event;
 use support::*;
 
-const KEY: &str = "teacher-key-0123456789";
-
 fn server() -> TestServer {
-    TestServer::start(&["--host-key", KEY, "--rate-limit", "0"])
-}
-
-/// A JSON member called `name`, with a member id of its own.
-fn member(server: &TestServer, name: &str) -> Client {
-    let cookie = format!("chatroom_id={:a<26}", name.to_lowercase());
-    Client::join_json_with(&server.ws_url(&format!("/connect?name={name}")), &[("Cookie", &cookie)]).0
-}
-
-fn host(server: &TestServer) -> Client {
-    let auth = format!("Bearer {KEY}");
-    Client::join_json_with(&server.ws_url("/connect?name=teacher"), &[("Authorization", &auth)]).0
-}
-
-/// Waits for a `notice` containing `needle`.
-fn notice(client: &mut Client, needle: &str) {
-    client.recv_event_where(|e| matches!(e, Event::Notice { text, .. } if text.contains(needle)));
+    TestServer::start(&["--host-key", HOST_KEY, "--rate-limit", "0"])
 }
 
 /// The next `rename` event, as (from, to), and the roster that follows it.
@@ -81,7 +63,7 @@ fn a_new_name_is_told_to_everyone_with_the_roster_and_is_unique_as_at_join() {
 #[test]
 fn mentions_private_messages_commands_and_leaving_follow_the_new_name() {
     let server = server();
-    let mut teacher = host(&server);
+    let mut teacher = host(&server, "teacher");
     let mut ann = member(&server, "ann");
     let mut bob = member(&server, "bob");
     ann.type_in("/nick zoe");
@@ -112,30 +94,30 @@ fn mentions_private_messages_commands_and_leaving_follow_the_new_name() {
 #[test]
 fn a_new_name_sheds_no_mute_no_kick_and_no_slow_mode() {
     let server = server();
-    let mut teacher = host(&server);
+    let mut teacher = host(&server, "teacher");
     let mut bob = member(&server, "bob");
     let mut ann = member(&server, "ann");
     // Each order of the host's is waited for (its notice) before the member acts.
     teacher.type_in("/mute bob");
-    notice(&mut bob, "bob is muted");
+    bob.recv_notice("bob is muted");
     bob.type_in("/nick robert");
     assert!(bob.recv_error().contains("the host has muted you"), "a rename is seen by everyone, like a message");
     teacher.type_in("/unmute bob");
-    notice(&mut bob, "bob may speak again");
+    bob.recv_notice("bob may speak again");
     teacher.type_in("/slow 60");
-    notice(&mut ann, "Slow mode");
+    ann.recv_notice("Slow mode");
     ann.type_in("hi");
     ann.recv_message();
     ann.type_in("/nick anna");
     assert!(ann.recv_error().contains("slow mode is on"));
     // A kick finds the member by its new name and keeps its id out.
     teacher.type_in("/slow 0");
-    notice(&mut bob, "Slow mode is off");
+    bob.recv_notice("Slow mode is off");
     bob.type_in("/nick robert");
     rename(&mut teacher);
     teacher.type_in("/kick robert");
     assert_eq!(u16::from(bob.expect_close().code), 4003);
-    let cookie = format!("chatroom_id={:a<26}", "bob");
+    let cookie = format!("chatroom_id={}", member_id("bob"));
     let mut again = Client::try_connect(
         &server.ws_url("/connect?name=bobby"),
         &[("Sec-WebSocket-Protocol", "chatroom.json"), ("Cookie", &cookie)],

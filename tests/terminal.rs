@@ -8,7 +8,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Instant;
 
-use support::{Client, TempDir, TestServer, TIMEOUT};
+use support::{Client, TempDir, TestServer, HOST_KEY, TIMEOUT};
 
 /// A running `chatroom join`, with its stdin and its stdout lines.
 struct Terminal {
@@ -189,7 +189,7 @@ fn join_refuses_bad_urls_and_unreachable_servers() {
 
 #[test]
 fn a_terminal_keeps_its_member_id_and_the_host_key_makes_it_the_host() {
-    let key = "teacher-key-0123456789";
+    let key = HOST_KEY;
     let server = TestServer::start(&["--host-key", key]);
     let url = format!("http://{}/", server.addr);
     let config = TempDir::new("terminal-id");

@@ -2,6 +2,7 @@
 //! real server.
 
 use super::*;
+use crate::support::{host, member, HOST_KEY};
 
 /// 2026-11-20T09:15:00.000Z and 2026-11-26T21:00:00.123Z, in milliseconds since 1970.
 pub(crate) const FIRST_MESSAGE_MS: u64 = 1_795_166_100_000;
@@ -182,35 +183,29 @@ fn protocol_file_sharing_over_a_real_server() {
 /// The commands' events (`command-events`), as ann (a JSON client) sees them.
 #[test]
 fn protocol_command_events_over_a_real_server() {
-    const KEY: &str = "teacher-key-0123456789";
-    let server = TestServer::start(&["--host-key", KEY, "--rate-limit", "0"]);
-    let url = |name: &str| server.ws_url(&format!("/connect?name={name}"));
-    let cookie = format!("chatroom_id={:a<26}", "ann");
-    let (mut ann, _) = Client::join_json_with(&url("ann"), &[("Cookie", &cookie)]);
-    let (mut bob, _) = Client::join_json(&url("bob"));
-    let bearer = format!("Bearer {KEY}");
-    let (mut host, _) = Client::join_json_with(&url("teacher"), &[("Authorization", &bearer)]);
-    let type_in =
-        |client: &mut Client, text: &str| client.send_text(&serde_json::json!({ "message": text }).to_string());
+    let server = TestServer::start(&["--host-key", HOST_KEY, "--rate-limit", "0"]);
+    let mut ann = member(&server, "ann");
+    let (mut bob, _) = Client::join_json(&server.ws_url("/connect?name=bob"));
+    let mut host = host(&server, "teacher");
     for text in ["helo class", "oops"] {
-        type_in(&mut ann, text);
+        ann.type_in(text);
         text_of_event(&mut host, |e| matches!(e, Event::Message(_)));
     }
     let mut seen = Vec::new();
-    type_in(&mut ann, "/msg bob see me after class");
+    ann.type_in("/msg bob see me after class");
     seen.push(text_of_event(&mut ann, |e| matches!(e, Event::Direct { .. })));
-    type_in(&mut ann, "/edit 1 hello, class!");
+    ann.type_in("/edit 1 hello, class!");
     seen.push(text_of_event(&mut ann, |e| matches!(e, Event::Edit { .. })));
-    type_in(&mut host, "/delete 2");
+    host.type_in("/delete 2");
     seen.push(text_of_event(&mut ann, |e| matches!(e, Event::Delete { .. })));
-    type_in(&mut host, "/announce Test at 10: phones away");
+    host.type_in("/announce Test at 10: phones away");
     seen.push(text_of_event(&mut ann, |e| matches!(e, Event::Announce { .. })));
-    type_in(&mut host, "/kick bob");
+    host.type_in("/kick bob");
     assert_eq!(u16::from(bob.expect_close().code), 4003);
     seen.push(text_of_event(&mut ann, |e| matches!(e, Event::Notice { .. })));
-    type_in(&mut ann, "/me waves");
+    ann.type_in("/me waves");
     seen.push(text_of_event(&mut ann, |e| matches!(e, Event::Message(_))));
-    type_in(&mut ann, "/nick Ms Ann");
+    ann.type_in("/nick Ms Ann");
     seen.push(text_of_event(&mut ann, |e| matches!(e, Event::Rename { .. })));
     seen.push(text_of_event(&mut ann, |e| matches!(e, Event::Roster { .. })));
     let doc = block(PROTOCOL, "command-events");

@@ -298,6 +298,15 @@ impl Client {
         }
     }
 
+    /// Waits for a `notice` event whose text contains `needle` (others are set aside) and returns
+    /// its text.
+    pub fn recv_notice(&mut self, needle: &str) -> String {
+        match self.recv_event_where(|e| matches!(e, Event::Notice { text, .. } if text.contains(needle))) {
+            Event::Notice { text, .. } => text.into_owned(),
+            _ => unreachable!(),
+        }
+    }
+
     /// Sends a chat message the way a JSON client does (the terminal client writes the same).
     pub fn say_json(&mut self, text: &str) {
         self.send_text(&ClientEvent::Chat(text.into()).to_frame_text());

@@ -4,6 +4,7 @@
 
 mod client;
 mod http;
+mod people;
 mod server;
 pub mod sys;
 pub mod upload;
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 
 // Each test file uses a different part of what these bring in.
 #[allow(unused_imports)]
-pub use {client::*, http::*, server::*, wire::*};
+pub use {client::*, http::*, people::*, server::*, wire::*};
 
 /// How long any single wait in a test may take before the test fails.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
