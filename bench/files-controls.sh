@@ -54,7 +54,9 @@ for round in $(seq "$runs"); do
     start taskset -c 0 chrt --idle 0 sh -c "while :; do sha256sum $work/25m >/dev/null; done"
     seen[hog-idle]+="$(s1 "idle-$round") "; stop
     start taskset -c 0 "$nginx" -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log"
-    until curl -s -o /dev/null "http://127.0.0.1:$port/"; do sleep 0.1; done
+    # Until nginx answers, for at most 10 s.
+    for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+    curl -s -o /dev/null "http://127.0.0.1:$port/" || { echo "files-controls: nginx did not start:" >&2; cat "$work/nginx/error.log" >&2; exit 1; }
     start taskset -c 1 nice -n 19 sh -c "while :; do curl -s -T $work/25m http://127.0.0.1:$port/up/side.bin -o /dev/null; curl -s http://127.0.0.1:$port/up/side.bin -o /dev/null; done"
     seen[nginx]+="$(s1 "nginx-$round") "; stop
 done
