@@ -206,8 +206,11 @@ fn where_to_go_after_the_access_code_cannot_change_the_form() {
 }
 
 /// Starts a server on which the rooms `names` have history (so they are in the room list) and a
-/// member each, kept for as long as the clients live: the list is sorted by members first, so
-/// with one member in each, the order does not depend on how the names sort.
+/// member each, kept for as long as the clients live. The list is sorted by members, then by the
+/// millisecond each room was last active, then by name: with one member in each, and each room
+/// spoken in at a later millisecond than the one before, the order is the order of `names`,
+/// whatever they are. (Two rooms active in the same millisecond would fall back to their names,
+/// which sort differently on two servers: that made this test fail now and then.)
 fn server_with_rooms(names: &[&str]) -> (TestServer, Vec<Client>) {
     let server = TestServer::start(&[]);
     let mut members = Vec::new();
@@ -216,8 +219,17 @@ fn server_with_rooms(names: &[&str]) -> (TestServer, Vec<Client>) {
         member.say("hello");
         member.recv_containing(">hello<");
         members.push(member);
+        // The room's time was taken before its echo came back: wait for the clock to pass it.
+        let spoken = epoch_ms();
+        while epoch_ms() <= spoken {
+            std::thread::yield_now();
+        }
     }
     (server, members)
+}
+
+fn epoch_ms() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("the clock is after 1970").as_millis()
 }
 
 /// Room names are only `[a-z0-9_-]`, so what can be tried is rooms named like the slots.
