@@ -8,6 +8,7 @@ mod support;
 use std::process::Command;
 
 use chatroom::protocol::json::Event;
+use support::upload::{noise, request, upload, url_of};
 use support::*;
 
 fn run_chatroom(args: &[&str]) -> std::process::Output {
@@ -80,4 +81,65 @@ fn compact_is_refused_while_a_server_runs_and_then_removes_deleted_texts() {
     assert_eq!(next.history.iter().map(|m| m.seq).collect::<Vec<_>>(), [1, 3, 4]);
     let bad = run_chatroom(&["compact", "--data-dir", dir, "Not A Room"]);
     assert_eq!(bad.status.code(), Some(2));
+}
+
+/// Deleting a message that shares a file hides it; the bytes stay until `chatroom compact` runs
+/// over every log, which then removes a file that no message shares any more, and forgets a name
+/// that no message shares a kept file under. Compacting some rooms only leaves the files alone:
+/// another room's messages may share them.
+#[test]
+fn compact_of_every_log_removes_the_files_no_message_shares() {
+    let data = TempDir::new("compact-files");
+    let dir = data.path().to_str().unwrap();
+    let mut server = TestServer::start(&["--data-dir", dir, "--host-key", HOST_KEY, "--rate-limit", "0"]);
+    let mut teacher = host(&server, "teacher");
+    let _ann = Client::join_json(&server.ws_url("/r/other/connect?name=ann"));
+    let share = |teacher: &mut Client, room: &str, name: &str, bytes: &[u8]| {
+        let url = url_of(&upload(server.addr, room, name, "application/octet-stream", bytes));
+        let seq = if room == "lobby" { teacher.recv_message().seq } else { 0 };
+        (url, seq)
+    };
+    let (twice, once) = (noise(3000), noise(4000));
+    let (first_url, first_seq) = share(&mut teacher, "lobby", "first.bin", &twice);
+    let (second_url, _) = share(&mut teacher, "lobby", "second.bin", &twice);
+    let (only_url, only_seq) = share(&mut teacher, "lobby", "only.bin", &once);
+    let (elsewhere, _) = share(&mut teacher, "other", "elsewhere.bin", &noise(500));
+    for seq in [first_seq, only_seq] {
+        teacher.type_in(&format!("/delete {seq}"));
+        teacher.recv_event_where(|e| matches!(e, Event::Delete { .. }));
+    }
+    assert_eq!(request(server.addr, "GET", &only_url, "").body, once, "hidden, not yet gone");
+    drop(teacher);
+    server.signal(libc::SIGTERM);
+    server.wait_exit(TIMEOUT).expect("stopped");
+    let stored = || std::fs::read_dir(data.path().join("files")).unwrap().count();
+    let before = stored();
+
+    let some = run_chatroom(&["compact", "--data-dir", dir, "lobby"]);
+    assert!(some.status.success(), "{}", String::from_utf8_lossy(&some.stderr));
+    assert!(String::from_utf8_lossy(&some.stdout).contains("files: left as they are"));
+    assert_eq!(stored(), before);
+    let every = run_chatroom(&["compact", "--data-dir", dir]);
+    assert!(every.status.success(), "{}", String::from_utf8_lossy(&every.stderr));
+    let said = String::from_utf8_lossy(&every.stdout);
+    assert!(
+        said.contains("files: 1 removed (4000 bytes) that no message shares any more, 1 name(s) forgotten"),
+        "{said}"
+    );
+    let log = std::fs::read_to_string(data.path().join("lobby.jsonl")).unwrap();
+    assert!(!log.contains("only.bin") && !log.contains("first.bin") && log.contains("second.bin"), "{log}");
+
+    let server = TestServer::start(&["--data-dir", dir]);
+    for (url, expected) in [(&first_url, None), (&second_url, Some(&twice)), (&only_url, None)] {
+        let got = request(server.addr, "GET", url, "");
+        match expected {
+            Some(bytes) => assert_eq!(&got.body, bytes, "{url}"),
+            None => assert_eq!(got.status, 404, "{url}"),
+        }
+    }
+    assert_eq!(request(server.addr, "GET", &elsewhere, "").body, noise(500));
+    // A second compaction of everything finds nothing more.
+    drop(server);
+    let again = run_chatroom(&["compact", "--data-dir", dir]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("files: 0 removed (0 bytes)"));
 }

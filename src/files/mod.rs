@@ -24,10 +24,14 @@
 //!
 //! **Big transfers** give way to chat: a lower priority, small steps, and the bytes written out
 //! as they come ([`transfer`]).
+//!
+//! **A file no message shares** (its messages deleted) stays until `chatroom compact` runs over
+//! every log, with the server stopped ([`purge`]).
 
 mod incoming;
 pub mod media;
 pub mod name;
+pub mod purge;
 mod rate;
 pub mod transfer;
 

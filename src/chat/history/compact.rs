@@ -1,9 +1,11 @@
 //! `chatroom compact --data-dir DIR [ROOM...]`: rewrites room logs with their edits and deletes
-//! folded in, so that a deleted message's text is gone from the disk, not only from view.
+//! folded in, so that a deleted message's text is gone from the disk, not only from view; and,
+//! when every log was compacted, removes the shared files that no message shares any more
+//! ([`crate::files::purge`]).
 //!
 //! Each message line is kept, with its number, time, name and author: an edited one gets its
-//! latest text and `"edited": true`; a deleted one keeps no text (nor mentions) and gets
-//! `"deleted": true`, which every reader skips. Edit and delete lines are then dropped; the host's
+//! latest text and `"edited": true`; a deleted one keeps no text (nor mentions, nor the file it
+//! shared) and gets `"deleted": true`, which every reader skips. Edit and delete lines are then dropped; the host's
 //! other decisions (kicks, mutes, the lock, slow mode, the banner) stay, as they still hold.
 //! Lines that are not readable are kept as they are (the server skips them too). A torn last line
 //! (no newline) is dropped, as the server would cut it.
@@ -20,12 +22,14 @@ use std::process::ExitCode;
 
 use super::events::{self, LogEvent};
 use crate::chat::data_dir::DataDirLock;
+use crate::files::purge::{self, Shared};
 use crate::protocol::ChatMessage;
 
 const USAGE: &str = "usage: chatroom compact --data-dir DIR [ROOM...]\n\
     Rewrites each room's log (all of them when no ROOM is given) with edits folded in and the\n\
-    texts of deleted messages gone; message numbers and everything else are kept. Refused while a\n\
-    server uses DIR: stop it first.\n";
+    texts of deleted messages gone; message numbers and everything else are kept. Without ROOM it\n\
+    also removes the shared files that no message shares any more. Refused while a server uses\n\
+    DIR: stop it first.\n";
 
 /// What a compaction did to one log.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -96,11 +100,11 @@ fn compact_dir(dir: &Path, rooms: &[String]) -> Result<(), String> {
     } else {
         rooms.iter().map(|room| dir.join(format!("{room}.jsonl"))).collect()
     };
-    for path in paths {
+    for path in &paths {
         if !path.exists() {
             return Err(format!("{}: no such log", path.display()));
         }
-        let done = rewrite(&path).map_err(|e| format!("{}: {e} (the log is unchanged)", path.display()))?;
+        let done = rewrite(path).map_err(|e| format!("{}: {e} (the log is unchanged)", path.display()))?;
         println!(
             "{}: {} deleted text(s) removed, {} edit(s) folded in, {} event line(s) dropped",
             path.display(),
@@ -109,7 +113,40 @@ fn compact_dir(dir: &Path, rooms: &[String]) -> Result<(), String> {
             done.events_dropped
         );
     }
+    if !dir.join(crate::files::FOLDER).is_dir() {
+        return Ok(());
+    }
+    if !rooms.is_empty() {
+        println!("files: left as they are (which ones no message shares is decided only with every log: give no ROOM)");
+        return Ok(());
+    }
+    let shared = shared_files(&paths).map_err(|e| format!("reading the logs for their files: {e}"))?;
+    let purged = purge::keep_only(dir, &shared).map_err(|e| format!("{}: {e}", dir.join("files").display()))?;
+    println!(
+        "files: {} removed ({} bytes) that no message shares any more, {} name(s) forgotten",
+        purged.files, purged.bytes, purged.names
+    );
     Ok(())
+}
+
+/// The files the messages of the logs at `paths` share (deleted ones share nothing).
+fn shared_files(paths: &[PathBuf]) -> io::Result<Shared> {
+    let mut shared = Shared::default();
+    for path in paths {
+        let mut input = BufReader::new(File::open(path)?);
+        let mut line = Vec::new();
+        while input.read_until(b'\n', &mut line)? > 0 {
+            if !events::is_event(&line) {
+                match serde_json::from_slice::<ChatMessage>(&line) {
+                    Ok(ChatMessage { file: Some(file), deleted: false, .. }) => shared.add(&file.url, &file.name),
+                    Ok(_) => {}
+                    Err(_) => shared.keep_any_in(&line),
+                }
+            }
+            line.clear();
+        }
+    }
+    Ok(shared)
 }
 
 /// Rewrites the log at `path` with its edits and deletes folded in: to `path` + `.compacting`,
@@ -146,11 +183,18 @@ pub fn rewrite(path: &Path) -> io::Result<Compacted> {
                 done.edited += 1;
                 write_message(&mut out, &amended)?;
             }
-            None if message.deleted => out.write_all(&line)?,
+            // Deleted already (a compaction before files were dropped with the text kept its file).
+            None if message.deleted && message.file.is_none() => out.write_all(&line)?,
             None => {
                 done.deleted += 1;
-                let gone =
-                    ChatMessage { text: String::new(), mentions: Vec::new(), edited: false, deleted: true, ..message };
+                let gone = ChatMessage {
+                    text: String::new(),
+                    mentions: Vec::new(),
+                    file: None,
+                    edited: false,
+                    deleted: true,
+                    ..message
+                };
                 write_message(&mut out, &gone)?;
             }
         }
@@ -172,6 +216,7 @@ fn write_message(out: &mut impl Write, message: &ChatMessage) -> io::Result<()> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::attachment::SharedFile;
 
     #[test]
     fn edits_and_deletes_are_folded_in_and_the_rest_is_kept() {
@@ -188,7 +233,14 @@ mod tests {
             ..ChatMessage::default()
         };
         let mut log = String::new();
-        for m in [message(1, "keep"), message(2, "secret"), message(3, "typo")] {
+        let file = SharedFile {
+            url: "/files/ab/secret.png".into(),
+            name: "secret.png".into(),
+            size: 1,
+            media_type: "image/png".into(),
+        };
+        let shared = ChatMessage { file: Some(file), ..message(2, "") };
+        for m in [message(1, "keep"), shared, message(3, "typo")] {
             log.push_str(&serde_json::to_string(&m).unwrap());
             log.push('\n');
         }
