@@ -26,6 +26,7 @@
 //! wait for an idle core: measured, one run in five had a p99 of 173 ms. It also halved the
 //! download speed when the client shared the core.
 
+use std::io;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -62,7 +63,7 @@ pub const CHAT_WINDOW: Duration = Duration::from_millis(50);
 /// The longest pause between two steps.
 const MOST_PAUSE: Duration = Duration::from_millis(2);
 
-/// The pace of one big transfer: call [`Pace::step_done`] after each step.
+/// The pace of one big transfer: each step is done through [`Pace::step`].
 pub struct Pace {
     /// The relay count (`metrics::RELAYS`) when last looked at.
     relays: u64,
@@ -78,14 +79,26 @@ impl Default for Pace {
 }
 
 impl Pace {
+    /// Does one step's `work` (hashing and writing a piece of an upload, or one `sendfile` call),
+    /// then gives way to chat in proportion to the time the work took (below). A failed step ends
+    /// the transfer, so no pause follows it.
+    pub fn step<T>(&mut self, work: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+        let started = Instant::now();
+        let done = work()?;
+        self.step_done(started.elapsed());
+        Ok(done)
+    }
+
     /// After a step that kept the core for `took`: while chat is going on, a pause three times as
     /// long (at most [`MOST_PAUSE`]); otherwise just [`let_chat_run`]. Measured beside S1 (its p99
     /// with transfers ÷ alone, medians of 7 alternating runs): twice as long gave 1.21, three
     /// times 1.12.
     ///
     /// `took` is the step's work, not the time spent waiting for the network: an upload from a
-    /// slow client must not be slowed further by pauses for time it did not use the core.
-    pub fn step_done(&mut self, took: Duration) {
+    /// slow client must not be slowed further by pauses for time it did not use the core. (A
+    /// download's `sendfile` may wait for a full socket buffer to drain; a pause then costs
+    /// nothing, as the kernel goes on sending what it holds.)
+    fn step_done(&mut self, took: Duration) {
         let now = Instant::now();
         let relays = crate::metrics::RELAYS.get();
         if relays != self.relays {

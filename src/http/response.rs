@@ -176,17 +176,14 @@ impl FileBody {
             // At most 1 GiB a call, well under what Linux takes in one (2 GiB less a page).
             let most = if pace.is_some() { crate::files::transfer::SEND_STEP } else { 1 << 30 };
             let count = (end - at).min(most) as usize;
-            // A step's time includes waiting for a full socket buffer to drain; a pause then
-            // costs nothing, as the kernel goes on sending what it holds.
-            let started = std::time::Instant::now();
-            match crate::sys::send_file(stream, &self.file, at, count) {
+            let send = || crate::sys::send_file(stream, &self.file, at, count);
+            let sent = match &mut pace {
+                Some(pace) => pace.step(send),
+                None => send(),
+            };
+            match sent {
                 Ok(0) => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the file is shorter than it was")),
-                Ok(n) => {
-                    at += n as u64;
-                    if let Some(pace) = &mut pace {
-                        pace.step_done(started.elapsed());
-                    }
-                }
+                Ok(n) => at += n as u64,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }

@@ -139,13 +139,8 @@ fn receive(
     let mut pace = big.then(transfer::Pace::default);
     let received = body.read_each(|piece| match &mut pace {
         None => incoming.write(piece),
-        Some(pace) => piece.chunks(transfer::STEP).try_for_each(|step| {
-            // The step's work: hashing and writing (receiving it was waiting for the client).
-            let started = Instant::now();
-            incoming.write(step)?;
-            pace.step_done(started.elapsed());
-            Ok(())
-        }),
+        // A step's work is hashing and writing it (receiving it was waiting for the client).
+        Some(pace) => piece.chunks(transfer::STEP).try_for_each(|step| pace.step(|| incoming.write(step))),
     });
     match received {
         Ok(()) => {}
