@@ -184,11 +184,9 @@ impl Files {
         if self.names(hash)?.iter().any(|known| known.name == entry.name) {
             return Ok(());
         }
-        let mut line = serde_json::to_vec(entry).map_err(io::Error::other)?;
-        line.push(b'\n');
-        let mut file = OpenOptions::new().create(true).append(true).open(self.names_path(hash))?;
+        let mut file = OpenOptions::new().create(true).append(true).open(names_path(&self.dir, hash))?;
         // One write of one whole line, with O_APPEND: a reader sees it whole or not at all.
-        file.write_all(&line)?;
+        file.write_all(&entry.line()?)?;
         if self.fsync != FsyncPolicy::Never {
             file.sync_data()?;
         }
@@ -197,23 +195,7 @@ impl Files {
 
     /// The names the file `hash` was shared under (none if it is unknown).
     fn names(&self, hash: &str) -> io::Result<Vec<Entry>> {
-        let file = match File::open(self.names_path(hash)) {
-            Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
-        let mut entries = Vec::new();
-        for line in BufReader::new(file).lines() {
-            // A line that does not parse (a torn one, after a crash) names nothing.
-            if let Ok(entry) = serde_json::from_str(&line?) {
-                entries.push(entry);
-            }
-        }
-        Ok(entries)
-    }
-
-    fn names_path(&self, hash: &str) -> PathBuf {
-        self.dir.join(format!("{hash}.names"))
+        read_names(&names_path(&self.dir, hash))
     }
 
     /// The stored file `hash` as shared under `name`: its entry, the open file and its size.
@@ -232,6 +214,37 @@ impl Files {
             Err(e) => Err(e),
         }
     }
+}
+
+impl Entry {
+    /// Its line in a names file.
+    fn line(&self) -> io::Result<Vec<u8>> {
+        let mut line = serde_json::to_vec(self).map_err(io::Error::other)?;
+        line.push(b'\n');
+        Ok(line)
+    }
+}
+
+/// The names file of the stored file `hash`, in the folder `dir`.
+fn names_path(dir: &Path, hash: &str) -> PathBuf {
+    dir.join(format!("{hash}.names"))
+}
+
+/// The entries of the names file at `path` (none if there is no such file).
+fn read_names(path: &Path) -> io::Result<Vec<Entry>> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut entries = Vec::new();
+    for line in BufReader::new(file).lines() {
+        // A line that does not parse (a torn one, after a crash) names nothing.
+        if let Ok(entry) = serde_json::from_str(&line?) {
+            entries.push(entry);
+        }
+    }
+    Ok(entries)
 }
 
 /// Whether `text` is a SHA-256 in lower-case hex: a stored file's name, and nothing else is.

@@ -13,10 +13,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
-use super::{is_hash, Entry, FOLDER};
+use super::{is_hash, names_path, read_names, Entry, FOLDER};
 
 /// The files that messages share: by hash, the names they share each under.
 #[derive(Debug, Default)]
@@ -88,10 +88,13 @@ pub fn keep_only(data_dir: &Path, shared: &Shared) -> io::Result<Purged> {
         if shared.whole.contains(&hash) {
             continue;
         }
-        let (bytes, names) = (dir.join(&hash), dir.join(format!("{hash}.names")));
+        let (bytes, names) = (dir.join(&hash), names_path(&dir, &hash));
         let wanted = shared.names.get(&hash);
-        let (kept, dropped) = split_names(&names, |entry| wanted.is_some_and(|w| w.contains(&entry.name)))?;
-        if wanted.is_none() || (kept.is_empty() && dropped > 0) {
+        let mut entries = read_names(&names)?;
+        let before = entries.len();
+        entries.retain(|entry| wanted.is_some_and(|w| w.contains(&entry.name)));
+        let dropped = before - entries.len();
+        if wanted.is_none() || (entries.is_empty() && dropped > 0) {
             remove_if_there(&names)?;
             match fs::metadata(&bytes) {
                 Ok(meta) => {
@@ -103,7 +106,7 @@ pub fn keep_only(data_dir: &Path, shared: &Shared) -> io::Result<Purged> {
                 Err(e) => return Err(e),
             }
         } else if dropped > 0 {
-            rewrite_names(&names, &kept)?;
+            rewrite_names(&names, &entries)?;
             purged.names += dropped;
         }
     }
@@ -112,33 +115,12 @@ pub fn keep_only(data_dir: &Path, shared: &Shared) -> io::Result<Purged> {
     Ok(purged)
 }
 
-/// The entries of a names file that `keep` keeps, and how many others it had (unreadable lines,
-/// which name nothing, are dropped without being counted).
-fn split_names(path: &Path, keep: impl Fn(&Entry) -> bool) -> io::Result<(Vec<Entry>, usize)> {
-    let file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
-        Err(e) => return Err(e),
-    };
-    let (mut kept, mut dropped) = (Vec::new(), 0);
-    for line in BufReader::new(file).lines() {
-        match serde_json::from_str::<Entry>(&line?) {
-            Ok(entry) if keep(&entry) => kept.push(entry),
-            Ok(_) => dropped += 1,
-            Err(_) => {}
-        }
-    }
-    Ok((kept, dropped))
-}
-
 /// Replaces a names file with `entries`: written beside it, fsynced, renamed over it.
 fn rewrite_names(path: &Path, entries: &[Entry]) -> io::Result<()> {
     let temp = path.with_extension("names.compacting");
     let mut out = OpenOptions::new().write(true).create(true).truncate(true).open(&temp)?;
     for entry in entries {
-        let mut line = serde_json::to_vec(entry).map_err(io::Error::other)?;
-        line.push(b'\n');
-        out.write_all(&line)?;
+        out.write_all(&entry.line()?)?;
     }
     out.sync_all()?;
     fs::rename(&temp, path)
@@ -162,12 +144,12 @@ mod tests {
     /// A stored file `hash` of `size` bytes, shared under `names`.
     fn store(dir: &Path, hash: &str, size: usize, names: &[&str]) {
         fs::write(dir.join(hash), vec![0u8; size]).unwrap();
-        let lines: String = names.iter().map(|n| serde_json::to_string(&entry(n)).unwrap() + "\n").collect();
-        fs::write(dir.join(format!("{hash}.names")), lines).unwrap();
+        let lines: Vec<u8> = names.iter().flat_map(|n| entry(n).line().unwrap()).collect();
+        fs::write(names_path(dir, hash), lines).unwrap();
     }
 
     fn names_of(dir: &Path, hash: &str) -> Vec<String> {
-        split_names(&dir.join(format!("{hash}.names")), |_| true).unwrap().0.into_iter().map(|e| e.name).collect()
+        read_names(&names_path(dir, hash)).unwrap().into_iter().map(|e| e.name).collect()
     }
 
     #[test]

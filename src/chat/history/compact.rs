@@ -100,11 +100,13 @@ fn compact_dir(dir: &Path, rooms: &[String]) -> Result<(), String> {
     } else {
         rooms.iter().map(|room| dir.join(format!("{room}.jsonl"))).collect()
     };
+    // The files the compacted logs' messages share: all of them, once every log is compacted.
+    let mut shared = Shared::default();
     for path in &paths {
         if !path.exists() {
             return Err(format!("{}: no such log", path.display()));
         }
-        let done = rewrite(path).map_err(|e| format!("{}: {e} (the log is unchanged)", path.display()))?;
+        let done = rewrite(path, &mut shared).map_err(|e| format!("{}: {e} (the log is unchanged)", path.display()))?;
         println!(
             "{}: {} deleted text(s) removed, {} edit(s) folded in, {} event line(s) dropped",
             path.display(),
@@ -113,14 +115,10 @@ fn compact_dir(dir: &Path, rooms: &[String]) -> Result<(), String> {
             done.events_dropped
         );
     }
-    if !dir.join(crate::files::FOLDER).is_dir() {
-        return Ok(());
-    }
     if !rooms.is_empty() {
         println!("files: left as they are (which ones no message shares is decided only with every log: give no ROOM)");
         return Ok(());
     }
-    let shared = shared_files(&paths).map_err(|e| format!("reading the logs for their files: {e}"))?;
     let purged = purge::keep_only(dir, &shared).map_err(|e| format!("{}: {e}", dir.join("files").display()))?;
     println!(
         "files: {} removed ({} bytes) that no message shares any more, {} name(s) forgotten",
@@ -129,29 +127,10 @@ fn compact_dir(dir: &Path, rooms: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// The files the messages of the logs at `paths` share (deleted ones share nothing).
-fn shared_files(paths: &[PathBuf]) -> io::Result<Shared> {
-    let mut shared = Shared::default();
-    for path in paths {
-        let mut input = BufReader::new(File::open(path)?);
-        let mut line = Vec::new();
-        while input.read_until(b'\n', &mut line)? > 0 {
-            if !events::is_event(&line) {
-                match serde_json::from_slice::<ChatMessage>(&line) {
-                    Ok(ChatMessage { file: Some(file), deleted: false, .. }) => shared.add(&file.url, &file.name),
-                    Ok(_) => {}
-                    Err(_) => shared.keep_any_in(&line),
-                }
-            }
-            line.clear();
-        }
-    }
-    Ok(shared)
-}
-
 /// Rewrites the log at `path` with its edits and deletes folded in: to `path` + `.compacting`,
-/// fsynced, renamed over `path`, the directory fsynced.
-pub fn rewrite(path: &Path) -> io::Result<Compacted> {
+/// fsynced, renamed over `path`, the directory fsynced. The files its messages still share, once
+/// compacted, are added to `shared` (deleted ones share nothing).
+pub fn rewrite(path: &Path, shared: &mut Shared) -> io::Result<Compacted> {
     let (amendments, _) = events::scan(path)?;
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".compacting");
@@ -174,14 +153,22 @@ pub fn rewrite(path: &Path) -> io::Result<Compacted> {
             continue;
         }
         let Ok(message) = serde_json::from_slice::<ChatMessage>(body) else {
-            out.write_all(&line)?; // not ours to judge: kept as it is
+            // Not ours to judge: kept as it is, and so is any file it names.
+            shared.keep_any_in(body);
+            out.write_all(&line)?;
             continue;
         };
         match amendments.apply(message.clone()) {
-            Some(amended) if amended == message => out.write_all(&line)?,
             Some(amended) => {
-                done.edited += 1;
-                write_message(&mut out, &amended)?;
+                if let Some(file) = &amended.file {
+                    shared.add(&file.url, &file.name);
+                }
+                if amended == message {
+                    out.write_all(&line)?;
+                } else {
+                    done.edited += 1;
+                    write_message(&mut out, &amended)?;
+                }
             }
             // Deleted already (a compaction before files were dropped with the text kept its file).
             None if message.deleted && message.file.is_none() => out.write_all(&line)?,
@@ -253,7 +240,7 @@ mod tests {
             log.push_str(std::str::from_utf8(&events::line_of(&event)).unwrap());
         }
         std::fs::write(&path, &log).unwrap();
-        let done = rewrite(&path).unwrap();
+        let done = rewrite(&path, &mut Shared::default()).unwrap();
         assert_eq!(done, Compacted { deleted: 1, edited: 1, events_dropped: 2 });
         let after = std::fs::read_to_string(&path).unwrap();
         assert!(!after.contains("secret") && !after.contains("typo"), "{after}");
@@ -265,7 +252,7 @@ mod tests {
         assert_eq!(lines[4], r#"{"event":"lock","locked":true}"#);
         assert_eq!(lines.len(), 5);
         // A second compaction changes nothing.
-        assert_eq!(rewrite(&path).unwrap(), Compacted::default());
+        assert_eq!(rewrite(&path, &mut Shared::default()).unwrap(), Compacted::default());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), after);
         let _ = std::fs::remove_dir_all(&dir);
     }
