@@ -88,8 +88,7 @@ fn export(addr: SocketAddr, room: &str, format: &str) -> (RawResponse, Vec<u8>) 
 /// Today in UTC, as export file names have it; the day before the request and after it, should
 /// the test run across midnight.
 fn today() -> String {
-    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
-    support::rfc3339(ms)[..10].to_string()
+    support::rfc3339(support::now_ms())[..10].to_string()
 }
 
 fn assert_download(head: &RawResponse, name: &str, extension: &str, before: &str) {

@@ -5,7 +5,7 @@
 mod support;
 
 use chatroom::protocol::json::{self, Arrival, Entry, Event};
-use support::{element, get, get_history, http_raw, json_message, rfc3339, Client, TestServer};
+use support::{element, get, get_history, http_raw, json_message, now_ms, rfc3339, Client, TestServer};
 
 /// The next event, which must be a `message`; returns its message.
 fn next_message(client: &mut Client) -> json::Message<'static> {
@@ -19,7 +19,7 @@ fn next_message(client: &mut Client) -> json::Message<'static> {
 fn assert_timestamp(ts: &str) {
     assert_eq!(ts.len(), 24, "{ts}");
     assert!(ts.ends_with('Z') && ts.as_bytes()[10] == b'T' && ts.as_bytes()[19] == b'.', "{ts}");
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let now = now_ms();
     // Same day (or the day just before, right after midnight) as now, per our own formatting.
     let today = rfc3339(now);
     let yesterday = rfc3339(now - 86_400_000);

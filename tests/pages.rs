@@ -6,7 +6,7 @@
 mod support;
 
 use chatroom::http::pages;
-use support::{get, http_raw, url_encode, Client, RawResponse, TestServer};
+use support::{get, http_raw, now_ms, url_encode, Client, RawResponse, TestServer};
 
 /// Markup that would break out of text or an attribute if it were not escaped (or were read again
 /// as a template), besides the slot names.
@@ -220,16 +220,12 @@ fn server_with_rooms(names: &[&str]) -> (TestServer, Vec<Client>) {
         member.recv_containing(">hello<");
         members.push(member);
         // The room's time was taken before its echo came back: wait for the clock to pass it.
-        let spoken = epoch_ms();
-        while epoch_ms() <= spoken {
+        let spoken = now_ms();
+        while now_ms() <= spoken {
             std::thread::yield_now();
         }
     }
     (server, members)
-}
-
-fn epoch_ms() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("the clock is after 1970").as_millis()
 }
 
 /// Room names are only `[a-z0-9_-]`, so what can be tried is rooms named like the slots.

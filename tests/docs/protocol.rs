@@ -144,8 +144,7 @@ fn protocol_search_over_a_real_server() {
 fn protocol_room_list_over_a_real_server() {
     let data = TempDir::new("docs-rooms");
     // Written an hour ago: the list shows rooms active within the last day.
-    let an_hour_ago =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64 - 3_600_000;
+    let an_hour_ago = support::now_ms() - 3_600_000;
     let lines = |room: &str, n: u64| -> String {
         (1..=n).map(|seq| support::log_line(seq, an_hour_ago + seq, "ann", &format!("{room} {seq}"))).collect()
     };

@@ -81,6 +81,12 @@ pub fn element<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
     Some(&text[from..from + len])
 }
 
+/// Now, in milliseconds since the epoch (the server's clock: they share the machine).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("the clock is after 1970").as_millis()
+        as u64
+}
+
 /// RFC 3339 UTC with milliseconds for `ms` since the epoch (as the server writes `ts`).
 pub fn rfc3339(ms: u64) -> String {
     let (secs, millis) = (ms / 1000, ms % 1000);
