@@ -94,16 +94,17 @@ fn compact_of_every_log_removes_the_files_no_message_shares() {
     let mut server = TestServer::start(&["--data-dir", dir, "--host-key", HOST_KEY, "--rate-limit", "0"]);
     let mut teacher = host(&server, "teacher");
     let _ann = Client::join_json(&server.ws_url("/r/other/connect?name=ann"));
-    let share = |teacher: &mut Client, room: &str, name: &str, bytes: &[u8]| {
-        let url = url_of(&upload(server.addr, room, name, "application/octet-stream", bytes));
-        let seq = if room == "lobby" { teacher.recv_message().seq } else { 0 };
-        (url, seq)
+    let share = |room: &str, name: &str, bytes: &[u8]| {
+        url_of(&upload(server.addr, room, name, "application/octet-stream", bytes))
     };
     let (twice, once) = (noise(3000), noise(4000));
-    let (first_url, first_seq) = share(&mut teacher, "lobby", "first.bin", &twice);
-    let (second_url, _) = share(&mut teacher, "lobby", "second.bin", &twice);
-    let (only_url, only_seq) = share(&mut teacher, "lobby", "only.bin", &once);
-    let (elsewhere, _) = share(&mut teacher, "other", "elsewhere.bin", &noise(500));
+    let first_url = share("lobby", "first.bin", &twice);
+    let first_seq = teacher.recv_message().seq;
+    let second_url = share("lobby", "second.bin", &twice);
+    teacher.recv_message();
+    let only_url = share("lobby", "only.bin", &once);
+    let only_seq = teacher.recv_message().seq;
+    let elsewhere = share("other", "elsewhere.bin", &noise(500));
     for seq in [first_seq, only_seq] {
         teacher.type_in(&format!("/delete {seq}"));
         teacher.recv_event_where(|e| matches!(e, Event::Delete { .. }));
@@ -141,5 +142,15 @@ fn compact_of_every_log_removes_the_files_no_message_shares() {
     // A second compaction of everything finds nothing more.
     drop(server);
     let again = run_chatroom(&["compact", "--data-dir", dir]);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
     assert!(String::from_utf8_lossy(&again.stdout).contains("files: 0 removed (0 bytes)"));
+    // A names file that cannot be read (here a folder) stops it, saying why, and no file goes.
+    let files = data.path().join("files");
+    std::fs::create_dir(files.join(format!("{}.names", "f".repeat(64)))).unwrap();
+    let before = stored();
+    let failed = run_chatroom(&["compact", "--data-dir", dir]);
+    assert_eq!(failed.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(stderr.contains(&format!("{}: Is a directory", files.display())), "{stderr}");
+    assert_eq!(stored(), before);
 }

@@ -93,3 +93,19 @@ fn a_durable_upload_written_out_as_it_comes_is_stored_whole() {
     assert_eq!(fs::read(dir.join(FOLDER).join(&stored.hash)).unwrap(), bytes);
     assert_eq!(temporary_files(&dir), 0);
 }
+
+/// Writing out (`sync_file_range`) that fails is an error, never ignored: `Incoming::write` passes
+/// it up, and the upload answers 500 with nothing stored. `/dev/null` cannot be written out.
+#[test]
+fn a_write_behind_that_fails_says_so() {
+    let null = File::options().write(true).open("/dev/null").unwrap();
+    let failed = crate::sys::write_behind(&null, 0, incoming::WRITE_BEHIND, Some((0, 1))).unwrap_err();
+    assert_eq!(failed.kind(), io::ErrorKind::NotSeekable, "ESPIPE: {failed}");
+    // And on a real file it works.
+    let dir = temp_dir("write-behind-real");
+    let path = dir.join("f");
+    let mut file = File::create(&path).unwrap();
+    file.write_all(&[7u8; 8192]).unwrap();
+    crate::sys::write_behind(&file, 0, 4096, None).unwrap();
+    crate::sys::write_behind(&file, 4096, 4096, Some((0, 4096))).unwrap();
+}
